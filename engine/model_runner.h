@@ -1,0 +1,66 @@
+// The engine as the scheduler sees it: a model with a KV pool that runs ForwardBatches.
+// Backends (cpu, cuda) implement it; sched/ depends on nothing else of engine/.
+#pragma once
+
+#include <cstdint>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "base/result.h"
+#include "engine/forward_batch.h"
+
+namespace sgl::engine {
+
+struct ModelInfo {
+  std::string architecture;   // config.json architectures[0]
+  std::string model_type;     // config.json model_type
+  int64_t vocab_size = 0;
+  int64_t hidden_size = 0;
+  int num_layers = 0;
+  int num_kv_heads = 0;
+  int head_dim = 0;
+  int64_t context_length = 0;        // max_position_embeddings or --context-length
+  std::vector<int32_t> eos_token_ids;  // config + generation_config
+  int64_t weight_bytes = 0;          // resident weights
+  int64_t kv_bytes_per_token = 0;    // K+V over all layers
+};
+
+// Result of one step: per logits row, the sampled token and requested logprobs; optionally
+// raw logits (tests, speculative verification) and captured hidden states.
+struct StepOutput {
+  std::vector<RowResult> rows;
+  std::vector<float> logits;  // num_rows x vocab, only when StepInput::return_logits
+  int64_t vocab_size = 0;
+  // hidden_states[i]: num_tokens x hidden_size (fp32) after layer capture_hidden_layers[i]
+  std::vector<std::vector<float>> hidden_states;
+};
+
+struct StepInput {
+  ForwardBatch batch;
+  std::vector<RowSampling> sampling;  // one per logits row
+  bool return_logits = false;
+};
+
+class ModelRunner {
+ public:
+  virtual ~ModelRunner() = default;
+  virtual const ModelInfo& info() const = 0;
+
+  // Allocates the KV pool once: `num_slots` token slots of `page_size` tokens per page.
+  virtual Status init_kv_cache(int64_t num_slots, int page_size) = 0;
+  virtual int64_t kv_num_slots() const = 0;
+
+  // Runs one forward + sampling. Placeholder input ids are resolved from the request-slot
+  // token table, which the sampled tokens of this step update.
+  virtual Result<StepOutput> step(const StepInput& input) = 0;
+
+  // Reloads weights from a model directory into the existing buffers (KV cache untouched).
+  // Refuses, keeping the old weights, when the architecture or any shape differs.
+  virtual Status load_weights_from_disk(const std::string& model_path) = 0;
+
+  // Bytes of memory the backend can still use (after weights) for KV and activations.
+  virtual int64_t available_memory_bytes() const = 0;
+};
+
+}  // namespace sgl::engine
