@@ -1,0 +1,111 @@
+// CPU kernels the models are built from. All activations are fp32, row-major; weights may be
+// bf16 or fp32 (fp32 accumulation always). Every kernel computes each output row with the same
+// arithmetic whatever the number of rows (M) or the batch composition: a request's logits must be
+// bitwise identical alone, batched, or chunked (tests hold the engine to it).
+#pragma once
+
+#include <cstdint>
+#include <memory>
+#include <span>
+#include <string>
+
+#include "engine/dtype.h"
+#include "engine/forward_batch.h"
+
+namespace sgl::engine::cpu {
+
+// ---- GEMM -----------------------------------------------------------------------------------
+// A weight matrix W [N, K] (HF layout: out_features x in_features) prepared once for fast
+// y = x · Wᵀ. Owns its (possibly re-laid-out) copy; `reload` rewrites it in place (weight swap).
+class PackedWeight {
+ public:
+  PackedWeight();
+  ~PackedWeight();
+  PackedWeight(PackedWeight&&) noexcept;
+  PackedWeight& operator=(PackedWeight&&) noexcept;
+
+  // `src` points at N*K elements of `src_type`; stored as `compute_type` (kF32 or kBF16).
+  static PackedWeight pack(const void* src, DType src_type, int64_t n, int64_t k, DType compute_type);
+  // Same shape required; keeps the allocation.
+  void reload(const void* src, DType src_type);
+
+  int64_t n() const;
+  int64_t k() const;
+  DType dtype() const;
+  int64_t bytes() const;
+
+  struct Impl;
+ private:
+  std::unique_ptr<Impl> impl_;
+  friend void linear(const float*, int64_t, const PackedWeight&, const float*, float*);
+};
+
+// y[M,N] = x[M,K] · Wᵀ (+ bias[N] when not null). Parallel over N (and M) with oneTBB.
+void linear(const float* x, int64_t m, const PackedWeight& w, const float* bias, float* y);
+
+// ---- elementwise / norms --------------------------------------------------------------------
+// Embedding rows: out[i,:] = table[ids[i], :] (table is vocab x hidden of `table_type`).
+void embedding(const void* table, DType table_type, int64_t hidden, const int32_t* ids, int64_t m,
+               float* out);
+
+// y = x / sqrt(mean(x²) + eps) * w, over rows of n (y may alias x). w is fp32.
+void rms_norm(const float* x, const float* w, int64_t m, int64_t n, float eps, float* y);
+// residual += x; y = rms_norm(residual) — the pre-norm of the next block, fused.
+void add_rms_norm(const float* x, float* residual, const float* w, int64_t m, int64_t n, float eps,
+                  float* y);
+
+// out[M,I] = silu(gate_up[:, :I]) * gate_up[:, I:] (gate and up fused as one [M, 2I] GEMM output).
+void silu_mul(const float* gate_up, int64_t m, int64_t inter, float* out);
+
+// ---- rotary ---------------------------------------------------------------------------------
+// Inverse frequencies for RoPE (neox / rotate_half layout as HF Qwen/Llama). Supports plain
+// theta and `rope_scaling` types "default", "linear" and "llama3".
+struct RopeConfig {
+  int64_t rotary_dim = 0;  // usually head_dim
+  double theta = 10000.0;
+  std::string scaling_type = "default";
+  double factor = 1.0;
+  double low_freq_factor = 1.0;
+  double high_freq_factor = 4.0;
+  int64_t original_max_position = 8192;
+};
+class Rope {
+ public:
+  explicit Rope(const RopeConfig& cfg);
+  // In place on x[T, heads, head_dim], token t at positions[t].
+  void apply(float* x, int64_t t, int64_t heads, int64_t head_dim, const int32_t* positions) const;
+  std::span<const float> inv_freq() const { return {inv_freq_.get(), static_cast<size_t>(half_)}; }
+
+ private:
+  std::unique_ptr<float[]> inv_freq_;
+  int64_t half_ = 0;
+};
+
+// ---- attention over paged KV ----------------------------------------------------------------
+// One layer's KV pool: slot-major [num_slots, num_kv_heads, head_dim] for K and for V.
+struct KvLayer {
+  void* k = nullptr;
+  void* v = nullptr;
+  DType dtype = DType::kF32;  // kF32 or kBF16
+  int64_t num_slots = 0;
+  int num_kv_heads = 0;
+  int head_dim = 0;
+};
+
+// Writes the new tokens' K/V (fp32 [T, kv_heads, head_dim]) into their slots: for each segment,
+// kv_slots[slot_offset + prefix_len + i] for its i-th new token.
+void kv_store(const ForwardBatch& batch, const float* k, const float* v, const KvLayer& kv);
+
+// out[T, q_heads, head_dim] = softmax(q·Kᵀ·scale)·V per segment: each new token attends to the
+// segment's prefix and causally to the new tokens up to itself (or per Segment::tree_mask).
+// GQA: q head h uses kv head h / (q_heads / kv_heads). Online softmax over KV tiles whose
+// boundaries depend only on absolute positions, so results are independent of chunking.
+void paged_attention(const ForwardBatch& batch, const float* q, int q_heads, const KvLayer& kv,
+                     float scale, float* out);
+
+// ---- MoE routing ----------------------------------------------------------------------------
+// softmax over experts, top-k per row; weights renormalised to sum 1 when norm_topk_prob.
+void moe_topk_softmax(const float* router_logits, int64_t m, int num_experts, int top_k,
+                      bool norm_topk_prob, int32_t* topk_ids, float* topk_weights);
+
+}  // namespace sgl::engine::cpu
