@@ -1,0 +1,147 @@
+#include "bench/serving/backends.h"
+
+#include <nlohmann/json.hpp>
+
+namespace sgl::bench {
+
+using Json = nlohmann::json;
+
+Result<Api> api_of_backend(std::string_view b) {
+  if (b == "sglang" || b == "sgl-jax" || b == "sglang-native") return Api::kNativeGenerate;
+  if (b == "sglang-oai" || b == "vllm" || b == "openai") return Api::kCompletions;
+  if (b == "openai-chat" || b == "sglang-oai-chat" || b == "vllm-chat") return Api::kChatCompletions;
+  return invalid_argument("unknown --backend '" + std::string(b) +
+                          "' (sglang, sgl-jax, sglang-native, sglang-oai, vllm, openai, openai-chat, "
+                          "sglang-oai-chat)");
+}
+
+std::string_view route_of(Api api) {
+  switch (api) {
+    case Api::kNativeGenerate:
+      return "/generate";
+    case Api::kCompletions:
+      return "/v1/completions";
+    case Api::kChatCompletions:
+      return "/v1/chat/completions";
+  }
+  return "/generate";
+}
+
+std::string build_request_body(Api api, const RequestSpec& s) {
+  Json body;
+  switch (api) {
+    case Api::kNativeGenerate:
+      if (!s.input_ids.empty()) {
+        body["input_ids"] = s.input_ids;
+      } else {
+        body["text"] = s.prompt;
+      }
+      body["sampling_params"] = {
+          {"temperature", 0.0}, {"max_new_tokens", s.output_len}, {"ignore_eos", s.ignore_eos}};
+      body["stream"] = s.stream;
+      break;
+    case Api::kCompletions:
+      body["model"] = s.model;
+      body["prompt"] = s.prompt;
+      body["temperature"] = 0.0;
+      body["max_tokens"] = s.output_len;
+      body["stream"] = s.stream;
+      body["ignore_eos"] = s.ignore_eos;
+      if (s.stream) body["stream_options"] = {{"include_usage", true}};
+      break;
+    case Api::kChatCompletions:
+      body["model"] = s.model;
+      body["messages"] = Json::array({{{"role", "user"}, {"content", s.prompt}}});
+      body["temperature"] = 0.0;
+      body["max_tokens"] = s.output_len;
+      body["stream"] = s.stream;
+      body["ignore_eos"] = s.ignore_eos;
+      if (s.stream) body["stream_options"] = {{"include_usage", true}};
+      break;
+  }
+  if (!s.extra_body_json.empty()) {
+    Json extra = Json::parse(s.extra_body_json, nullptr, false);
+    if (extra.is_object()) {
+      for (auto& [k, v] : extra.items()) body[k] = v;
+    }
+  }
+  return body.dump();
+}
+
+namespace {
+
+std::string error_text(const Json& j) {
+  if (j.contains("error")) {
+    const Json& e = j["error"];
+    if (e.is_string()) return e.get<std::string>();
+    if (e.is_object() && e.contains("message") && e["message"].is_string())
+      return e["message"].get<std::string>();
+    return e.dump();
+  }
+  if (j.value("object", "") == "error") return j.value("message", std::string("error"));
+  return "";
+}
+
+void read_usage(const Json& j, StreamEvent& ev) {
+  if (!j.contains("usage") || !j["usage"].is_object()) return;
+  const Json& u = j["usage"];
+  if (u.contains("completion_tokens") && u["completion_tokens"].is_number_integer())
+    ev.completion_tokens = u["completion_tokens"].get<int64_t>();
+  if (u.contains("prompt_tokens_details") && u["prompt_tokens_details"].is_object()) {
+    const Json& d = u["prompt_tokens_details"];
+    if (d.contains("cached_tokens") && d["cached_tokens"].is_number_integer())
+      ev.cached_tokens = d["cached_tokens"].get<int64_t>();
+  }
+}
+
+}  // namespace
+
+StreamEvent StreamReader::parse(std::string_view data) {
+  StreamEvent ev;
+  Json j = Json::parse(data.begin(), data.end(), nullptr, false);
+  if (j.is_discarded() || !j.is_object()) {
+    ev.error = "malformed event: " + std::string(data.substr(0, 200));
+    return ev;
+  }
+  ev.error = error_text(j);
+  if (!ev.error.empty()) return ev;
+  if (api_ == Api::kNativeGenerate) {
+    std::string text = j.value("text", std::string());
+    // Cumulative text: the delta is what extends the previous one.
+    ev.text_delta = text.size() >= native_text_.size() ? text.substr(native_text_.size()) : text;
+    native_text_ = std::move(text);
+    if (j.contains("meta_info") && j["meta_info"].is_object()) {
+      const Json& mi = j["meta_info"];
+      if (mi.contains("completion_tokens") && mi["completion_tokens"].is_number_integer())
+        ev.completion_tokens = mi["completion_tokens"].get<int64_t>();
+      if (mi.contains("cached_tokens") && mi["cached_tokens"].is_number_integer())
+        ev.cached_tokens = mi["cached_tokens"].get<int64_t>();
+      if (mi.contains("finish_reason") && mi["finish_reason"].is_object())
+        ev.finish_reason = mi["finish_reason"].value("type", std::string());
+    }
+    return ev;
+  }
+  read_usage(j, ev);
+  if (j.contains("choices") && j["choices"].is_array() && !j["choices"].empty()) {
+    const Json& c = j["choices"][0];
+    if (api_ == Api::kCompletions) {
+      if (c.contains("text") && c["text"].is_string()) ev.text_delta = c["text"].get<std::string>();
+    } else if (c.contains("delta") && c["delta"].is_object()) {
+      const Json& d = c["delta"];
+      if (d.contains("content") && d["content"].is_string()) ev.text_delta = d["content"].get<std::string>();
+      if (d.contains("reasoning_content") && d["reasoning_content"].is_string())
+        ev.text_delta += d["reasoning_content"].get<std::string>();
+    } else if (c.contains("message") && c["message"].is_object()) {
+      const Json& msg = c["message"];
+      if (msg.contains("content") && msg["content"].is_string())
+        ev.text_delta = msg["content"].get<std::string>();
+    }
+    if (c.contains("finish_reason") && c["finish_reason"].is_string())
+      ev.finish_reason = c["finish_reason"].get<std::string>();
+  }
+  return ev;
+}
+
+StreamEvent StreamReader::parse_whole(std::string_view body) { return parse(body); }
+
+}  // namespace sgl::bench

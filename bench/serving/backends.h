@@ -1,0 +1,56 @@
+// The request traffic of each bench_serving backend: which route, what body, and how to read its
+// stream. One place, so bench_serving and bench_one_batch_server speak exactly SGLang's dialects.
+#pragma once
+
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "base/result.h"
+
+namespace sgl::bench {
+
+enum class Api { kNativeGenerate, kCompletions, kChatCompletions };
+
+// sglang, sgl-jax, sglang-native → /generate; sglang-oai, vllm, openai → /v1/completions;
+// openai-chat, sglang-oai-chat → /v1/chat/completions.
+Result<Api> api_of_backend(std::string_view backend);
+std::string_view route_of(Api api);
+
+struct RequestSpec {
+  std::string prompt;              // text prompt (or empty when input_ids are given)
+  std::vector<int32_t> input_ids;  // native API only
+  int64_t output_len = 0;
+  bool ignore_eos = true;
+  bool stream = true;
+  std::string model;
+  std::string extra_body_json;  // --extra-request-body: a JSON object merged at top level
+};
+std::string build_request_body(Api api, const RequestSpec& spec);
+
+// One parsed SSE event of a streamed response.
+struct StreamEvent {
+  std::string text_delta;                    // new text in this event
+  std::optional<int64_t> completion_tokens;  // cumulative, when the server reports it
+  std::optional<int64_t> cached_tokens;
+  std::optional<std::string> finish_reason;
+  std::string error;  // non-empty: the event was an error object
+};
+
+// Reads events of one response in order; the native API sends cumulative text, which it diffs.
+class StreamReader {
+ public:
+  explicit StreamReader(Api api) : api_(api) {}
+  // `data` is the payload after "data: " (not "[DONE]").
+  StreamEvent parse(std::string_view data);
+  // A non-streamed response body, as one event.
+  StreamEvent parse_whole(std::string_view body);
+
+ private:
+  Api api_;
+  std::string native_text_;  // text so far (native responses repeat the full text)
+};
+
+}  // namespace sgl::bench
