@@ -11,7 +11,7 @@
 namespace sgl::engine {
 
 struct EngineConfig {
-  std::string model_path;           // HF model dir, or a preset name/path under conf/models
+  std::string model_path;            // HF model dir, or a preset name/path under conf/models
   std::string load_format = "auto";  // auto | safetensors | dummy
   std::string dtype = "auto";        // auto | float32 | bfloat16 | float16 (compute dtype)
   std::string device = "cpu";        // cpu | cuda

@@ -13,17 +13,17 @@
 namespace sgl::engine {
 
 struct ModelInfo {
-  std::string architecture;   // config.json architectures[0]
-  std::string model_type;     // config.json model_type
+  std::string architecture;  // config.json architectures[0]
+  std::string model_type;    // config.json model_type
   int64_t vocab_size = 0;
   int64_t hidden_size = 0;
   int num_layers = 0;
   int num_kv_heads = 0;
   int head_dim = 0;
-  int64_t context_length = 0;        // max_position_embeddings or --context-length
+  int64_t context_length = 0;          // max_position_embeddings or --context-length
   std::vector<int32_t> eos_token_ids;  // config + generation_config
-  int64_t weight_bytes = 0;          // resident weights
-  int64_t kv_bytes_per_token = 0;    // K+V over all layers
+  int64_t weight_bytes = 0;            // resident weights
+  int64_t kv_bytes_per_token = 0;      // K+V over all layers
 };
 
 // Result of one step: per logits row, the sampled token and requested logprobs; optionally

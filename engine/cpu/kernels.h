@@ -33,12 +33,17 @@ class PackedWeight {
   int64_t k() const;
   DType dtype() const;
   int64_t bytes() const;
+  void* mutable_data();  // n*k elements of dtype(): filled in place by weight loaders
 
   struct Impl;
+
  private:
   std::unique_ptr<Impl> impl_;
   friend void linear(const float*, int64_t, const PackedWeight&, const float*, float*);
 };
+
+// Converts `count` elements between dtypes (dst kF32 or kBF16), in parallel.
+void convert_tensor(const void* src, DType src_type, int64_t count, DType dst_type, void* dst);
 
 // y[M,N] = x[M,K] · Wᵀ (+ bias[N] when not null). Parallel over N (and M) with oneTBB.
 void linear(const float* x, int64_t m, const PackedWeight& w, const float* bias, float* y);
@@ -51,8 +56,7 @@ void embedding(const void* table, DType table_type, int64_t hidden, const int32_
 // y = x / sqrt(mean(x²) + eps) * w, over rows of n (y may alias x). w is fp32.
 void rms_norm(const float* x, const float* w, int64_t m, int64_t n, float eps, float* y);
 // residual += x; y = rms_norm(residual) — the pre-norm of the next block, fused.
-void add_rms_norm(const float* x, float* residual, const float* w, int64_t m, int64_t n, float eps,
-                  float* y);
+void add_rms_norm(const float* x, float* residual, const float* w, int64_t m, int64_t n, float eps, float* y);
 
 // out[M,I] = silu(gate_up[:, :I]) * gate_up[:, I:] (gate and up fused as one [M, 2I] GEMM output).
 void silu_mul(const float* gate_up, int64_t m, int64_t inter, float* out);
@@ -100,12 +104,12 @@ void kv_store(const ForwardBatch& batch, const float* k, const float* v, const K
 // segment's prefix and causally to the new tokens up to itself (or per Segment::tree_mask).
 // GQA: q head h uses kv head h / (q_heads / kv_heads). Online softmax over KV tiles whose
 // boundaries depend only on absolute positions, so results are independent of chunking.
-void paged_attention(const ForwardBatch& batch, const float* q, int q_heads, const KvLayer& kv,
-                     float scale, float* out);
+void paged_attention(const ForwardBatch& batch, const float* q, int q_heads, const KvLayer& kv, float scale,
+                     float* out);
 
 // ---- MoE routing ----------------------------------------------------------------------------
 // softmax over experts, top-k per row; weights renormalised to sum 1 when norm_topk_prob.
-void moe_topk_softmax(const float* router_logits, int64_t m, int num_experts, int top_k,
-                      bool norm_topk_prob, int32_t* topk_ids, float* topk_weights);
+void moe_topk_softmax(const float* router_logits, int64_t m, int num_experts, int top_k, bool norm_topk_prob,
+                      int32_t* topk_ids, float* topk_weights);
 
 }  // namespace sgl::engine::cpu

@@ -1,0 +1,94 @@
+// Row-wise kernels: embedding gather, RMSNorm (plain and fused with the residual add), SiLU·mul,
+// MoE top-k routing. Each row is computed independently with a fixed order, parallel over rows.
+#include <tbb/parallel_for.h>
+
+#include <algorithm>
+#include <cmath>
+#include <numeric>
+#include <vector>
+
+#include "engine/cpu/kernels.h"
+#include "engine/cpu/simd.h"
+
+namespace sgl::engine::cpu {
+
+namespace {
+template <class F>
+void for_rows(int64_t m, F&& f) {
+  tbb::parallel_for(tbb::blocked_range<int64_t>(0, m, 1), [&](const tbb::blocked_range<int64_t>& r) {
+    for (int64_t i = r.begin(); i < r.end(); ++i) f(i);
+  });
+}
+
+float sum_squares(const float* x, int64_t n) { return dot(x, x, n); }
+}  // namespace
+
+void embedding(const void* table, DType table_type, int64_t hidden, const int32_t* ids, int64_t m,
+               float* out) {
+  for_rows(m, [&](int64_t i) {
+    int64_t row = ids[i];
+    float* o = out + i * hidden;
+    if (table_type == DType::kF32) {
+      std::memcpy(o, static_cast<const float*>(table) + row * hidden, static_cast<size_t>(hidden) * 4);
+    } else {
+      const uint16_t* t = static_cast<const uint16_t*>(table) + row * hidden;
+      for (int64_t j = 0; j < hidden; ++j) o[j] = bf16_to_f32(t[j]);
+    }
+  });
+}
+
+void rms_norm(const float* x, const float* w, int64_t m, int64_t n, float eps, float* y) {
+  for_rows(m, [&](int64_t i) {
+    const float* xr = x + i * n;
+    float* yr = y + i * n;
+    // HF: x * rsqrt(mean(x²) + eps), then * weight (both in fp32 here).
+    float inv = 1.0f / std::sqrt(sum_squares(xr, n) / static_cast<float>(n) + eps);
+    for (int64_t j = 0; j < n; ++j) yr[j] = w[j] * (xr[j] * inv);
+  });
+}
+
+void add_rms_norm(const float* x, float* residual, const float* w, int64_t m, int64_t n, float eps,
+                  float* y) {
+  for_rows(m, [&](int64_t i) {
+    float* rr = residual + i * n;
+    const float* xr = x + i * n;
+    for (int64_t j = 0; j < n; ++j) rr[j] += xr[j];
+    float inv = 1.0f / std::sqrt(sum_squares(rr, n) / static_cast<float>(n) + eps);
+    float* yr = y + i * n;
+    for (int64_t j = 0; j < n; ++j) yr[j] = w[j] * (rr[j] * inv);
+  });
+}
+
+void silu_mul(const float* gate_up, int64_t m, int64_t inter, float* out) {
+  for_rows(m, [&](int64_t i) {
+    const float* g = gate_up + i * 2 * inter;
+    const float* u = g + inter;
+    float* o = out + i * inter;
+    for (int64_t j = 0; j < inter; ++j) o[j] = g[j] / (1.0f + std::exp(-g[j])) * u[j];
+  });
+}
+
+void moe_topk_softmax(const float* router_logits, int64_t m, int num_experts, int top_k, bool norm_topk_prob,
+                      int32_t* topk_ids, float* topk_weights) {
+  for_rows(m, [&](int64_t i) {
+    const float* l = router_logits + i * num_experts;
+    float mx = *std::max_element(l, l + num_experts);
+    std::vector<float> p(static_cast<size_t>(num_experts));
+    float sum = 0;
+    for (int e = 0; e < num_experts; ++e) sum += (p[e] = std::exp(l[e] - mx));
+    for (auto& v : p) v /= sum;
+    std::vector<int32_t> idx(static_cast<size_t>(num_experts));
+    std::iota(idx.begin(), idx.end(), 0);
+    // Highest probability first; lower expert id wins ties (as torch.topk does in practice).
+    std::partial_sort(idx.begin(), idx.begin() + top_k, idx.end(),
+                      [&](int32_t a, int32_t b) { return p[a] > p[b] || (p[a] == p[b] && a < b); });
+    float s = 0;
+    for (int k = 0; k < top_k; ++k) s += p[idx[k]];
+    for (int k = 0; k < top_k; ++k) {
+      topk_ids[i * top_k + k] = idx[k];
+      topk_weights[i * top_k + k] = norm_topk_prob ? p[idx[k]] / s : p[idx[k]];
+    }
+  });
+}
+
+}  // namespace sgl::engine::cpu

@@ -1,0 +1,172 @@
+// y = x · Wᵀ on the CPU.
+//
+// Why not oneDNN/BLAS here: library GEMMs pick different kernels (and reduction orders) for
+// different M, so a request's logits would change with the batch it happens to share — the
+// engine promises bitwise batch invariance. Every output element is computed as simd.h's dot()
+// computes it; the tiling below (4 x-rows × 4 W-rows, 16 accumulators) only reuses loads and
+// never reorders an element's additions. Decode (small M) is bound by reading W, which bf16
+// weights halve.
+#include <tbb/blocked_range2d.h>
+#include <tbb/parallel_for.h>
+
+#include <vector>
+
+#include "engine/cpu/kernels.h"
+#include "engine/cpu/simd.h"
+
+namespace sgl::engine::cpu {
+
+struct PackedWeight::Impl {
+  int64_t n = 0, k = 0;
+  DType dtype = DType::kF32;
+  std::vector<float> f32;
+  std::vector<uint16_t> bf16;
+};
+
+PackedWeight::PackedWeight() = default;
+PackedWeight::~PackedWeight() = default;
+PackedWeight::PackedWeight(PackedWeight&&) noexcept = default;
+PackedWeight& PackedWeight::operator=(PackedWeight&&) noexcept = default;
+
+namespace {
+
+void convert_into(const void* src, DType src_type, int64_t count, DType dst_type, float* f32,
+                  uint16_t* bf16) {
+  tbb::parallel_for(
+      tbb::blocked_range<int64_t>(0, count, 1 << 16), [&](const tbb::blocked_range<int64_t>& r) {
+        for (int64_t i = r.begin(); i < r.end(); ++i) {
+          float v;
+          switch (src_type) {
+            case DType::kF32:
+              v = static_cast<const float*>(src)[i];
+              break;
+            case DType::kBF16:
+              v = bf16_to_f32(static_cast<const uint16_t*>(src)[i]);
+              break;
+            default:
+              v = f16_to_f32(static_cast<const uint16_t*>(src)[i]);
+              break;
+          }
+          if (dst_type == DType::kF32) {
+            f32[i] = v;
+          } else {
+            bf16[i] = src_type == DType::kBF16 ? static_cast<const uint16_t*>(src)[i] : f32_to_bf16(v);
+          }
+        }
+      });
+}
+
+}  // namespace
+
+void convert_tensor(const void* src, DType src_type, int64_t count, DType dst_type, void* dst) {
+  convert_into(src, src_type, count, dst_type, static_cast<float*>(dst), static_cast<uint16_t*>(dst));
+}
+
+PackedWeight PackedWeight::pack(const void* src, DType src_type, int64_t n, int64_t k, DType compute_type) {
+  PackedWeight w;
+  w.impl_ = std::make_unique<Impl>();
+  w.impl_->n = n;
+  w.impl_->k = k;
+  w.impl_->dtype = compute_type == DType::kF32 ? DType::kF32 : DType::kBF16;
+  if (w.impl_->dtype == DType::kF32) {
+    w.impl_->f32.resize(static_cast<size_t>(n * k));
+  } else {
+    w.impl_->bf16.resize(static_cast<size_t>(n * k));
+  }
+  if (src != nullptr) w.reload(src, src_type);
+  return w;
+}
+
+void PackedWeight::reload(const void* src, DType src_type) {
+  convert_into(src, src_type, impl_->n * impl_->k, impl_->dtype, impl_->f32.data(), impl_->bf16.data());
+}
+
+int64_t PackedWeight::n() const { return impl_ ? impl_->n : 0; }
+int64_t PackedWeight::k() const { return impl_ ? impl_->k : 0; }
+DType PackedWeight::dtype() const { return impl_ ? impl_->dtype : DType::kF32; }
+int64_t PackedWeight::bytes() const { return impl_ ? impl_->n * impl_->k * dtype_size(impl_->dtype) : 0; }
+void* PackedWeight::mutable_data() {
+  return impl_->dtype == DType::kF32 ? static_cast<void*>(impl_->f32.data()) : impl_->bf16.data();
+}
+
+namespace {
+
+template <class W>
+void linear_block(const float* x, int64_t m0, int64_t m1, const W* w, int64_t n0, int64_t n1, int64_t k,
+                  int64_t n_total, const float* bias, float* y) {
+#if defined(__AVX512F__)
+  const int64_t kfull = k / kLanes * kLanes;
+  const __mmask16 tail = static_cast<__mmask16>((1u << (k - kfull)) - 1);
+  int64_t n = n0;
+  for (; n + 4 <= n1; n += 4) {
+    const W* w0 = w + n * k;
+    int64_t m = m0;
+    for (; m + 4 <= m1; m += 4) {
+      __m512 acc[4][4];
+      for (auto& r : acc)
+        for (auto& a : r) a = _mm512_setzero_ps();
+      const float* xr = x + m * k;
+      for (int64_t i = 0; i < kfull; i += kLanes) {
+        __m512 wv[4], xv[4];
+        for (int j = 0; j < 4; ++j) wv[j] = load16(w0 + j * k + i);
+        for (int r = 0; r < 4; ++r) xv[r] = load16(xr + r * k + i);
+        for (int r = 0; r < 4; ++r)
+          for (int j = 0; j < 4; ++j) acc[r][j] = _mm512_fmadd_ps(xv[r], wv[j], acc[r][j]);
+      }
+      if (tail) {
+        __m512 wv[4], xv[4];
+        for (int j = 0; j < 4; ++j) wv[j] = load16_masked(w0 + j * k + kfull, tail);
+        for (int r = 0; r < 4; ++r) xv[r] = load16_masked(xr + r * k + kfull, tail);
+        for (int r = 0; r < 4; ++r)
+          for (int j = 0; j < 4; ++j) acc[r][j] = _mm512_fmadd_ps(xv[r], wv[j], acc[r][j]);
+      }
+      for (int r = 0; r < 4; ++r)
+        for (int j = 0; j < 4; ++j)
+          y[(m + r) * n_total + n + j] = reduce16(acc[r][j]) + (bias ? bias[n + j] : 0.0f);
+    }
+    for (; m < m1; ++m) {  // remaining rows: one x-row × 4 W-rows, same per-element arithmetic
+      __m512 acc[4] = {_mm512_setzero_ps(), _mm512_setzero_ps(), _mm512_setzero_ps(), _mm512_setzero_ps()};
+      const float* xr = x + m * k;
+      for (int64_t i = 0; i < kfull; i += kLanes) {
+        __m512 xv = load16(xr + i);
+        for (int j = 0; j < 4; ++j) acc[j] = _mm512_fmadd_ps(xv, load16(w0 + j * k + i), acc[j]);
+      }
+      if (tail) {
+        __m512 xv = load16_masked(xr + kfull, tail);
+        for (int j = 0; j < 4; ++j)
+          acc[j] = _mm512_fmadd_ps(xv, load16_masked(w0 + j * k + kfull, tail), acc[j]);
+      }
+      for (int j = 0; j < 4; ++j) y[m * n_total + n + j] = reduce16(acc[j]) + (bias ? bias[n + j] : 0.0f);
+    }
+  }
+  for (; n < n1; ++n)
+    for (int64_t m = m0; m < m1; ++m)
+      y[m * n_total + n] = dot(x + m * k, w + n * k, k) + (bias ? bias[n] : 0.0f);
+#else
+  for (int64_t n = n0; n < n1; ++n)
+    for (int64_t m = m0; m < m1; ++m)
+      y[m * n_total + n] = dot(x + m * k, w + n * k, k) + (bias ? bias[n] : 0.0f);
+#endif
+}
+
+}  // namespace
+
+void linear(const float* x, int64_t m, const PackedWeight& w, const float* bias, float* y) {
+  const auto& im = *w.impl_;
+  const int64_t n = im.n, k = im.k;
+  // Blocks of 64 W-rows (a few KB..MB of weights) by 64 x-rows; grain chosen so small decode
+  // GEMVs still split over all cores.
+  const int64_t nb = 64, mb = 64;
+  tbb::parallel_for(tbb::blocked_range2d<int64_t>(0, n, nb, 0, m, mb),
+                    [&](const tbb::blocked_range2d<int64_t>& r) {
+                      if (im.dtype == DType::kF32) {
+                        linear_block(x, r.cols().begin(), r.cols().end(), im.f32.data(), r.rows().begin(),
+                                     r.rows().end(), k, n, bias, y);
+                      } else {
+                        linear_block(x, r.cols().begin(), r.cols().end(), im.bf16.data(), r.rows().begin(),
+                                     r.rows().end(), k, n, bias, y);
+                      }
+                    });
+}
+
+}  // namespace sgl::engine::cpu

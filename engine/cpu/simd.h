@@ -1,0 +1,73 @@
+// The one vector primitive every matmul-like kernel uses: a dot product whose reduction order is
+// fixed by K alone (16 lane-wise partial sums, then a fixed tree). Row counts, tiling and thread
+// splits never change a result — the engine's batch invariance rests on this.
+#pragma once
+
+#include <cstdint>
+#include <cstring>
+
+#if defined(__AVX512F__)
+#include <immintrin.h>
+// GCC 12 reports its own _mm512_undefined_* placeholders inside these intrinsics as
+// "maybe uninitialized"; the warning is spurious (a known GCC issue) and would bury real ones.
+#pragma GCC diagnostic ignored "-Wmaybe-uninitialized"
+#endif
+
+#include "engine/dtype.h"
+
+namespace sgl::engine::cpu {
+
+constexpr int kLanes = 16;
+
+// Sum of 16 partial sums in a fixed pairwise order (identical for the SIMD and scalar paths).
+inline float reduce16(const float* p) {
+  float a[8];
+  for (int i = 0; i < 8; ++i) a[i] = p[i] + p[i + 8];
+  float b[4];
+  for (int i = 0; i < 4; ++i) b[i] = a[i] + a[i + 4];
+  return (b[0] + b[2]) + (b[1] + b[3]);
+}
+
+#if defined(__AVX512F__)
+inline __m512 load16(const float* p) { return _mm512_loadu_ps(p); }
+inline __m512 load16(const uint16_t* p) {  // bf16 → f32 is a 16-bit shift
+  return _mm512_castsi512_ps(
+      _mm512_slli_epi32(_mm512_cvtepu16_epi32(_mm256_loadu_si256(reinterpret_cast<const __m256i*>(p))), 16));
+}
+inline __m512 load16_masked(const float* p, __mmask16 m) { return _mm512_maskz_loadu_ps(m, p); }
+inline __m512 load16_masked(const uint16_t* p, __mmask16 m) {
+  return _mm512_castsi512_ps(_mm512_slli_epi32(_mm512_cvtepu16_epi32(_mm256_maskz_loadu_epi16(m, p)), 16));
+}
+inline float reduce16(__m512 v) {
+  alignas(64) float t[16];
+  _mm512_store_ps(t, v);
+  return reduce16(t);
+}
+#endif
+
+inline float to_f32(float v) { return v; }
+inline float to_f32(uint16_t v) { return bf16_to_f32(v); }
+
+// dot(x[0:k], w[0:k]) with the fixed reduction order. W is f32 or bf16 (as uint16_t).
+template <class W>
+inline float dot(const float* x, const W* w, int64_t k) {
+#if defined(__AVX512F__)
+  __m512 acc = _mm512_setzero_ps();
+  int64_t i = 0;
+  for (; i + kLanes <= k; i += kLanes) acc = _mm512_fmadd_ps(load16(x + i), load16(w + i), acc);
+  if (i < k) {
+    __mmask16 m = static_cast<__mmask16>((1u << (k - i)) - 1);
+    acc = _mm512_fmadd_ps(load16_masked(x + i, m), load16_masked(w + i, m), acc);
+  }
+  return reduce16(acc);
+#else
+  float acc[kLanes] = {};
+  int64_t i = 0;
+  for (; i + kLanes <= k; i += kLanes)
+    for (int l = 0; l < kLanes; ++l) acc[l] = __builtin_fmaf(x[i + l], to_f32(w[i + l]), acc[l]);
+  for (int l = 0; i + l < k; ++l) acc[l] = __builtin_fmaf(x[i + l], to_f32(w[i + l]), acc[l]);
+  return reduce16(acc);
+#endif
+}
+
+}  // namespace sgl::engine::cpu

@@ -1,0 +1,136 @@
+// DecoderModel::forward: one step over a ragged batch. Activations are fp32 [tokens, features].
+#include <tbb/parallel_for.h>
+
+#include <algorithm>
+#include <cmath>
+
+#include "engine/models/decoder.h"
+
+namespace sgl::engine {
+
+void DecoderModel::attention_block(int l, const ForwardBatch& batch, const float* normed, int64_t t,
+                                   KvPool& kv, float* out) const {
+  const auto& c = config_;
+  const LayerWeights& w = layers_[l];
+  const int64_t d = c.head_dim, hq = c.num_heads * d, hkv = c.num_kv_heads * d, qkv_n = hq + 2 * hkv;
+  std::vector<float> qkv(static_cast<size_t>(t * qkv_n));
+  cpu::linear(normed, t, w.qkv, w.qkv_bias.empty() ? nullptr : w.qkv_bias.data(), qkv.data());
+  std::vector<float> q(static_cast<size_t>(t * hq)), k(static_cast<size_t>(t * hkv)),
+      v(static_cast<size_t>(t * hkv));
+  tbb::parallel_for(tbb::blocked_range<int64_t>(0, t, 16), [&](const tbb::blocked_range<int64_t>& r) {
+    for (int64_t i = r.begin(); i < r.end(); ++i) {
+      const float* row = qkv.data() + i * qkv_n;
+      std::copy(row, row + hq, q.data() + i * hq);
+      std::copy(row + hq, row + hq + hkv, k.data() + i * hkv);
+      std::copy(row + hq + hkv, row + qkv_n, v.data() + i * hkv);
+    }
+  });
+  if (options_.qk_norm) {  // per head, before RoPE (Qwen3)
+    cpu::rms_norm(q.data(), w.q_norm.data(), t * c.num_heads, d, static_cast<float>(c.rms_norm_eps),
+                  q.data());
+    cpu::rms_norm(k.data(), w.k_norm.data(), t * c.num_kv_heads, d, static_cast<float>(c.rms_norm_eps),
+                  k.data());
+  }
+  rope_.apply(q.data(), t, c.num_heads, d, batch.positions.data());
+  rope_.apply(k.data(), t, c.num_kv_heads, d, batch.positions.data());
+  cpu::KvLayer layer = kv.layer(c, l);
+  cpu::kv_store(batch, k.data(), v.data(), layer);
+  std::vector<float> attn(static_cast<size_t>(t * hq));
+  cpu::paged_attention(batch, q.data(), c.num_heads, layer, 1.0f / std::sqrt(static_cast<float>(d)),
+                       attn.data());
+  cpu::linear(attn.data(), t, w.o, w.o_bias.empty() ? nullptr : w.o_bias.data(), out);
+}
+
+void DecoderModel::mlp_block(int l, const float* normed, int64_t t, float* out) const {
+  const LayerWeights& w = layers_[l];
+  const int64_t inter = w.gate_up.n() / 2;
+  std::vector<float> gu(static_cast<size_t>(t * 2 * inter)), act(static_cast<size_t>(t * inter));
+  cpu::linear(normed, t, w.gate_up, nullptr, gu.data());
+  cpu::silu_mul(gu.data(), t, inter, act.data());
+  cpu::linear(act.data(), t, w.down, nullptr, out);
+}
+
+void DecoderModel::moe_block(int l, const float* normed, int64_t t, float* out) const {
+  const auto& c = config_;
+  const LayerWeights& w = layers_[l];
+  const int64_t h = c.hidden_size, inter = c.moe_intermediate_size;
+  const int k = c.num_experts_per_tok;
+  std::vector<float> logits(static_cast<size_t>(t * c.num_experts));
+  cpu::linear(normed, t, w.router, nullptr, logits.data());
+  std::vector<int32_t> ids(static_cast<size_t>(t * k));
+  std::vector<float> weights(static_cast<size_t>(t * k));
+  cpu::moe_topk_softmax(logits.data(), t, c.num_experts, k, c.norm_topk_prob, ids.data(), weights.data());
+  // Each expert runs on the rows routed to it; its outputs land in (token, slot) so every token sums
+  // its experts in slot order — independent of which other tokens share the batch.
+  std::vector<float> slot_out(static_cast<size_t>(t * k * h));
+  for (int e = 0; e < c.num_experts; ++e) {
+    std::vector<int64_t> rows;
+    for (int64_t i = 0; i < t * k; ++i)
+      if (ids[i] == e) rows.push_back(i);
+    if (rows.empty()) continue;
+    const auto n = static_cast<int64_t>(rows.size());
+    std::vector<float> x(static_cast<size_t>(n * h)), gu(static_cast<size_t>(n * 2 * inter)),
+        act(static_cast<size_t>(n * inter)), y(static_cast<size_t>(n * h));
+    for (int64_t r = 0; r < n; ++r)
+      std::copy(normed + rows[r] / k * h, normed + (rows[r] / k + 1) * h, x.data() + r * h);
+    cpu::linear(x.data(), n, w.expert_gate_up[e], nullptr, gu.data());
+    cpu::silu_mul(gu.data(), n, inter, act.data());
+    cpu::linear(act.data(), n, w.expert_down[e], nullptr, y.data());
+    for (int64_t r = 0; r < n; ++r)
+      std::copy(y.data() + r * h, y.data() + (r + 1) * h, slot_out.data() + rows[r] * h);
+  }
+  tbb::parallel_for(tbb::blocked_range<int64_t>(0, t, 8), [&](const tbb::blocked_range<int64_t>& r) {
+    for (int64_t i = r.begin(); i < r.end(); ++i) {
+      float* o = out + i * h;
+      std::fill(o, o + h, 0.0f);
+      for (int s = 0; s < k; ++s) {
+        const float wt = weights[i * k + s];
+        const float* so = slot_out.data() + (i * k + s) * h;
+        for (int64_t j = 0; j < h; ++j) o[j] += wt * so[j];
+      }
+    }
+  });
+}
+
+DecoderModel::Output DecoderModel::forward(const ForwardBatch& batch, const std::vector<int32_t>& ids,
+                                           KvPool& kv) const {
+  const auto& c = config_;
+  const int64_t t = static_cast<int64_t>(ids.size()), h = c.hidden_size;
+  const auto eps = static_cast<float>(c.rms_norm_eps);
+  Output out;
+  std::vector<float> x(static_cast<size_t>(t * h)), normed(x.size()), delta(x.size());
+  cpu::embedding(embed_.data(), compute_, h, ids.data(), t, x.data());
+  for (int l = 0; l < c.num_layers; ++l) {
+    const LayerWeights& w = layers_[l];
+    cpu::rms_norm(x.data(), w.input_norm.data(), t, h, eps, normed.data());
+    attention_block(l, batch, normed.data(), t, kv, delta.data());
+    cpu::add_rms_norm(delta.data(), x.data(), w.post_norm.data(), t, h, eps, normed.data());
+    if (w.moe) {
+      moe_block(l, normed.data(), t, delta.data());
+    } else {
+      mlp_block(l, normed.data(), t, delta.data());
+    }
+    for (int64_t i = 0; i < t * h; ++i) x[i] += delta[i];
+    if (std::find(batch.capture_hidden_layers.begin(), batch.capture_hidden_layers.end(), l) !=
+        batch.capture_hidden_layers.end())
+      out.hidden_states.push_back(x);
+  }
+  // Only the rows whose logits were asked for go through the final norm and the LM head.
+  std::vector<int64_t> rows;
+  int64_t tok = 0;
+  for (const auto& s : batch.segments) {
+    if (s.logits_start >= 0)
+      for (int32_t i = s.logits_start; i < s.new_len; ++i) rows.push_back(tok + i);
+    tok += s.new_len;
+  }
+  const auto r = static_cast<int64_t>(rows.size());
+  std::vector<float> sel(static_cast<size_t>(r * h));
+  for (int64_t i = 0; i < r; ++i)
+    std::copy(x.data() + rows[i] * h, x.data() + (rows[i] + 1) * h, sel.data() + i * h);
+  cpu::rms_norm(sel.data(), final_norm_.data(), r, h, eps, sel.data());
+  out.logits.resize(static_cast<size_t>(r * c.vocab_size));
+  cpu::linear(sel.data(), r, lm_head_, nullptr, out.logits.data());
+  return out;
+}
+
+}  // namespace sgl::engine

@@ -1,0 +1,84 @@
+// create_model_runner: config → family → weights (checkpoint or dummy) → backend runner.
+#include <fmt/format.h>
+
+#include <filesystem>
+
+#include "engine/cpu/cpu_model_runner.h"
+#include "engine/engine_config.h"
+#include "engine/models/registry.h"
+
+namespace sgl::engine {
+
+namespace {
+
+namespace fs = std::filesystem;
+
+// A model path is an HF directory, a config .json file, or a preset name from conf/models.
+Result<std::string> resolve_config_path(const std::string& model_path) {
+  std::error_code ec;
+  if (fs::is_directory(model_path, ec)) {
+    if (!fs::exists(model_path + "/config.json", ec)) return not_found(model_path + " has no config.json");
+    return model_path;
+  }
+  if (fs::is_regular_file(model_path, ec)) return model_path;
+  for (const std::string& dir : {std::string(SGL_CONF_DIR) + "/models", std::string("conf/models")}) {
+    std::string p = dir + "/" + model_path + ".json";
+    if (fs::is_regular_file(p, ec)) return p;
+  }
+  return not_found(
+      fmt::format("model path '{}' is neither a model directory, a config file, nor a preset in {}/models",
+                  model_path, SGL_CONF_DIR));
+}
+
+}  // namespace
+
+Result<std::unique_ptr<ModelRunner>> create_model_runner(const EngineConfig& cfg) {
+  if (cfg.device == "tpu") return unsupported("--device tpu: sglcpp runs on cpu or cuda, not TPUs");
+  if (cfg.device == "cuda") return unsupported("--device cuda: the CUDA backend is not built in this binary");
+  if (cfg.device != "cpu") return invalid_argument("unknown --device '" + cfg.device + "' (cpu, cuda)");
+  SGL_ASSIGN_OR_RETURN(std::string config_path, resolve_config_path(cfg.model_path));
+  SGL_ASSIGN_OR_RETURN(ModelConfig mc, load_model_config(config_path));
+  SGL_ASSIGN_OR_RETURN(FamilyOptions opts, family_options(mc));
+  DType compute;
+  if (cfg.dtype == "float32" || cfg.dtype == "float" || (cfg.dtype == "auto" && mc.dtype == DType::kF32)) {
+    compute = DType::kF32;
+  } else if (cfg.dtype == "bfloat16" || cfg.dtype == "auto") {
+    compute = DType::kBF16;
+  } else {
+    return unsupported(fmt::format("--dtype {}: the CPU backend computes in float32 or bfloat16", cfg.dtype));
+  }
+  std::error_code ec;
+  const bool is_dir = fs::is_directory(config_path, ec);
+  std::string format = cfg.load_format;
+  if (format == "auto") format = is_dir ? "safetensors" : "dummy";
+  if (format != "safetensors" && format != "dummy")
+    return unsupported("--load-format " + cfg.load_format + " (auto, safetensors, dummy)");
+  if (format == "safetensors" && !is_dir)
+    return invalid_argument(
+        config_path + " is a config file: real weights need a model directory (or --load-format dummy)");
+
+  auto model = std::make_unique<DecoderModel>(mc, opts, compute);
+  model->allocate();
+  if (format == "dummy") {
+    model->init_dummy(cfg.random_seed);
+  } else {
+    SGL_ASSIGN_OR_RETURN(WeightFiles files, WeightFiles::open_dir(config_path));
+    SGL_TRY(model->load(files));
+  }
+  ModelInfo info;
+  info.architecture = mc.architecture;
+  info.model_type = mc.model_type;
+  info.vocab_size = mc.vocab_size;
+  info.hidden_size = mc.hidden_size;
+  info.num_layers = mc.num_layers;
+  info.num_kv_heads = mc.num_kv_heads;
+  info.head_dim = mc.head_dim;
+  info.context_length = cfg.context_length > 0 ? cfg.context_length : mc.max_position_embeddings;
+  info.eos_token_ids = mc.eos_token_ids;
+  info.weight_bytes = model->weight_bytes();
+  info.kv_bytes_per_token = 2LL * mc.num_layers * mc.num_kv_heads * mc.head_dim * dtype_size(compute);
+  return std::unique_ptr<ModelRunner>(
+      std::make_unique<cpu::CpuModelRunner>(std::move(model), std::move(info), cfg));
+}
+
+}  // namespace sgl::engine
