@@ -172,7 +172,11 @@ void DecoderModel::init_dummy(uint64_t seed) {
   uint64_t s = mix(seed);
   auto next = [&] { return s = mix(s); };
   fill_uniform(embed_.data(), compute_, config_.vocab_size * config_.hidden_size, next(), 0.05f);
-  fill_linear(lm_head_, next());
+  if (config_.tie_word_embeddings) {
+    lm_head_.reload(embed_.data(), compute_);  // tied: the LM head is the embedding table
+  } else {
+    fill_linear(lm_head_, next());
+  }
   for (auto& w : layers_) {
     fill_linear(w.qkv, next());
     fill_linear(w.o, next());

@@ -37,16 +37,16 @@ class SlotPool {
   // Grows a request's slot list to `len` slots.
   void grow(std::vector<int32_t>& slots, int64_t len) {
     while (static_cast<int64_t>(slots.size()) < len) {
-      if (slots.size() % page_size_ == 0) page_ = next_page_--;
+      // A new page when the request's last one is full; otherwise continue its own last page.
+      const int64_t page = slots.size() % page_size_ == 0 ? next_page_-- : slots.back() / page_size_;
       slots.push_back(
-          static_cast<int32_t>(page_ * page_size_ + static_cast<int64_t>(slots.size() % page_size_)));
+          static_cast<int32_t>(page * page_size_ + static_cast<int64_t>(slots.size() % page_size_)));
     }
   }
 
  private:
   int page_size_;
   int64_t next_page_;
-  int64_t page_ = 0;
 };
 
 struct Request {
