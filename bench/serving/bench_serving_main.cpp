@@ -114,6 +114,10 @@ int main(int argc, char** argv) {
     return 1;
   }
 
+  if (a.apply_chat_template && !codec->apply_chat_template) {
+    std::cerr << "--apply-chat-template: this build has no chat-template engine yet\n";
+    return 2;
+  }
   RandomDatasetOptions ro{a.num_prompts, a.random_input_len, a.random_output_len, a.random_range_ratio,
                           a.seed};
   std::vector<DatasetRow> rows;

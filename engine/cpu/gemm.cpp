@@ -91,6 +91,25 @@ void* PackedWeight::mutable_data() {
 
 namespace {
 
+#if defined(__AVX512F__)
+// One x-row against R consecutive W-rows; per-element arithmetic exactly as dot().
+template <int R, class W>
+inline void row_times_w(const float* xr, const W* w0, int64_t k, int64_t kfull, __mmask16 tail,
+                        const float* bias, float* y) {
+  __m512 acc[R];
+  for (auto& a : acc) a = _mm512_setzero_ps();
+  for (int64_t i = 0; i < kfull; i += kLanes) {
+    __m512 xv = load16(xr + i);
+    for (int j = 0; j < R; ++j) acc[j] = _mm512_fmadd_ps(xv, load16(w0 + j * k + i), acc[j]);
+  }
+  if (tail) {
+    __m512 xv = load16_masked(xr + kfull, tail);
+    for (int j = 0; j < R; ++j) acc[j] = _mm512_fmadd_ps(xv, load16_masked(w0 + j * k + kfull, tail), acc[j]);
+  }
+  for (int j = 0; j < R; ++j) y[j] = reduce16(acc[j]) + (bias ? bias[j] : 0.0f);
+}
+#endif
+
 template <class W>
 void linear_block(const float* x, int64_t m0, int64_t m1, const W* w, int64_t n0, int64_t n1, int64_t k,
                   int64_t n_total, const float* bias, float* y) {
@@ -98,6 +117,13 @@ void linear_block(const float* x, int64_t m0, int64_t m1, const W* w, int64_t n0
   const int64_t kfull = k / kLanes * kLanes;
   const __mmask16 tail = static_cast<__mmask16>((1u << (k - kfull)) - 1);
   int64_t n = n0;
+  if (m1 - m0 < 4) {
+    // Decode (a few rows): bound by streaming W. Eight W-rows per pass give eight independent FMA
+    // chains, enough to hide the FMA latency while the loads stream.
+    for (; n + 8 <= n1; n += 8)
+      for (int64_t m = m0; m < m1; ++m)
+        row_times_w<8>(x + m * k, w + n * k, k, kfull, tail, bias ? bias + n : nullptr, y + m * n_total + n);
+  }
   for (; n + 4 <= n1; n += 4) {
     const W* w0 = w + n * k;
     int64_t m = m0;
@@ -124,20 +150,8 @@ void linear_block(const float* x, int64_t m0, int64_t m1, const W* w, int64_t n0
         for (int j = 0; j < 4; ++j)
           y[(m + r) * n_total + n + j] = reduce16(acc[r][j]) + (bias ? bias[n + j] : 0.0f);
     }
-    for (; m < m1; ++m) {  // remaining rows: one x-row × 4 W-rows, same per-element arithmetic
-      __m512 acc[4] = {_mm512_setzero_ps(), _mm512_setzero_ps(), _mm512_setzero_ps(), _mm512_setzero_ps()};
-      const float* xr = x + m * k;
-      for (int64_t i = 0; i < kfull; i += kLanes) {
-        __m512 xv = load16(xr + i);
-        for (int j = 0; j < 4; ++j) acc[j] = _mm512_fmadd_ps(xv, load16(w0 + j * k + i), acc[j]);
-      }
-      if (tail) {
-        __m512 xv = load16_masked(xr + kfull, tail);
-        for (int j = 0; j < 4; ++j)
-          acc[j] = _mm512_fmadd_ps(xv, load16_masked(w0 + j * k + kfull, tail), acc[j]);
-      }
-      for (int j = 0; j < 4; ++j) y[m * n_total + n + j] = reduce16(acc[j]) + (bias ? bias[n + j] : 0.0f);
-    }
+    for (; m < m1; ++m)
+      row_times_w<4>(x + m * k, w0, k, kfull, tail, bias ? bias + n : nullptr, y + m * n_total + n);
   }
   for (; n < n1; ++n)
     for (int64_t m = m0; m < m1; ++m)
