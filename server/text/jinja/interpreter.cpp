@@ -1,0 +1,474 @@
+#include "server/text/jinja/interpreter.h"
+
+#include <fmt/format.h>
+
+#include <cmath>
+#include <ctime>
+#include <optional>
+
+namespace sgl::text::jinja {
+
+namespace {
+
+enum class Flow { kNormal, kBreak, kContinue };
+
+class Renderer {
+ public:
+  Renderer(const Value& ctx, const RenderOptions& opt) : opt_(opt) {
+    scopes_.emplace_back();
+    if (ctx.is_object())
+      for (const auto& [k, v] : ctx.obj->items) scopes_.back()[k] = v;
+    install_globals();
+  }
+
+  Result<Flow> exec(const Body& body, std::string& out) {
+    for (const auto& s : body) {
+      SGL_ASSIGN_OR_RETURN(Flow f, exec(*s, out));
+      if (f != Flow::kNormal) return f;
+    }
+    return Flow::kNormal;
+  }
+
+ private:
+  Error err(int line, std::string_view what) {
+    return invalid_argument(fmt::format("template line {}: {}", line, what));
+  }
+
+  Value lookup(const std::string& name) const {
+    for (auto it = scopes_.rbegin(); it != scopes_.rend(); ++it) {
+      auto f = it->find(name);
+      if (f != it->end()) return f->second;
+    }
+    auto g = globals_.find(name);
+    return g == globals_.end() ? Value() : g->second;
+  }
+  void assign(const std::string& name, Value v) { scopes_.back()[name] = std::move(v); }
+
+  void install_globals() {
+    globals_["raise_exception"] = Value::function([](Args& a) -> Result<Value> {
+      return invalid_argument("template raised: " + (a.pos.empty() ? std::string() : a.pos[0].str()));
+    });
+    globals_["strftime_now"] = Value::function([this](Args& a) -> Result<Value> {
+      std::string f = a.pos.empty() ? "%Y-%m-%d" : a.pos[0].str();
+      if (opt_.strftime_now) return Value::string(opt_.strftime_now(f));
+      std::time_t t = std::time(nullptr);
+      std::tm tm{};
+      localtime_r(&t, &tm);
+      char buf[256];
+      size_t n = std::strftime(buf, sizeof(buf), f.c_str(), &tm);
+      return Value::string(std::string(buf, n));
+    });
+    globals_["range"] = Value::function([](Args& a) -> Result<Value> {
+      int64_t start = 0, stop = 0, step = 1;
+      if (a.pos.size() == 1)
+        stop = a.pos[0].i;
+      else if (a.pos.size() >= 2)
+        start = a.pos[0].i, stop = a.pos[1].i;
+      if (a.pos.size() >= 3) step = a.pos[2].i;
+      if (step == 0) return invalid_argument("range() step must not be zero");
+      Value out = Value::array();
+      for (int64_t i = start; step > 0 ? i < stop : i > stop; i += step)
+        out.arr->push_back(Value::integer(i));
+      return out;
+    });
+    auto make_dict = [](Args& a) -> Result<Value> {
+      Value o = Value::object();
+      for (auto& [k, v] : a.kw) o.obj->set(k, v);
+      return o;
+    };
+    globals_["namespace"] = Value::function(make_dict);
+    globals_["dict"] = Value::function(make_dict);
+  }
+
+  Result<Flow> exec(const Stmt& s, std::string& out) {
+    switch (s.kind) {
+      case Stmt::Kind::kText:
+        out += s.text;
+        return Flow::kNormal;
+      case Stmt::Kind::kOutput: {
+        SGL_ASSIGN_OR_RETURN(Value v, eval(*s.expr));
+        out += v.str();
+        return Flow::kNormal;
+      }
+      case Stmt::Kind::kIf:
+        for (const auto& [cond, body] : s.branches) {
+          SGL_ASSIGN_OR_RETURN(Value c, eval(*cond));
+          if (c.truthy()) return exec(body, out);
+        }
+        return exec(s.else_body, out);
+      case Stmt::Kind::kFor:
+        return exec_for(s, out);
+      case Stmt::Kind::kSet: {
+        SGL_ASSIGN_OR_RETURN(Value v, eval(*s.expr));
+        if (!s.attr.empty()) {
+          Value ns = lookup(s.targets[0]);
+          if (!ns.is_object())
+            return err(s.line, "cannot set attribute of non-namespace '" + s.targets[0] + "'");
+          ns.obj->set(s.attr, std::move(v));
+        } else if (s.targets.size() == 1) {
+          assign(s.targets[0], std::move(v));
+        } else {
+          if (!v.is_array() || v.arr->size() != s.targets.size())
+            return err(s.line, "cannot unpack value in set");
+          for (size_t k = 0; k < s.targets.size(); ++k) assign(s.targets[k], (*v.arr)[k]);
+        }
+        return Flow::kNormal;
+      }
+      case Stmt::Kind::kSetBlock: {
+        std::string captured;
+        SGL_ASSIGN_OR_RETURN(Flow f, exec(s.body, captured));
+        (void)f;
+        assign(s.targets[0], Value::string(std::move(captured)));
+        return Flow::kNormal;
+      }
+      case Stmt::Kind::kMacro: {
+        const Stmt* macro = &s;
+        assign(s.targets[0], Value::function([this, macro](Args& a) -> Result<Value> {
+                 scopes_.emplace_back();
+                 for (size_t k = 0; k < macro->params.size(); ++k) {
+                   const auto& [pname, def] = macro->params[k];
+                   if (const Value* given = a.get(k, pname)) {
+                     assign(pname, *given);
+                   } else if (def) {
+                     SGL_ASSIGN_OR_RETURN(Value d, eval(*def));
+                     assign(pname, d);
+                   } else {
+                     assign(pname, Value());
+                   }
+                 }
+                 std::string body;
+                 auto r = exec(macro->body, body);
+                 scopes_.pop_back();
+                 if (!r.ok()) return std::move(r).take_error();
+                 return Value::string(std::move(body));
+               }));
+        return Flow::kNormal;
+      }
+      case Stmt::Kind::kBreak:
+        return Flow::kBreak;
+      case Stmt::Kind::kContinue:
+        return Flow::kContinue;
+      case Stmt::Kind::kBlock:
+        return exec(s.body, out);
+    }
+    return Flow::kNormal;
+  }
+
+  Result<Flow> exec_for(const Stmt& s, std::string& out) {
+    SGL_ASSIGN_OR_RETURN(Value it, eval(*s.expr));
+    std::vector<Value> items;
+    if (it.is_array()) {
+      items = *it.arr;
+    } else if (it.is_object()) {
+      for (const auto& [k, v] : it.obj->items) items.push_back(Value::string(k));
+    } else if (it.is_string()) {
+      for (size_t i = 0; i < it.s.size();) {  // by UTF-8 character
+        auto b = static_cast<unsigned char>(it.s[i]);
+        size_t len = b >= 0xf0 ? 4 : b >= 0xe0 ? 3 : b >= 0xc0 ? 2 : 1;
+        items.push_back(Value::string(it.s.substr(i, len)));
+        i += len;
+      }
+    } else if (!it.is_undefined() && !it.is_none()) {
+      return err(s.line, "cannot iterate over " + it.repr());
+    }
+    scopes_.emplace_back();
+    // The loop filter applies before loop.index/length are counted, as in Jinja.
+    if (s.cond) {
+      std::vector<Value> kept;
+      for (const auto& v : items) {
+        bind_targets(s, v);
+        auto c = eval(*s.cond);
+        if (!c.ok()) {
+          scopes_.pop_back();
+          return std::move(c).take_error();
+        }
+        if (c->truthy()) kept.push_back(v);
+      }
+      items = std::move(kept);
+    }
+    const auto n = static_cast<int64_t>(items.size());
+    for (int64_t k = 0; k < n; ++k) {
+      bind_targets(s, items[k]);
+      Value loop = Value::object();
+      loop.obj->set("index", Value::integer(k + 1));
+      loop.obj->set("index0", Value::integer(k));
+      loop.obj->set("revindex", Value::integer(n - k));
+      loop.obj->set("revindex0", Value::integer(n - k - 1));
+      loop.obj->set("first", Value::boolean(k == 0));
+      loop.obj->set("last", Value::boolean(k == n - 1));
+      loop.obj->set("length", Value::integer(n));
+      loop.obj->set("previtem", k > 0 ? items[k - 1] : Value());
+      loop.obj->set("nextitem", k + 1 < n ? items[k + 1] : Value());
+      assign("loop", loop);
+      auto f = exec(s.body, out);
+      if (!f.ok()) {
+        scopes_.pop_back();
+        return std::move(f).take_error();
+      }
+      if (*f == Flow::kBreak) break;
+    }
+    scopes_.pop_back();
+    if (n == 0) return exec(s.else_body, out);
+    return Flow::kNormal;
+  }
+
+  void bind_targets(const Stmt& s, const Value& v) {
+    if (s.targets.size() == 1) {
+      assign(s.targets[0], v);
+    } else if (v.is_array()) {
+      for (size_t k = 0; k < s.targets.size(); ++k)
+        assign(s.targets[k], k < v.arr->size() ? (*v.arr)[k] : Value());
+    }
+  }
+
+  Result<Args> eval_args(const Expr& e) {
+    Args a;
+    for (const auto& x : e.items) {
+      SGL_ASSIGN_OR_RETURN(Value v, eval(*x));
+      a.pos.push_back(std::move(v));
+    }
+    for (const auto& [k, x] : e.kwargs) {
+      SGL_ASSIGN_OR_RETURN(Value v, eval(*x));
+      a.kw.emplace_back(k, std::move(v));
+    }
+    return a;
+  }
+
+  Result<Value> subscript(const Value& base, const Value& key, int line) {
+    if (base.is_array() && key.kind == Value::Kind::kInt) {
+      int64_t i = key.i < 0 ? key.i + static_cast<int64_t>(base.arr->size()) : key.i;
+      if (i < 0 || i >= static_cast<int64_t>(base.arr->size())) return Value();
+      return (*base.arr)[i];
+    }
+    if (base.is_string() && key.kind == Value::Kind::kInt) {
+      int64_t i = key.i < 0 ? key.i + static_cast<int64_t>(base.s.size()) : key.i;
+      if (i < 0 || i >= static_cast<int64_t>(base.s.size())) return Value();
+      return Value::string(base.s.substr(static_cast<size_t>(i), 1));
+    }
+    if (base.is_object()) {
+      const Value* v = base.obj->find(key.is_string() ? key.s : key.str());
+      return v ? *v : Value();
+    }
+    (void)line;
+    return Value();
+  }
+
+  Result<Value> eval(const Expr& e) {
+    switch (e.kind) {
+      case Expr::Kind::kLiteral:
+        return e.literal;
+      case Expr::Kind::kName:
+        return lookup(e.name);
+      case Expr::Kind::kList: {
+        Value l = Value::array();
+        for (const auto& x : e.items) {
+          SGL_ASSIGN_OR_RETURN(Value v, eval(*x));
+          l.arr->push_back(std::move(v));
+        }
+        return l;
+      }
+      case Expr::Kind::kDict: {
+        Value d = Value::object();
+        for (size_t k = 0; k + 1 < e.items.size(); k += 2) {
+          SGL_ASSIGN_OR_RETURN(Value key, eval(*e.items[k]));
+          SGL_ASSIGN_OR_RETURN(Value v, eval(*e.items[k + 1]));
+          d.obj->set(key.str(), std::move(v));
+        }
+        return d;
+      }
+      case Expr::Kind::kAttr: {
+        SGL_ASSIGN_OR_RETURN(Value base, eval(*e.a));
+        if (base.is_object()) {
+          const Value* v = base.obj->find(e.name);
+          if (v) return *v;
+        }
+        if (base.is_array() && !e.name.empty() && std::isdigit(static_cast<unsigned char>(e.name[0])))
+          return subscript(base, Value::integer(std::stoll(e.name)), e.line);
+        return Value();
+      }
+      case Expr::Kind::kSubscript: {
+        SGL_ASSIGN_OR_RETURN(Value base, eval(*e.a));
+        SGL_ASSIGN_OR_RETURN(Value key, eval(*e.b));
+        return subscript(base, key, e.line);
+      }
+      case Expr::Kind::kSlice:
+        return eval_slice(e);
+      case Expr::Kind::kCall:
+        return eval_call(e);
+      case Expr::Kind::kFilter: {
+        SGL_ASSIGN_OR_RETURN(Value v, eval(*e.a));
+        SGL_ASSIGN_OR_RETURN(Args a, eval_args(e));
+        auto r = apply_filter(e.name, v, a, [](const Value& x, const std::string& f, Args& fa) {
+          return apply_filter(f, x, fa, nullptr);
+        });
+        if (!r.ok()) return err(e.line, r.error().message);
+        return r;
+      }
+      case Expr::Kind::kTest: {
+        SGL_ASSIGN_OR_RETURN(Value v, eval(*e.a));
+        SGL_ASSIGN_OR_RETURN(Args a, eval_args(e));
+        auto r = apply_test(e.name, v, a);
+        if (!r.ok()) return err(e.line, r.error().message);
+        return Value::boolean(*r != e.negated);
+      }
+      case Expr::Kind::kUnary: {
+        SGL_ASSIGN_OR_RETURN(Value v, eval(*e.a));
+        if (e.name == "not") return Value::boolean(!v.truthy());
+        if (e.name == "-") {
+          if (v.kind == Value::Kind::kInt) return Value::integer(-v.i);
+          if (v.kind == Value::Kind::kFloat) return Value::number(-v.f);
+          return err(e.line, "bad operand for unary -");
+        }
+        return v;
+      }
+      case Expr::Kind::kBinary:
+        return eval_binary(e);
+      case Expr::Kind::kTernary: {
+        SGL_ASSIGN_OR_RETURN(Value c, eval(*e.b));
+        if (c.truthy()) return eval(*e.a);
+        if (e.c) return eval(*e.c);
+        return Value();
+      }
+    }
+    return Value();
+  }
+
+  Result<Value> eval_slice(const Expr& e) {
+    SGL_ASSIGN_OR_RETURN(Value base, eval(*e.a));
+    int64_t len = base.is_array()    ? static_cast<int64_t>(base.arr->size())
+                  : base.is_string() ? static_cast<int64_t>(base.s.size())
+                                     : 0;
+    std::optional<int64_t> parts[3];
+    for (int k = 0; k < 3; ++k) {
+      if (!e.items[k]) continue;
+      SGL_ASSIGN_OR_RETURN(Value v, eval(*e.items[k]));
+      if (v.kind == Value::Kind::kInt) parts[k] = v.i;
+    }
+    int64_t step = parts[2].value_or(1);
+    if (step == 0) return err(e.line, "slice step cannot be zero");
+    auto norm = [&](std::optional<int64_t> x, int64_t dflt) {
+      if (!x) return dflt;
+      int64_t v = *x < 0 ? *x + len : *x;
+      return step > 0 ? std::clamp<int64_t>(v, 0, len) : std::clamp<int64_t>(v, -1, len - 1);
+    };
+    int64_t start = norm(parts[0], step > 0 ? 0 : len - 1), stop = norm(parts[1], step > 0 ? len : -1);
+    Value out = base.is_string() ? Value::string("") : Value::array();
+    for (int64_t i = start; step > 0 ? i < stop : i > stop; i += step) {
+      if (base.is_array())
+        out.arr->push_back((*base.arr)[i]);
+      else if (base.is_string())
+        out.s += base.s[static_cast<size_t>(i)];
+    }
+    return out;
+  }
+
+  Result<Value> eval_call(const Expr& e) {
+    SGL_ASSIGN_OR_RETURN(Args a, eval_args(e));
+    if (e.a->kind == Expr::Kind::kAttr) {
+      SGL_ASSIGN_OR_RETURN(Value obj, eval(*e.a->a));
+      if (has_method(obj, e.a->name)) {
+        auto r = call_method(obj, e.a->name, a);
+        if (!r.ok()) return err(e.line, r.error().message);
+        return r;
+      }
+    }
+    SGL_ASSIGN_OR_RETURN(Value f, eval(*e.a));
+    if (f.kind != Value::Kind::kFunction) return err(e.line, "called value is not callable");
+    return (*f.fn)(a);
+  }
+
+  Result<Value> eval_binary(const Expr& e) {
+    if (e.name == "and") {
+      SGL_ASSIGN_OR_RETURN(Value l, eval(*e.a));
+      if (!l.truthy()) return l;
+      return eval(*e.b);
+    }
+    if (e.name == "or") {
+      SGL_ASSIGN_OR_RETURN(Value l, eval(*e.a));
+      if (l.truthy()) return l;
+      return eval(*e.b);
+    }
+    SGL_ASSIGN_OR_RETURN(Value l, eval(*e.a));
+    SGL_ASSIGN_OR_RETURN(Value r, eval(*e.b));
+    const std::string& op = e.name;
+    if (op == "==") return Value::boolean(equals(l, r));
+    if (op == "!=") return Value::boolean(!equals(l, r));
+    if (op == "<" || op == ">" || op == "<=" || op == ">=") {
+      auto c = compare(l, r);
+      if (!c.ok()) return err(e.line, c.error().message);
+      return Value::boolean(op == "<" ? *c < 0 : op == ">" ? *c > 0 : op == "<=" ? *c <= 0 : *c >= 0);
+    }
+    if (op == "in" || op == "not in") {
+      bool found = false;
+      if (r.is_string() && l.is_string())
+        found = r.s.find(l.s) != std::string::npos;
+      else if (r.is_array())
+        found = std::any_of(r.arr->begin(), r.arr->end(), [&](const Value& x) { return equals(x, l); });
+      else if (r.is_object())
+        found = r.obj->find(l.str()) != nullptr;
+      else if (!r.is_undefined() && !r.is_none())
+        return err(e.line, "'in' needs a string, list or dict");
+      return Value::boolean(found != (op == "not in"));
+    }
+    if (op == "~") return Value::string(l.str() + r.str());
+    if (op == "+") {
+      if (l.is_string() && r.is_string()) return Value::string(l.s + r.s);
+      if (l.is_array() && r.is_array()) {
+        Value out = Value::array(*l.arr);
+        out.arr->insert(out.arr->end(), r.arr->begin(), r.arr->end());
+        return out;
+      }
+    }
+    if ((l.is_number() || l.kind == Value::Kind::kBool) && (r.is_number() || r.kind == Value::Kind::kBool)) {
+      const bool ints = l.kind != Value::Kind::kFloat && r.kind != Value::Kind::kFloat;
+      const double x = l.as_double(), y = r.as_double();
+      const int64_t xi = l.kind == Value::Kind::kBool ? l.b : l.i,
+                    yi = r.kind == Value::Kind::kBool ? r.b : r.i;
+      if (op == "+") return ints ? Value::integer(xi + yi) : Value::number(x + y);
+      if (op == "-") return ints ? Value::integer(xi - yi) : Value::number(x - y);
+      if (op == "*") return ints ? Value::integer(xi * yi) : Value::number(x * y);
+      if (op == "/") {
+        if (y == 0) return err(e.line, "division by zero");
+        return Value::number(x / y);
+      }
+      if (op == "//") {
+        if (y == 0) return err(e.line, "division by zero");
+        if (ints)
+          return Value::integer(
+              static_cast<int64_t>(std::floor(static_cast<double>(xi) / static_cast<double>(yi))));
+        return Value::number(std::floor(x / y));
+      }
+      if (op == "%") {
+        if (y == 0) return err(e.line, "modulo by zero");
+        if (ints) return Value::integer(((xi % yi) + yi) % yi);
+        return Value::number(x - std::floor(x / y) * y);
+      }
+      if (op == "**")
+        return ints && yi >= 0 ? Value::integer(static_cast<int64_t>(std::pow(x, y)))
+                               : Value::number(std::pow(x, y));
+    }
+    if (op == "*" && l.is_string() && r.kind == Value::Kind::kInt) {
+      std::string out;
+      for (int64_t k = 0; k < r.i; ++k) out += l.s;
+      return Value::string(out);
+    }
+    if (op == "%" && l.is_string()) return Value::string(l.s);  // printf-style formatting: not supported
+    return err(e.line, fmt::format("unsupported operands for {}: {} and {}", op, l.repr(), r.repr()));
+  }
+
+  const RenderOptions& opt_;
+  std::vector<std::map<std::string, Value>> scopes_;
+  std::map<std::string, Value> globals_;
+};
+
+}  // namespace
+
+Result<std::string> render(const Body& tmpl, const Value& context, const RenderOptions& opt) {
+  Renderer r(context, opt);
+  std::string out;
+  SGL_ASSIGN_OR_RETURN(auto flow, r.exec(tmpl, out));
+  (void)flow;
+  return out;
+}
+
+}  // namespace sgl::text::jinja

@@ -1,0 +1,28 @@
+// Renders a parsed template against a context of variables.
+#pragma once
+
+#include <functional>
+#include <map>
+#include <string>
+
+#include "server/text/jinja/ast.h"
+
+namespace sgl::text::jinja {
+
+struct RenderOptions {
+  // strftime_now(fmt): the clock is injectable so tests render deterministically.
+  std::function<std::string(const std::string& fmt)> strftime_now;
+};
+
+Result<std::string> render(const Body& tmpl, const Value& context, const RenderOptions& opt = {});
+
+// Filters, tests and methods (builtins.cpp).
+Result<Value> apply_filter(
+    const std::string& name, const Value& v, Args& args,
+    const std::function<Result<Value>(const Value&, const std::string&, Args&)>& call_filter);
+Result<bool> apply_test(const std::string& name, const Value& v, Args& args);
+// `obj.name(args)` for strings, dicts and lists; nullopt-like error when there is no such method.
+Result<Value> call_method(Value& obj, const std::string& name, Args& args);
+bool has_method(const Value& obj, const std::string& name);
+
+}  // namespace sgl::text::jinja
