@@ -32,11 +32,20 @@ function(sgl_add_library name dir)
 endfunction()
 
 # sgl_add_test(NAME DIR DEPS...): one GoogleTest executable from DIR/*.cpp, each TEST a CTest test.
+# sgl_add_test(name dir [RUN_SERIAL] libs...): RUN_SERIAL keeps the area's tests from sharing the
+# machine with other tests (for tests that check real-time behaviour).
 function(sgl_add_test name dir)
+  set(libs ${ARGN})
+  set(serial FALSE)
+  if("RUN_SERIAL" IN_LIST libs)
+    list(REMOVE_ITEM libs RUN_SERIAL)
+    set(serial TRUE)
+  endif()
   file(GLOB_RECURSE srcs CONFIGURE_DEPENDS ${dir}/*.cpp)
   add_executable(${name} ${srcs})
-  target_link_libraries(${name} PRIVATE ${ARGN} GTest::gtest GTest::gmock GTest::gtest_main)
+  target_link_libraries(${name} PRIVATE ${libs} GTest::gtest GTest::gmock GTest::gtest_main)
   target_compile_definitions(${name} PRIVATE
     SGL_SOURCE_DIR="${PROJECT_SOURCE_DIR}" SGL_BINARY_DIR="${CMAKE_BINARY_DIR}")
-  gtest_discover_tests(${name} DISCOVERY_TIMEOUT 60 PROPERTIES ENVIRONMENT "SGL_SOURCE_DIR=${PROJECT_SOURCE_DIR}")
+  gtest_discover_tests(${name} DISCOVERY_TIMEOUT 60
+    PROPERTIES ENVIRONMENT "SGL_SOURCE_DIR=${PROJECT_SOURCE_DIR}" RUN_SERIAL ${serial})
 endfunction()

@@ -34,6 +34,20 @@ void store_row(T* dst, const float* src, int64_t n) {
   }
 }
 
+// acc[0:d] += p · v[0:d], vectorised when d is a multiple of 16 (head_dim 64/128 always are).
+template <class T>
+inline void axpy(float p, const T* v, float* acc, int d) {
+#if defined(__AVX512F__)
+  if (d % kLanes == 0) {
+    const __m512 pv = _mm512_set1_ps(p);
+    for (int c = 0; c < d; c += kLanes)
+      _mm512_storeu_ps(acc + c, _mm512_fmadd_ps(pv, load16(v + c), _mm512_loadu_ps(acc + c)));
+    return;
+  }
+#endif
+  for (int c = 0; c < d; ++c) acc[c] = std::fma(p, to_f32(v[c]), acc[c]);
+}
+
 template <class T>
 void attend(const ForwardBatch& batch, const std::vector<int64_t>& off, const float* q, int q_heads,
             const T* kbase, const T* vbase, int kv_heads, int d, float scale, float* out) {
@@ -82,7 +96,7 @@ void attend(const ForwardBatch& batch, const std::vector<int64_t>& off, const fl
               const float p = std::exp(scores[j - t0] - m_new);
               l += p;
               const T* vv = vbase + slots[j] * row + static_cast<int64_t>(kvh) * d;
-              for (int c = 0; c < d; ++c) acc[c] = std::fma(p, to_f32(vv[c]), acc[c]);
+              axpy(p, vv, acc.data(), d);
             }
             m = m_new;
           }

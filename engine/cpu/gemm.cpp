@@ -11,6 +11,7 @@
 
 #include <vector>
 
+#include "engine/cpu/gemm_bf16.h"
 #include "engine/cpu/kernels.h"
 #include "engine/cpu/simd.h"
 
@@ -171,16 +172,29 @@ void linear(const float* x, int64_t m, const PackedWeight& w, const float* bias,
   // Blocks of 64 W-rows (a few KB..MB of weights) by 64 x-rows; grain chosen so small decode
   // GEMVs still split over all cores.
   const int64_t nb = 64, mb = 64;
-  tbb::parallel_for(tbb::blocked_range2d<int64_t>(0, n, nb, 0, m, mb),
-                    [&](const tbb::blocked_range2d<int64_t>& r) {
-                      if (im.dtype == DType::kF32) {
-                        linear_block(x, r.cols().begin(), r.cols().end(), im.f32.data(), r.rows().begin(),
-                                     r.rows().end(), k, n, bias, y);
-                      } else {
-                        linear_block(x, r.cols().begin(), r.cols().end(), im.bf16.data(), r.rows().begin(),
-                                     r.rows().end(), k, n, bias, y);
-                      }
-                    });
+  const tbb::blocked_range2d<int64_t> all(0, n, nb, 0, m, mb);
+  if (im.dtype == DType::kBF16 && kHaveBf16Dot) {
+    // Round the activations to bf16 once per row (a fixed per-row operation: still M-invariant).
+    std::vector<uint16_t> xb(static_cast<size_t>(m * k));
+    tbb::parallel_for(tbb::blocked_range<int64_t>(0, m * k, 1 << 14),
+                      [&](const tbb::blocked_range<int64_t>& r) {
+                        for (int64_t i = r.begin(); i < r.end(); ++i) xb[i] = f32_to_bf16(x[i]);
+                      });
+    tbb::parallel_for(all, [&](const tbb::blocked_range2d<int64_t>& r) {
+      linear_block_bf16(xb.data(), r.cols().begin(), r.cols().end(), im.bf16.data(), r.rows().begin(),
+                        r.rows().end(), k, n, bias, y);
+    });
+    return;
+  }
+  tbb::parallel_for(all, [&](const tbb::blocked_range2d<int64_t>& r) {
+    if (im.dtype == DType::kF32) {
+      linear_block(x, r.cols().begin(), r.cols().end(), im.f32.data(), r.rows().begin(), r.rows().end(), k, n,
+                   bias, y);
+    } else {
+      linear_block(x, r.cols().begin(), r.cols().end(), im.bf16.data(), r.rows().begin(), r.rows().end(), k,
+                   n, bias, y);
+    }
+  });
 }
 
 }  // namespace sgl::engine::cpu

@@ -110,30 +110,30 @@ std::string Tokenizer::Impl::normalize(std::string_view text) const {
   return s;
 }
 
-std::vector<std::string> Tokenizer::Impl::pre_tokenize(const std::string& text, bool first_segment) const {
-  std::vector<std::string> pieces;
-  std::string start = text;
+std::vector<std::string_view> Tokenizer::Impl::pre_tokenize(std::string& text, bool first_segment) const {
   if (metaspace) {
     std::string out;
     bool prepend = metaspace_prepend == "always" || (metaspace_prepend == "first" && first_segment);
-    if (prepend && !start.empty() && !start.starts_with(metaspace_char)) out = metaspace_char;
-    for (char c : start) {
+    if (prepend && !text.empty() && !text.starts_with(metaspace_char)) out = metaspace_char;
+    for (char c : text) {
       if (c == ' ')
         out += metaspace_char;
       else
         out.push_back(c);
     }
-    start = std::move(out);
+    text = std::move(out);
   }
-  if (byte_level && byte_level_prefix_space && !start.empty() && start[0] != ' ') start = " " + start;
-  pieces.push_back(std::move(start));
+  if (byte_level && byte_level_prefix_space && !text.empty() && text[0] != ' ') text.insert(0, 1, ' ');
+  // Every split behaviour yields contiguous ranges of `text`, so pieces are views into it.
+  std::vector<std::string_view> pieces{std::string_view(text)};
+  std::vector<std::pair<size_t, size_t>> matches;
   for (const auto& step : splits) {
-    std::vector<std::string> next;
-    for (const auto& p : pieces) {
-      // Spans of matches; the text between them is kept as its own piece (Isolated) or merged.
-      std::vector<std::pair<size_t, size_t>> matches;
+    std::vector<std::string_view> next;
+    pcre2_match_data* md =
+        step.regex ? pcre2_match_data_create_from_pattern(step.regex->code, nullptr) : nullptr;
+    for (std::string_view p : pieces) {
+      matches.clear();
       if (step.regex) {
-        pcre2_match_data* md = pcre2_match_data_create_from_pattern(step.regex->code, nullptr);
         size_t off = 0;
         while (off <= p.size()) {
           int rc = pcre2_match(step.regex->code, reinterpret_cast<PCRE2_SPTR>(p.data()), p.size(), off,
@@ -150,49 +150,43 @@ std::vector<std::string> Tokenizer::Impl::pre_tokenize(const std::string& text, 
           matches.emplace_back(ov[0], ov[1]);
           off = ov[1];
         }
-        pcre2_match_data_free(md);
       } else if (!step.literal.empty()) {
         size_t pos = 0, hit;
-        while ((hit = p.find(step.literal, pos)) != std::string::npos) {
+        while ((hit = p.find(step.literal, pos)) != std::string_view::npos) {
           matches.emplace_back(hit, hit + step.literal.size());
           pos = hit + step.literal.size();
         }
       }
       size_t prev = 0;
-      std::string carry;  // MergedWithNext: a match waiting for the text after it
+      size_t carry = std::string_view::npos;  // MergedWithNext: start of a match waiting for its gap
       for (auto [b, e] : matches) {
-        std::string gap = p.substr(prev, b - prev), m = p.substr(b, e - b);
         switch (step.behavior) {
           case SplitStep::Behavior::kIsolated:
-            if (!gap.empty()) next.push_back(gap);
-            next.push_back(m);
+            if (b > prev) next.push_back(p.substr(prev, b - prev));
+            next.push_back(p.substr(b, e - b));
             break;
           case SplitStep::Behavior::kRemoved:
-            if (!gap.empty()) next.push_back(gap);
+            if (b > prev) next.push_back(p.substr(prev, b - prev));
             break;
           case SplitStep::Behavior::kMergedWithPrevious:
-            next.push_back(gap + m);
+            next.push_back(p.substr(prev, e - prev));
             break;
-          case SplitStep::Behavior::kMergedWithNext:
-            if (!carry.empty() || !gap.empty()) next.push_back(carry + gap);
-            carry = m;
+          case SplitStep::Behavior::kMergedWithNext: {
+            size_t from = carry == std::string_view::npos ? prev : carry;
+            if (b > from) next.push_back(p.substr(from, b - from));
+            carry = b;
             break;
+          }
         }
         prev = e;
       }
-      std::string tail = carry + p.substr(prev);
-      if (!tail.empty()) next.push_back(tail);
+      size_t from = carry == std::string_view::npos ? prev : carry;
+      if (from < p.size()) next.push_back(p.substr(from));
     }
+    if (md) pcre2_match_data_free(md);
     pieces = std::move(next);
   }
-  if (byte_level) {
-    for (auto& p : pieces) {
-      std::string mapped;
-      for (unsigned char c : p) mapped += byte_to_char[c];
-      p = std::move(mapped);
-    }
-  }
-  return pieces;
+  return pieces;  // byte-level pieces stay raw bytes: bpe_bytes maps them straight to ids
 }
 
 bool BpeCache::get(const std::string& word, std::vector<int32_t>& out) const {
@@ -246,6 +240,13 @@ std::vector<int32_t> Tokenizer::Impl::bpe_word(const std::string& word) const {
     }
     i += len;
   }
+  merge_symbols(sym);
+  ids = std::move(sym);
+  cache.put(word, ids);
+  return ids;
+}
+
+void Tokenizer::Impl::merge_symbols(std::vector<int32_t>& sym) const {
   // Merge the lowest-ranked adjacent pair until none applies: a heap of candidate pairs over a
   // linked list of symbols keeps long words O(n log n).
   const int n = static_cast<int>(sym.size());
@@ -275,18 +276,55 @@ std::vector<int32_t> Tokenizer::Impl::bpe_word(const std::string& word) const {
     push(prev[i]);
     push(i);
   }
+  size_t w = 0;
   for (int i = 0; i < n; ++i)
-    if (alive[i]) ids.push_back(sym[i]);
-  cache.put(word, ids);
-  return ids;
+    if (alive[i]) sym[w++] = sym[i];
+  sym.resize(w);
+}
+
+const std::vector<int32_t>& Tokenizer::Impl::bpe_bytes(std::string_view piece) const {
+  // A per-thread cache: no lock on the hot path, and one tokenizer per thread at a time in practice.
+  struct Hash {
+    using is_transparent = void;
+    size_t operator()(std::string_view s) const { return std::hash<std::string_view>{}(s); }
+  };
+  struct Cache {
+    uint64_t owner = 0;  // Impl::instance_id
+    std::unordered_map<std::string, std::vector<int32_t>, Hash, std::equal_to<>> map;
+  };
+  thread_local Cache cache;
+  if (cache.owner != instance_id || cache.map.size() > 50000) {
+    cache.map.clear();
+    cache.owner = instance_id;
+  }
+  auto it = cache.map.find(piece);
+  if (it != cache.map.end()) return it->second;
+  std::vector<int32_t> sym;
+  if (ignore_merges) {  // Llama 3: a piece that is itself a token is not split
+    std::string mapped;
+    for (unsigned char c : piece) mapped += byte_to_char[c];
+    if (auto t = token_to_id.find(mapped); t != token_to_id.end())
+      return cache.map.emplace(std::string(piece), std::vector<int32_t>{t->second}).first->second;
+  }
+  sym.reserve(piece.size());
+  for (unsigned char c : piece)
+    if (byte_token[c] >= 0) sym.push_back(byte_token[c]);
+  merge_symbols(sym);
+  return cache.map.emplace(std::string(piece), std::move(sym)).first->second;
 }
 
 void Tokenizer::Impl::encode_plain(std::string_view text, bool first_segment,
                                    std::vector<int32_t>& out) const {
   if (text.empty()) return;
-  for (const auto& piece : pre_tokenize(normalize(text), first_segment)) {
-    auto ids = bpe_word(piece);
-    out.insert(out.end(), ids.begin(), ids.end());
+  std::string normalized = normalize(text);
+  for (std::string_view piece : pre_tokenize(normalized, first_segment)) {
+    if (byte_level) {
+      const auto& ids = bpe_bytes(piece);
+      out.insert(out.end(), ids.begin(), ids.end());
+    } else {
+      auto ids = bpe_word(std::string(piece));
+      out.insert(out.end(), ids.begin(), ids.end());
+    }
   }
 }
 

@@ -2,6 +2,7 @@
 #pragma once
 
 #include <array>
+#include <atomic>
 #include <memory>
 #include <mutex>
 #include <string>
@@ -92,13 +93,24 @@ struct Tokenizer::Impl {
   // Byte-level tables (GPT-2's bytes_to_unicode).
   std::array<std::string, 256> byte_to_char;
   std::unordered_map<uint32_t, uint8_t> char_to_byte;
+  std::array<int32_t, 256> byte_token{};  // byte-level: the vocab id of each byte's symbol (-1: none)
   BpeCache cache;
+  // Per-thread caches key on this, not on the address: a freed tokenizer's address is reused.
+  const uint64_t instance_id = next_instance_id();
+  static uint64_t next_instance_id() {
+    static std::atomic<uint64_t> n{0};
+    return ++n;
+  }
 
   void init_byte_tables();
   std::vector<int32_t> bpe_word(const std::string& word) const;  // word in model symbols
+  // Byte-level fast path: `piece` is raw bytes (not yet mapped to symbols).
+  const std::vector<int32_t>& bpe_bytes(std::string_view piece) const;
+  void merge_symbols(std::vector<int32_t>& sym) const;
   void encode_plain(std::string_view text, bool first_segment, std::vector<int32_t>& out) const;
   std::string normalize(std::string_view text) const;
-  std::vector<std::string> pre_tokenize(const std::string& text, bool first_segment) const;
+  // Pieces are views into `text` (which metaspace / prefix-space handling may rewrite first).
+  std::vector<std::string_view> pre_tokenize(std::string& text, bool first_segment) const;
 };
 
 }  // namespace sgl::text

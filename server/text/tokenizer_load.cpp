@@ -185,7 +185,13 @@ Result<std::shared_ptr<const Tokenizer>> Tokenizer::from_dir(const std::string& 
   if (std::filesystem::exists(dir + "/tokenizer_config.json")) {
     SGL_ASSIGN_OR_RETURN(cj, read_file(dir + "/tokenizer_config.json"));
   }
-  return from_json(tj, cj);
+  SGL_ASSIGN_OR_RETURN(auto tok, from_json(tj, cj));
+  // Newer checkpoints ship the template as its own file; it takes precedence, as in transformers.
+  if (std::filesystem::exists(dir + "/chat_template.jinja")) {
+    SGL_ASSIGN_OR_RETURN(std::string tmpl, read_file(dir + "/chat_template.jinja"));
+    std::const_pointer_cast<Tokenizer>(tok)->impl_->chat_template = std::move(tmpl);
+  }
+  return tok;
 }
 
 Result<std::shared_ptr<const Tokenizer>> Tokenizer::from_json(std::string_view tokenizer_json,
@@ -263,6 +269,10 @@ Result<std::shared_ptr<const Tokenizer>> Tokenizer::from_json(std::string_view t
       t->merges.emplace(key, std::make_pair(rank, im->second));
     }
     ++rank;
+  }
+  for (int b = 0; b < 256; ++b) {
+    auto it = t->token_to_id.find(t->byte_to_char[b]);
+    t->byte_token[b] = it == t->token_to_id.end() ? -1 : it->second;
   }
   SGL_TRY(add_normalizer(j.value("normalizer", Json()), t->normalizers));
   SGL_TRY(add_pre_tokenizer(j.value("pre_tokenizer", Json()), *t));
