@@ -79,7 +79,7 @@ struct TokenLogprob {
 
 struct RowResult {
   int32_t token = -1;                   // sampled id (when RowSampling::sample)
-  float logprob = 0.0f;                 // log p(token) under the unmodified (temperature 1) distribution
+  float logprob = 0.0f;                 // log p(token) as SGLang reports it (processed or original mode: engine/sampling.h)
   std::vector<TokenLogprob> top;        // top_logprobs_num best, descending
   std::vector<TokenLogprob> requested;  // for token_ids_logprob
 };

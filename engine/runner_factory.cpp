@@ -1,5 +1,6 @@
 // create_model_runner: config → family → weights (checkpoint or dummy) → backend runner.
 #include <fmt/format.h>
+#include <spdlog/spdlog.h>
 
 #include <filesystem>
 
@@ -44,8 +45,14 @@ Result<std::unique_ptr<ModelRunner>> create_model_runner(const EngineConfig& cfg
     compute = DType::kF32;
   } else if (cfg.dtype == "bfloat16" || cfg.dtype == "auto") {
     compute = DType::kBF16;
+  } else if (cfg.dtype == "float16" || cfg.dtype == "half") {
+    // SGLang launch lines often say --dtype half (GPU habit); the CPU backend has no fp16 GEMM, and
+    // bf16 keeps fp16's memory footprint with a wider range, so serve rather than refuse.
+    spdlog::warn("--dtype {}: the CPU backend computes in bfloat16 instead", cfg.dtype);
+    compute = DType::kBF16;
   } else {
-    return unsupported(fmt::format("--dtype {}: the CPU backend computes in float32 or bfloat16", cfg.dtype));
+    return invalid_argument(
+        fmt::format("--dtype {}: expected auto, half, float16, bfloat16, float or float32", cfg.dtype));
   }
   std::error_code ec;
   const bool is_dir = fs::is_directory(config_path, ec);

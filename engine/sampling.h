@@ -10,15 +10,36 @@
 
 namespace sgl::engine {
 
+// Which distribution the returned logprobs (chosen token, top-N, requested ids) describe. Both
+// follow SGLang's sampler: penalties and logit bias are applied to the logits first.
+enum class LogprobMode {
+  // SGLang's default: log softmax(processed logits / temperature) for sampled rows; greedy rows
+  // (temperature ~0) use temperature 1.
+  kProcessed,
+  // SGLANG_RETURN_ORIGINAL_LOGPROB=1: log softmax(processed logits), before temperature.
+  kOriginal,
+};
+
+// kOriginal when the environment sets SGLANG_RETURN_ORIGINAL_LOGPROB (or sgl-jax's
+// RETURN_ORIGINAL_LOGPROB) to 1/true, else kProcessed.
+LogprobMode logprob_mode_from_env();
+
 class Sampler {
  public:
-  explicit Sampler(uint64_t seed);
+  explicit Sampler(uint64_t seed) : Sampler(seed, logprob_mode_from_env()) {}
+  Sampler(uint64_t seed, LogprobMode mode);
+
   // logits: rows.size() x vocab (fp32, modified in place as scratch). Rows without a seed draw
-  // from this sampler's own stream; seeded rows from (seed, step) only, so they repeat exactly.
+  // from this sampler's own stream; seeded rows from (seed, step) only, so they repeat exactly
+  // whatever batch they are in. Rows with sample=false (prompt positions) get logprobs of the
+  // model's raw distribution only.
   std::vector<RowResult> sample(float* logits, int64_t vocab, std::span<const RowSampling> rows);
+
+  LogprobMode logprob_mode() const { return mode_; }
 
  private:
   uint64_t state_;
+  LogprobMode mode_;
 };
 
 }  // namespace sgl::engine

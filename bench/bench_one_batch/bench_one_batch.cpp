@@ -1,14 +1,20 @@
-// bench_one_batch: SGLang's static-batch benchmark on the engine alone (no server, no scheduler):
-// one prefill of batch × input-len tokens, then output-len decode steps. In the same run it
-// measures the machine's read bandwidth and reports decode against the bandwidth roofline
-// (weights + KV bytes one step must read / bandwidth).
+// bench_one_batch: SGLang's static-batch benchmark on the engine alone (no server, no scheduler).
+// After a warmup it runs every (batch size, input len, output len) of the sweep: one prefill of
+// batch × input-len random tokens, then output-len − 1 decode steps, printing SGLang's lines and
+// appending SGLang's JSONL record. In the same run it measures the machine's read bandwidth and
+// reports decode against the bandwidth roofline (weights + KV bytes one step must read /
+// bandwidth), re-measured next to each case because these machines are shared and noisy.
 #include <fmt/format.h>
 
 #include <CLI/CLI.hpp>
 #include <algorithm>
 #include <chrono>
+#include <cstdio>
+#include <fstream>
 #include <iostream>
+#include <nlohmann/json.hpp>
 #include <random>
+#include <stdexcept>
 
 #include "engine/engine_config.h"
 #include "membw.h"
@@ -21,99 +27,135 @@ double seconds_since(std::chrono::steady_clock::time_point t0) {
   return std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
 }
 
-struct CaseResult {
-  double prefill_s = 0, median_decode_s = 0, total_s = 0, roofline_s = 0;
-  int64_t step_bytes = 0;
+struct Case {
+  int bs = 1, input_len = 0, output_len = 0;
 };
 
-CaseResult run_case(ModelRunner& runner, int bs, int in_len, int out_len, int page_size, double bandwidth,
-                    uint64_t seed) {
-  const ModelInfo& info = runner.info();
+struct Layout {  // request r owns pages [r * pages_per_req, (r + 1) * pages_per_req)
+  int64_t pages_per_req = 0;
+  int page_size = 1;
+  int32_t slot(int r, int64_t pos) const { return static_cast<int32_t>(r * pages_per_req * page_size + pos); }
+};
+
+StepInput prefill_input(const Case& c, const Layout& kv, int64_t vocab, uint64_t seed) {
+  // Random ids below 10000, as SGLang's synthetic inputs.
   std::mt19937_64 rng(seed);
-  std::uniform_int_distribution<int32_t> tok(
-      0, static_cast<int32_t>(std::min<int64_t>(info.vocab_size, 10000) - 1));
-  // Each request owns whole pages: ceil((in + out) / page) of them, laid out one request after another.
-  const int64_t pages_per_req = (in_len + out_len + page_size - 1) / page_size;
-  auto slot = [&](int r, int64_t pos) { return static_cast<int32_t>(r * pages_per_req * page_size + pos); };
-  StepInput prefill;
-  for (int r = 0; r < bs; ++r) {
+  std::uniform_int_distribution<int32_t> tok(0, static_cast<int32_t>(std::min<int64_t>(vocab, 10000) - 1));
+  StepInput in;
+  for (int r = 0; r < c.bs; ++r) {
     Segment s;
-    s.new_len = in_len;
-    s.slot_offset = static_cast<int64_t>(prefill.batch.kv_slots.size());
-    s.logits_start = in_len - 1;
-    for (int i = 0; i < in_len; ++i) {
-      prefill.batch.input_ids.push_back(tok(rng));
-      prefill.batch.positions.push_back(i);
-      prefill.batch.kv_slots.push_back(slot(r, i));
+    s.new_len = c.input_len;
+    s.slot_offset = static_cast<int64_t>(in.batch.kv_slots.size());
+    s.logits_start = c.input_len - 1;
+    for (int i = 0; i < c.input_len; ++i) {
+      in.batch.input_ids.push_back(tok(rng));
+      in.batch.positions.push_back(i);
+      in.batch.kv_slots.push_back(kv.slot(r, i));
     }
-    prefill.batch.segments.push_back(s);
+    in.batch.segments.push_back(s);
+    RowSampling rs;  // greedy, as SGLang's temperature 0
+    rs.req_slot = r;
+    in.sampling.push_back(rs);
+  }
+  return in;
+}
+
+// Decode step `step` (0-based): each request's input is the token it sampled last, passed by
+// placeholder as the overlap scheduler does.
+StepInput decode_input(const Case& c, const Layout& kv, int step) {
+  StepInput in;
+  const int pos = c.input_len + step;
+  for (int r = 0; r < c.bs; ++r) {
+    Segment s;
+    s.prefix_len = pos;
+    s.new_len = 1;
+    s.slot_offset = static_cast<int64_t>(in.batch.kv_slots.size());
+    s.logits_start = 0;
+    in.batch.input_ids.push_back(placeholder_token(r));
+    in.batch.positions.push_back(pos);
+    for (int i = 0; i <= pos; ++i) in.batch.kv_slots.push_back(kv.slot(r, i));
+    in.batch.segments.push_back(s);
     RowSampling rs;
     rs.req_slot = r;
-    prefill.sampling.push_back(rs);
+    rs.step = step + 1;
+    in.sampling.push_back(rs);
   }
-  CaseResult res;
+  return in;
+}
+
+// Bytes one decode step must read: every weight once (of the embedding table only the batch's
+// rows, which is negligible, so none of it; a tied LM head is its own packed copy and counts in
+// full) plus each request's KV so far, at the median step.
+int64_t decode_step_bytes(const ModelInfo& info, const Case& c) {
+  const int64_t dtype_bytes =
+      info.kv_bytes_per_token / (2LL * info.num_layers * info.num_kv_heads * info.head_dim);
+  const int64_t embed_bytes = info.vocab_size * info.hidden_size * dtype_bytes;
+  const int64_t ctx = c.input_len + c.output_len / 2;
+  return info.weight_bytes - embed_bytes + static_cast<int64_t>(c.bs) * ctx * info.kv_bytes_per_token;
+}
+
+nlohmann::json run_once(ModelRunner& runner, const Case& c, const Layout& kv, uint64_t seed,
+                        int log_decode_step, const std::string& run_name) {
+  nlohmann::json m = {
+      {"run_name", run_name}, {"batch_size", c.bs}, {"input_len", c.input_len}, {"output_len", c.output_len}};
+  const StepInput prefill = prefill_input(c, kv, runner.info().vocab_size, seed);
   auto t0 = std::chrono::steady_clock::now();
   auto p = runner.step(prefill);
-  res.prefill_s = seconds_since(t0);
+  const double prefill_s = seconds_since(t0);
   if (!p.ok()) throw std::runtime_error(p.error().message);
-  fmt::print("Prefill. latency: {:.5f} s, throughput: {:9.2f} token/s\n", res.prefill_s,
-             bs * in_len / res.prefill_s);
+  double total_s = prefill_s;
+  fmt::print("Prefill. latency: {:6.5f} s, throughput: {:9.2f} token/s\n", prefill_s,
+             c.input_len * c.bs / prefill_s);
+  m["prefill_latency"] = prefill_s;
+  m["prefill_throughput"] = c.input_len * c.bs / prefill_s;
   std::vector<double> lat;
-  for (int step = 0; step < out_len - 1; ++step) {
-    StepInput d;
-    const int pos = in_len + step;
-    for (int r = 0; r < bs; ++r) {
-      Segment s;
-      s.prefix_len = pos;
-      s.new_len = 1;
-      s.slot_offset = static_cast<int64_t>(d.batch.kv_slots.size());
-      s.logits_start = 0;
-      d.batch.input_ids.push_back(placeholder_token(r));  // the token this request sampled last
-      d.batch.positions.push_back(pos);
-      for (int i = 0; i <= pos; ++i) d.batch.kv_slots.push_back(slot(r, i));
-      d.batch.segments.push_back(s);
-      RowSampling rs;
-      rs.req_slot = r;
-      rs.step = step + 1;
-      d.sampling.push_back(rs);
-    }
+  for (int i = 0; i < c.output_len - 1; ++i) {
+    const StepInput d = decode_input(c, kv, i);
     auto t1 = std::chrono::steady_clock::now();
     auto o = runner.step(d);
     lat.push_back(seconds_since(t1));
     if (!o.ok()) throw std::runtime_error(o.error().message);
-    if (step < 5 || step % 100 == 0)
-      fmt::print("Decode {}. Batch size: {}, latency: {:.5f} s, throughput: {:9.2f} token/s\n", step, bs,
-                 lat.back(), bs / lat.back());
+    total_s += lat.back();
+    if (i < 5 || (log_decode_step > 0 && i % log_decode_step == 0))
+      fmt::print("Decode {}. Batch size: {}, latency: {:6.5f} s, throughput: {:9.2f} token/s\n", i, c.bs,
+                 lat.back(), c.bs / lat.back());
   }
-  res.total_s = res.prefill_s;
-  for (double l : lat) res.total_s += l;
-  std::vector<double> sorted = lat;
-  std::sort(sorted.begin(), sorted.end());
-  res.median_decode_s = sorted.empty() ? 0 : sorted[sorted.size() / 2];
-  // One decode step reads every weight once (the embedding table only for bs rows) plus each
-  // request's KV so far (at the median step).
-  const int64_t embed_bytes =
-      info.vocab_size * info.hidden_size *
-      (info.kv_bytes_per_token / (2LL * info.num_layers * info.num_kv_heads * info.head_dim));
-  const int64_t ctx = in_len + out_len / 2;
-  res.step_bytes = info.weight_bytes - embed_bytes + static_cast<int64_t>(bs) * ctx * info.kv_bytes_per_token;
-  res.roofline_s = static_cast<double>(res.step_bytes) / bandwidth;
-  fmt::print("Decode.  median latency: {:.5f} s, median throughput: {:9.2f} token/s\n", res.median_decode_s,
-             bs / res.median_decode_s);
-  fmt::print("Total. latency: {:.3f} s, throughput: {:9.2f} token/s\n", res.total_s,
-             bs * (in_len + out_len) / res.total_s);
-  fmt::print("Decode roofline: {:.1f} MB/step at {:.1f} GB/s = {:.5f} s; achieved {:.1f} % of roofline\n",
-             res.step_bytes / 1e6, bandwidth / 1e9, res.roofline_s,
-             100.0 * res.roofline_s / res.median_decode_s);
-  return res;
+  if (!lat.empty()) {
+    std::sort(lat.begin(), lat.end());
+    const size_t n = lat.size();  // numpy's median: mean of the middle two for even counts
+    const double med = n % 2 ? lat[n / 2] : 0.5 * (lat[n / 2 - 1] + lat[n / 2]);
+    fmt::print("Decode.  median latency: {:6.5f} s, median throughput: {:9.2f} token/s\n", med, c.bs / med);
+    m["median_decode_latency"] = med;
+    m["median_decode_throughput"] = c.bs / med;
+  }
+  const double tput = static_cast<double>(c.input_len + c.output_len) * c.bs / total_s;
+  fmt::print("Total. latency: {:6.3f} s, throughput: {:9.2f} token/s\n", total_s, tput);
+  m["total_latency"] = total_s;
+  m["overall_throughput"] = tput;
+  return m;
+}
+
+void add_roofline(nlohmann::json& m, const ModelInfo& info, const Case& c, double bandwidth) {
+  if (!m.contains("median_decode_latency")) return;
+  const int64_t bytes = decode_step_bytes(info, c);
+  const double roof_s = static_cast<double>(bytes) / bandwidth;
+  const double ratio = roof_s / m["median_decode_latency"].get<double>();
+  fmt::print("Decode roofline: {:.1f} MB/step at {:.1f} GB/s = {:6.5f} s; achieved {:.1f} % of roofline\n",
+             bytes / 1e6, bandwidth / 1e9, roof_s, 100.0 * ratio);
+  m["decode_step_bytes"] = bytes;
+  m["memory_bandwidth_gbps"] = bandwidth / 1e9;
+  m["decode_roofline_latency"] = roof_s;
+  m["decode_roofline_ratio"] = ratio;
 }
 
 }  // namespace
 
 int main(int argc, char** argv) {
   EngineConfig cfg;
-  std::vector<int> batch_sizes = {1};
-  int input_len = 1024, output_len = 16, page_size = 16;
+  std::vector<int> batch_sizes = {1}, input_lens = {1024}, output_lens = {16};
+  int page_size = 1, log_decode_step = 0;
+  std::string run_name = "default", result_filename = "result.jsonl";
+  bool skip_warmup = false;
   CLI::App app{
       "bench_one_batch: static-batch prefill/decode latency of the engine (as SGLang's bench_one_batch)"};
   app.add_option("--model-path", cfg.model_path, "Model directory, config file or conf/models preset name")
@@ -122,19 +164,29 @@ int main(int argc, char** argv) {
   app.add_option("--dtype", cfg.dtype, "auto | float32 | bfloat16");
   app.add_option("--device", cfg.device);
   app.add_option("--batch-size", batch_sizes)->expected(1, -1);
-  app.add_option("--input-len", input_len);
-  app.add_option("--output-len", output_len);
+  app.add_option("--input-len", input_lens)->expected(1, -1);
+  app.add_option("--output-len", output_lens)->expected(1, -1);
   app.add_option("--page-size", page_size);
   app.add_option("--random-seed", cfg.random_seed);
+  app.add_option("--context-length", cfg.context_length);
   app.add_option("--num-threads", cfg.num_threads, "0 = all cores");
+  app.add_option("--run-name", run_name);
+  app.add_option("--result-filename", result_filename, "JSONL records appended here ('' = none)");
+  app.add_option("--log-decode-step", log_decode_step, "also print every n-th decode step");
+  app.add_flag("--skip-warmup", skip_warmup);
   CLI11_PARSE(app, argc, argv);
-  if (input_len < 1 || output_len < 1 || page_size < 1) {
-    std::cerr << "--input-len, --output-len and --page-size must be positive\n";
+  std::setvbuf(stdout, nullptr, _IOLBF, 0);  // progress shows up line by line when piped to a log
+  auto positive = [](const std::vector<int>& v) {
+    return std::all_of(v.begin(), v.end(), [](int x) { return x > 0; });
+  };
+  if (!positive(batch_sizes) || !positive(input_lens) || !positive(output_lens) || page_size < 1) {
+    std::cerr << "--batch-size, --input-len, --output-len and --page-size must be positive\n";
     return 2;
   }
 
   fmt::print("Measuring memory read bandwidth...\n");
-  const double bw = sgl::bench::measure_read_bandwidth();
+  const sgl::bench::ReadBandwidthProbe probe;
+  const double bw = probe.measure();
   fmt::print("Memory read bandwidth: {:.2f} GB/s\n", bw / 1e9);
   auto t0 = std::chrono::steady_clock::now();
   auto runner = create_model_runner(cfg);
@@ -146,22 +198,42 @@ int main(int argc, char** argv) {
   fmt::print("Loaded {} ({} layers, {:.1f} MB of weights) in {:.1f} s\n", info.architecture, info.num_layers,
              info.weight_bytes / 1e6, seconds_since(t0));
   const int max_bs = *std::max_element(batch_sizes.begin(), batch_sizes.end());
-  const int64_t pages = (input_len + output_len + page_size - 1) / page_size;
-  if (auto st = (*runner)->init_kv_cache(max_bs * pages * page_size, page_size); !st.ok()) {
+  const int max_len = *std::max_element(input_lens.begin(), input_lens.end()) +
+                      *std::max_element(output_lens.begin(), output_lens.end());
+  Layout kv{(max_len + page_size - 1) / page_size, page_size};
+  const int64_t slots = max_bs * kv.pages_per_req * page_size;
+  if (auto st = (*runner)->init_kv_cache(slots, page_size); !st.ok()) {
     std::cerr << st.error().message << "\n";
     return 1;
   }
+  fmt::print("max_total_num_tokens={}\n", slots);
+  std::vector<nlohmann::json> results;
   try {
-    for (int bs : batch_sizes) {
-      fmt::print("\n==== batch size {} | input {} | output {} ====\n", bs, input_len, output_len);
-      // The machine is shared and noisy: measure the roofline right next to each case.
-      const double bw_case = std::max(bw, sgl::bench::measure_read_bandwidth(int64_t{1} << 30, 3));
-      run_case(**runner, bs, input_len, output_len, page_size, bw_case,
-               cfg.random_seed + static_cast<uint64_t>(bs));
+    if (!skip_warmup) {
+      fmt::print("Warmup ...\n");
+      const Case w{batch_sizes[0], input_lens[0], std::min(32, output_lens[0])};
+      (void)run_once(**runner, w, kv, cfg.random_seed, 0, run_name);
     }
+    fmt::print("Benchmark ...\n");
+    for (int bs : batch_sizes)
+      for (int il : input_lens)
+        for (int ol : output_lens) {
+          const Case c{bs, il, ol};
+          fmt::print("\n==== batch size {} | input {} | output {} ====\n", bs, il, ol);
+          auto m = run_once(**runner, c, kv, cfg.random_seed + static_cast<uint64_t>(bs), log_decode_step,
+                            run_name);
+          const double bw_case = std::max(bw, probe.measure(3));
+          add_roofline(m, info, c, bw_case);
+          results.push_back(std::move(m));
+        }
   } catch (const std::exception& e) {
     std::cerr << "benchmark failed: " << e.what() << "\n";
     return 1;
+  }
+  if (!result_filename.empty()) {
+    std::ofstream out(result_filename, std::ios::app);
+    for (const auto& m : results) out << m.dump() << "\n";
+    if (!out) std::cerr << "could not write " << result_filename << "\n";
   }
   return 0;
 }

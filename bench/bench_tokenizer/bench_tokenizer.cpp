@@ -37,6 +37,32 @@ std::string build_corpus(const std::string& corpus_json, size_t bytes) {
   return out;
 }
 
+// One pre-token of 1 MB (a letter run, a space run, a CJK run, a digit run): encoding must stay
+// linear in length. Prints the 1 MB / 256 KB time ratio (4 is linear, 16 quadratic), best of 3.
+void long_inputs(const sgl::text::Tokenizer& tok) {
+  const std::pair<const char*, std::string> kinds[] = {{"letters", "a"},
+                                                       {"spaces", " "},
+                                                       {"cjk", "\xe4\xb8\xad"},
+                                                       {"digits", "7"},
+                                                       {"emoji", "\xf0\x9f\x98\x80"}};
+  for (const auto& [name, unit] : kinds) {
+    double secs[2];
+    size_t sizes[2] = {256 * 1024, 1024 * 1024};
+    for (int k = 0; k < 2; ++k) {
+      std::string text;
+      while (text.size() < sizes[k]) text += unit;
+      secs[k] = 1e30;
+      for (int rep = 0; rep < 3; ++rep) {  // best of 3: the machine is shared
+        double t0 = now();
+        auto r = tok.encode(text);
+        if (r.ok()) secs[k] = std::min(secs[k], now() - t0);
+      }
+    }
+    fmt::print("long input ({}): 1 MB in {:.1f} ms, 1 MB / 256 KB time = {:.1f}x\n", name, secs[1] * 1e3,
+               secs[1] / secs[0]);
+  }
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
@@ -89,6 +115,18 @@ int main(int argc, char** argv) {
   fmt::print("corpus: {:.2f} MB, {} lines, {} tokens\n", mb, lines.size(), n_tokens);
   fmt::print("sglcpp encode: {:.2f} MB/s ({:.0f} tokens/s)\n", mb / enc_s, n_tokens / enc_s);
   fmt::print("sglcpp decode: {:.2f} MB/s\n", static_cast<double>(out_bytes) / (1024 * 1024) / dec_s);
+  // Streaming detokenizer: what the server does per generated token of an SSE stream.
+  t0 = now();
+  size_t streamed = 0;
+  for (const auto& v : ids) {
+    sgl::text::StreamingDetokenizer d(*tok);
+    for (int32_t id : v) streamed += d.feed(id).size();
+    streamed += d.finish().size();
+  }
+  const double stream_s = now() - t0;
+  fmt::print("sglcpp streaming detokenizer: {:.0f} ns/token ({} bytes out)\n", stream_s * 1e9 / n_tokens,
+             streamed);
+  long_inputs(**tok);
   if (skip_js) return 0;
   const std::string path = "/tmp/sglcpp_bench_tokenizer_corpus.txt";
   std::ofstream(path) << corpus;

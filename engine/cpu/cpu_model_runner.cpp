@@ -3,6 +3,7 @@
 #include <fmt/format.h>
 
 #include <fstream>
+#include <new>
 #include <string>
 
 namespace sgl::engine::cpu {
@@ -18,14 +19,19 @@ Status CpuModelRunner::init_kv_cache(int64_t num_slots, int page_size) {
     return invalid_argument("KV cache needs a positive size and page size");
   if (kv_.num_slots > 0) return invalid_argument("KV cache already allocated");
   const auto& c = model_->config();
-  const auto bytes = static_cast<size_t>(num_slots * c.num_kv_heads * c.head_dim * dtype_size(kv_.dtype));
-  kv_.k.resize(static_cast<size_t>(c.num_layers));
-  kv_.v.resize(static_cast<size_t>(c.num_layers));
-  for (int l = 0; l < c.num_layers; ++l) {
-    kv_.k[l].assign(bytes, 0);
-    kv_.v[l].assign(bytes, 0);
+  KvPool pool;
+  pool.dtype = kv_.dtype;
+  try {
+    for (int l = 0; l < c.num_layers; ++l) {
+      pool.k.push_back(Tensor::zeros(kv_.dtype, {num_slots, c.num_kv_heads, c.head_dim}));
+      pool.v.push_back(Tensor::zeros(kv_.dtype, {num_slots, c.num_kv_heads, c.head_dim}));
+    }
+  } catch (const std::bad_alloc&) {
+    return invalid_argument(fmt::format("KV cache of {} slots ({} bytes) does not fit in memory", num_slots,
+                                        num_slots * info_.kv_bytes_per_token));
   }
-  kv_.num_slots = num_slots;
+  pool.num_slots = num_slots;
+  kv_ = std::move(pool);
   return {};
 }
 
@@ -48,6 +54,10 @@ Status CpuModelRunner::validate(const StepInput& in) const {
   for (int32_t slot : b.kv_slots)
     if (slot < 0 || slot >= kv_.num_slots)
       return invalid_argument(fmt::format("KV slot {} out of range", slot));
+  for (int layer : b.capture_hidden_layers)
+    if (layer < 0 || layer >= info_.num_layers)
+      return invalid_argument(
+          fmt::format("hidden-state capture of layer {}: the model has {} layers", layer, info_.num_layers));
   if (static_cast<int64_t>(in.sampling.size()) != b.num_logit_rows())
     return invalid_argument("one RowSampling per logits row is required");
   return {};

@@ -38,10 +38,12 @@ inline __m512 load16_masked(const float* p, __mmask16 m) { return _mm512_maskz_l
 inline __m512 load16_masked(const uint16_t* p, __mmask16 m) {
   return _mm512_castsi512_ps(_mm512_slli_epi32(_mm512_cvtepu16_epi32(_mm256_maskz_loadu_epi16(m, p)), 16));
 }
+// reduce16 in registers, the same additions in the same order as the scalar version above.
 inline float reduce16(__m512 v) {
-  alignas(64) float t[16];
-  _mm512_store_ps(t, v);
-  return reduce16(t);
+  const __m256 a = _mm256_add_ps(_mm512_castps512_ps256(v), _mm512_extractf32x8_ps(v, 1));  // p[i] + p[i+8]
+  const __m128 b = _mm_add_ps(_mm256_castps256_ps128(a), _mm256_extractf128_ps(a, 1));      // a[i] + a[i+4]
+  const __m128 c = _mm_add_ps(b, _mm_movehl_ps(b, b));                                      // b0+b2, b1+b3
+  return _mm_cvtss_f32(_mm_add_ss(c, _mm_shuffle_ps(c, c, 1)));
 }
 #endif
 

@@ -3,6 +3,7 @@
 #include <fmt/format.h>
 #include <tbb/parallel_for.h>
 
+#include <algorithm>
 #include <cmath>
 
 namespace sgl::engine {
@@ -38,19 +39,25 @@ uint64_t mix(uint64_t x) {
 }
 
 void fill_uniform(void* dst, DType dtype, int64_t count, uint64_t seed, float scale) {
-  tbb::parallel_for(tbb::blocked_range<int64_t>(0, count, 1 << 16),
-                    [&](const tbb::blocked_range<int64_t>& r) {
-                      for (int64_t i = r.begin(); i < r.end(); ++i) {
-                        float u = static_cast<float>(mix(seed ^ mix(static_cast<uint64_t>(i))) >> 40) /
-                                  static_cast<float>(1 << 24);
-                        float v = (2.0f * u - 1.0f) * scale;
-                        if (dtype == DType::kF32) {
-                          static_cast<float*>(dst)[i] = v;
-                        } else {
-                          static_cast<uint16_t*>(dst)[i] = f32_to_bf16(v);
-                        }
-                      }
-                    });
+  // One splitmix64 draw gives four 16-bit uniforms (plenty for bf16's 8-bit mantissa); dummy
+  // init of a large preset is dominated by this loop, so it is cut to a quarter of the hashing.
+  const int64_t groups = (count + 3) / 4;
+  tbb::parallel_for(
+      tbb::blocked_range<int64_t>(0, groups, 1 << 14), [&](const tbb::blocked_range<int64_t>& r) {
+        for (int64_t g = r.begin(); g < r.end(); ++g) {
+          const uint64_t bits = mix(seed + static_cast<uint64_t>(g));
+          const int64_t n = std::min<int64_t>(4, count - 4 * g);
+          for (int64_t j = 0; j < n; ++j) {
+            const float u = (static_cast<float>((bits >> (16 * j)) & 0xffffu) + 0.5f) * (1.0f / 65536.0f);
+            const float v = (2.0f * u - 1.0f) * scale;
+            if (dtype == DType::kF32) {
+              static_cast<float*>(dst)[4 * g + j] = v;
+            } else {
+              static_cast<uint16_t*>(dst)[4 * g + j] = f32_to_bf16(v);
+            }
+          }
+        }
+      });
 }
 
 void fill_linear(cpu::PackedWeight& w, uint64_t seed) {
@@ -74,7 +81,7 @@ void DecoderModel::allocate() {
   const auto& c = config_;
   const int64_t h = c.hidden_size, d = c.head_dim;
   const int64_t qkv_rows = (c.num_heads + 2 * static_cast<int64_t>(c.num_kv_heads)) * d;
-  embed_.resize(static_cast<size_t>(c.vocab_size * h * dtype_size(compute_)));
+  embed_ = Tensor::empty(compute_, {c.vocab_size, h});  // written whole by load() or init_dummy()
   lm_head_ = cpu::PackedWeight::pack(nullptr, DType::kF32, c.vocab_size, h, compute_);
   final_norm_.assign(static_cast<size_t>(h), 1.0f);
   layers_.resize(static_cast<size_t>(c.num_layers));
@@ -90,7 +97,9 @@ void DecoderModel::allocate() {
     w.o = cpu::PackedWeight::pack(nullptr, DType::kF32, h, c.num_heads * d, compute_);
     w.moe = options_.moe && c.is_moe_layer(l);
     if (w.moe) {
-      w.router = cpu::PackedWeight::pack(nullptr, DType::kF32, c.num_experts, h, compute_);
+      // The router stays fp32 whatever the compute dtype: it is tiny (E × H), and rounding its
+      // inputs to bf16 flips near-tied top-k choices, which moves logits far more than bf16 GEMMs.
+      w.router = cpu::PackedWeight::pack(nullptr, DType::kF32, c.num_experts, h, DType::kF32);
       for (int e = 0; e < c.num_experts; ++e) {
         w.expert_gate_up.push_back(
             cpu::PackedWeight::pack(nullptr, DType::kF32, 2 * c.moe_intermediate_size, h, compute_));
@@ -105,7 +114,7 @@ void DecoderModel::allocate() {
 }
 
 int64_t DecoderModel::weight_bytes() const {
-  int64_t b = static_cast<int64_t>(embed_.size()) + lm_head_.bytes();
+  int64_t b = embed_.bytes() + lm_head_.bytes();
   for (const auto& w : layers_) {
     b += w.qkv.bytes() + w.o.bytes() + w.gate_up.bytes() + w.down.bytes() + w.router.bytes();
     for (const auto& e : w.expert_gate_up) b += e.bytes();

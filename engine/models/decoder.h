@@ -12,6 +12,7 @@
 #include "engine/forward_batch.h"
 #include "engine/model_config.h"
 #include "engine/safetensors.h"
+#include "engine/tensor.h"
 
 namespace sgl::engine {
 
@@ -33,7 +34,7 @@ struct LayerWeights {
 
 // One layer's slice of the KV pool.
 struct KvPool {
-  std::vector<std::vector<uint8_t>> k, v;  // per layer: num_slots × kv_heads × head_dim of dtype
+  std::vector<Tensor> k, v;  // per layer: [num_slots, kv_heads, head_dim] of dtype
   DType dtype = DType::kF32;
   int64_t num_slots = 0;
   cpu::KvLayer layer(const ModelConfig& c, int l);
@@ -74,7 +75,7 @@ class DecoderModel {
   FamilyOptions options_;
   DType compute_;
   cpu::Rope rope_;
-  std::vector<uint8_t> embed_;  // vocab × hidden of compute dtype (f32 or bf16)
+  Tensor embed_;  // [vocab, hidden] of the compute dtype (f32 or bf16)
   cpu::PackedWeight lm_head_;
   std::vector<float> final_norm_;
   std::vector<LayerWeights> layers_;

@@ -98,6 +98,8 @@ DecoderModel::Output DecoderModel::forward(const ForwardBatch& batch, const std:
   const int64_t t = static_cast<int64_t>(ids.size()), h = c.hidden_size;
   const auto eps = static_cast<float>(c.rms_norm_eps);
   Output out;
+  const std::vector<int>& capture = batch.capture_hidden_layers;
+  out.hidden_states.resize(capture.size());
   std::vector<float> x(static_cast<size_t>(t * h)), normed(x.size()), delta(x.size());
   cpu::embedding(embed_.data(), compute_, h, ids.data(), t, x.data());
   for (int l = 0; l < c.num_layers; ++l) {
@@ -111,9 +113,9 @@ DecoderModel::Output DecoderModel::forward(const ForwardBatch& batch, const std:
       mlp_block(l, normed.data(), t, delta.data());
     }
     for (int64_t i = 0; i < t * h; ++i) x[i] += delta[i];
-    if (std::find(batch.capture_hidden_layers.begin(), batch.capture_hidden_layers.end(), l) !=
-        batch.capture_hidden_layers.end())
-      out.hidden_states.push_back(x);
+    // hidden_states[i] belongs to capture_hidden_layers[i], whatever order (or repeats) it lists.
+    for (size_t i = 0; i < capture.size(); ++i)
+      if (capture[i] == l) out.hidden_states[i] = x;
   }
   // Only the rows whose logits were asked for go through the final norm and the LM head.
   std::vector<int64_t> rows;

@@ -19,6 +19,9 @@ struct DecodeOptions {
   // Accepted for SGLang compatibility. HF fast tokenizers (what SGLang loads for these models)
   // ignore it, and so do we: no spaces are inserted between special tokens.
   bool spaces_between_special_tokens = true;
+  // The ids continue text decoded earlier (the streaming detokenizer's windows): start-of-text
+  // rules such as the Strip/Metaspace decoders' removal of the leading space do not apply.
+  bool continuation = false;
 };
 
 class Tokenizer {

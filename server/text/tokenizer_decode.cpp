@@ -83,18 +83,20 @@ std::string Tokenizer::token_bytes(int32_t id) const {
 std::string Tokenizer::decode(std::span<const int32_t> ids, const DecodeOptions& opt) const {
   const Impl& t = *impl_;
   std::string raw;
-  bool first_model_token = true;
+  bool at_start = !opt.continuation;
   for (int32_t id : ids) {
     if (id < 0 || id >= static_cast<int32_t>(t.id_to_token.size())) continue;
     if (opt.skip_special_tokens && t.is_special[id]) continue;
     std::string piece = token_bytes(id);
-    // The Strip decoder removes the space SentencePiece prepends to the first word.
-    if (first_model_token && !t.is_added[id] && t.decode_strip_start > 0) {
+    // The Strip/Metaspace decoders remove the space SentencePiece prepends to the first word: HF
+    // applies them to the fused text, so only when that text starts with a model token (after
+    // "<s>" kept in the output, the space stays: "<s> hello").
+    if (at_start && !t.is_added[id] && t.decode_strip_start > 0) {
       size_t k = 0;
       while (k < static_cast<size_t>(t.decode_strip_start) && k < piece.size() && piece[k] == ' ') ++k;
       piece.erase(0, k);
     }
-    if (!t.is_added[id]) first_model_token = false;
+    at_start = false;
     raw += piece;
   }
   return repair_utf8(raw);
@@ -135,9 +137,11 @@ StreamingDetokenizer::StreamingDetokenizer(std::shared_ptr<const Tokenizer> tok,
 std::string StreamingDetokenizer::feed(int32_t id) {
   ids_.push_back(id);
   std::span<const int32_t> all(ids_);
-  std::string prefix_text = tok_->decode(all.subspan(prefix_, read_ - prefix_), opt_);
-  DecodeOptions raw = opt_;
-  std::string new_text = tok_->decode(all.subspan(prefix_), raw);
+  // A window after the start continues the text: no start-of-text rules inside it.
+  DecodeOptions window = opt_;
+  window.continuation = prefix_ > 0;
+  std::string prefix_text = tok_->decode(all.subspan(prefix_, read_ - prefix_), window);
+  std::string new_text = tok_->decode(all.subspan(prefix_), window);
   // An unfinished multi-byte character decodes to U+FFFD at the end: wait for its other bytes.
   if (new_text.size() <= prefix_text.size() || new_text.ends_with("\xef\xbf\xbd")) return "";
   std::string delta = new_text.substr(prefix_text.size());
@@ -148,8 +152,10 @@ std::string StreamingDetokenizer::feed(int32_t id) {
 
 std::string StreamingDetokenizer::finish() {
   std::span<const int32_t> all(ids_);
-  std::string prefix_text = tok_->decode(all.subspan(prefix_, read_ - prefix_), opt_);
-  std::string new_text = tok_->decode(all.subspan(prefix_), opt_);
+  DecodeOptions window = opt_;
+  window.continuation = prefix_ > 0;
+  std::string prefix_text = tok_->decode(all.subspan(prefix_, read_ - prefix_), window);
+  std::string new_text = tok_->decode(all.subspan(prefix_), window);
   prefix_ = read_ = ids_.size();
   return new_text.size() > prefix_text.size() ? new_text.substr(prefix_text.size()) : "";
 }

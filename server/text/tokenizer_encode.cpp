@@ -11,6 +11,8 @@ namespace sgl::text {
 
 namespace {
 
+constexpr size_t kMaxCachedPiece = 256;  // bytes; longer pieces skip the BPE caches
+
 void append_utf8(std::string& out, uint32_t cp) {
   utf8proc_uint8_t buf[4];
   auto n = utf8proc_encode_char(static_cast<utf8proc_int32_t>(cp), buf);
@@ -242,7 +244,7 @@ std::vector<int32_t> Tokenizer::Impl::bpe_word(const std::string& word) const {
   }
   merge_symbols(sym);
   ids = std::move(sym);
-  cache.put(word, ids);
+  if (word.size() <= kMaxCachedPiece) cache.put(word, ids);
   return ids;
 }
 
@@ -299,6 +301,10 @@ const std::vector<int32_t>& Tokenizer::Impl::bpe_bytes(std::string_view piece) c
   }
   auto it = cache.map.find(piece);
   if (it != cache.map.end()) return it->second;
+  // Only short pieces are cached (HF's BPE cache has the same bound): a long run is rarely seen
+  // twice and would pin its bytes in every thread's cache.
+  thread_local std::vector<int32_t> uncached;
+  const bool cacheable = piece.size() <= kMaxCachedPiece;
   std::vector<int32_t> sym;
   if (ignore_merges) {  // Llama 3: a piece that is itself a token is not split
     std::string mapped;
@@ -310,6 +316,10 @@ const std::vector<int32_t>& Tokenizer::Impl::bpe_bytes(std::string_view piece) c
   for (unsigned char c : piece)
     if (byte_token[c] >= 0) sym.push_back(byte_token[c]);
   merge_symbols(sym);
+  if (!cacheable) {
+    uncached = std::move(sym);
+    return uncached;
+  }
   return cache.map.emplace(std::string(piece), std::move(sym)).first->second;
 }
 

@@ -111,6 +111,13 @@ Status add_pre_tokenizer(const Json& p, Tokenizer::Impl& t) {
     } else {
       t.metaspace_prepend = p.value("add_prefix_space", true) ? "always" : "never";
     }
+    // split (HF's default): each ▁ starts a new piece, so no merge can span a word boundary.
+    if (p.value("split", true)) {
+      SplitStep s;
+      s.behavior = SplitStep::Behavior::kMergedWithNext;
+      s.literal = t.metaspace_char;
+      t.splits.push_back(std::move(s));
+    }
   } else if (type == "Digits" || type == "Punctuation" || type == "Whitespace" || type == "WhitespaceSplit") {
     return unsupported("tokenizer: pre-tokenizer '" + type + "' is not supported");
   } else {

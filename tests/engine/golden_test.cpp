@@ -84,7 +84,11 @@ TEST(Golden, TinyQwen3Float32) { run_golden("tiny-qwen3", "float32", {0.01, 0.00
 TEST(Golden, TinyQwen3MoeFloat32) { run_golden("tiny-qwen3-moe", "float32", {0.01, 0.005}, true); }
 TEST(Golden, TinyQwen2Float32) { run_golden("tiny-qwen2", "float32", {0.01, 0.005}, true); }
 TEST(Golden, TinyLlamaFloat32) { run_golden("tiny-llama", "float32", {0.01, 0.005}, true); }
+// bf16 weights (fp32 activations): the bf16 tolerance; greedy paths may diverge legitimately.
 TEST(Golden, TinyQwen3Bfloat16) { run_golden("tiny-qwen3", "bfloat16", {0.25, 0.25}, false); }
+TEST(Golden, TinyQwen3MoeBfloat16) { run_golden("tiny-qwen3-moe", "bfloat16", {0.25, 0.25}, false); }
+TEST(Golden, TinyQwen2Bfloat16) { run_golden("tiny-qwen2", "bfloat16", {0.25, 0.25}, false); }
+TEST(Golden, TinyLlamaBfloat16) { run_golden("tiny-llama", "bfloat16", {0.25, 0.25}, false); }
 
 }  // namespace
 }  // namespace sgl::engine

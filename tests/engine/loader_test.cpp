@@ -260,9 +260,7 @@ TEST(Presets, SmallestPresetRunsWithDummyWeights) {
   auto logits = last_logits(**r, {1, 2, 3, 4});
   ASSERT_EQ(static_cast<int64_t>(logits.size()), cfg->vocab_size);
   for (float v : logits) ASSERT_TRUE(std::isfinite(v));
-  auto again = create_model_runner(ec);
-  ASSERT_TRUE((*again)->init_kv_cache(64, 16).ok());
-  EXPECT_EQ(last_logits(**again, {1, 2, 3, 4}), logits) << "same seed, same dummy weights";
+  // Seed determinism and full depth: presets_test.cpp (narrowed presets, cheaper to build twice).
 }
 
 }  // namespace

@@ -86,6 +86,57 @@ def conversations():
         [u("Run ls"), {"role": "assistant", "content": None, "tool_calls": [
             {"id": "x", "type": "function", "function": {"name": "execute_bash", "arguments": {"command": "ls -la"}}}]},
          {"role": "tool", "content": "file1\nfile2"}],
+        # 16..: more shapes (multi-step tools, reasoning with tools, unicode, template-looking text)
+        [u("Plan a trip"), {"role": "assistant", "content": "", "reasoning_content": "Need weather first.",
+          "tool_calls": [{"id": "t1", "type": "function", "function": {"name": "get_weather", "arguments": {"city": "Kyoto"}}}]},
+         {"role": "tool", "content": "sunny"},
+         {"role": "assistant", "content": "", "reasoning_content": "Now check files.", "tool_calls": [
+             {"id": "t2", "type": "function", "function": {"name": "execute_bash", "arguments": {"command": "cat plan.txt"}}}]},
+         {"role": "tool", "content": "day1: temples"},
+         {"role": "assistant", "content": "Kyoto is sunny; day 1 is temples.", "reasoning_content": "Combine."}],
+        [s("You can call tools."), u("Nested args"), {"role": "assistant", "content": "", "tool_calls": [
+            {"id": "n", "type": "function", "function": {"name": "get_weather", "arguments": {
+                "city": "Zürich", "opts": {"units": ["C", "F"], "precise": True, "ratio": 0.25, "none": None}}}}]},
+         {"role": "tool", "content": "{\"temp\": -3.5, \"desc\": \"snow ❄\"}"}, u("and now?")],
+        [u("")],
+        [u("   "), a("\t tab \r\n crlf")],
+        [u("Template-looking text: {{ messages }} {% if x %} {# c #} {%- raw -%}")],
+        [u("Special tokens in text: <|im_start|>user <|im_end|> <|eot_id|> [INST] <think></think>")],
+        [u("你好，请介绍一下你自己。"), a("我是一个助手。"), u("谢谢！再见。")],
+        [u("Emoji ZWJ 👩‍👩‍👧‍👦 flags 🇯🇵 combining é (e\u0301) RTL שלום العربية")],
+        [s("sys"), u("q1"), a("a1"), u("q2"), a("a2"), u("q3"), a("a3"), u("q4"), a("a4"), u("q5"), a("a5"), u("q6")],
+        [u("Prefill me"), a("Sure, here is")],
+        [u("Q1"), {"role": "assistant", "content": "A1", "reasoning_content": "r1"},
+         u("Q2"), {"role": "assistant", "content": "A2", "reasoning_content": "r2"}, u("Q3")],
+        [u("Q"), a("<think>unclosed reasoning and answer")],
+        [u("Q"), a("prefix <think>\ninner\n</think>\n\nafter"), u("next")],
+        [u("Call with string args"), {"role": "assistant", "content": None, "tool_calls": [
+            {"id": "s", "type": "function", "function": {"name": "execute_bash", "arguments": "not json {"}}]},
+         {"role": "tool", "content": "error"}],
+        [u("two tools in parallel"), {"role": "assistant", "content": "", "tool_calls": [
+            {"id": "p1", "type": "function", "function": {"name": "get_weather", "arguments": {"city": "A"}}},
+            {"id": "p2", "type": "function", "function": {"name": "get_weather", "arguments": {"city": "B"}}},
+            {"id": "p3", "type": "function", "function": {"name": "execute_bash", "arguments": {"command": "date"}}}]},
+         {"role": "tool", "content": "a"}, {"role": "tool", "content": "b"}, {"role": "tool", "content": "c"}],
+        [{"role": "system", "content": [{"type": "text", "text": "list system"}]},
+         u([{"type": "text", "text": "list "}, {"type": "text", "text": "user"}])],
+        [u("x" * 2000)],
+        [u("Quotes \"double\" 'single' `back` and \\n literal")],
+        [s(""), u("empty system")],
+        [u("Tool result then question"), {"role": "assistant", "content": "Let me check.", "tool_calls": [
+            {"id": "w", "type": "function", "function": {"name": "get_weather", "arguments": {}}}]},
+         {"role": "tool", "content": ""}, a("Nothing came back."), u("Try again"),
+         {"role": "assistant", "content": "", "tool_calls": [
+            {"id": "w2", "type": "function", "function": {"name": "get_weather", "arguments": {"city": "Lima"}}}]},
+         {"role": "tool", "content": "hot"}],
+        [u("Numbers 1 2.5 -3 1e10 and JSON {\"a\": [1, {\"b\": null}]}")],
+        [a("assistant first")],
+        [s("only a system prompt")],
+        [u("Hi"), a("Hello"), u("Hi again"), a("Hello again"), u("third"), a("third answer"), u("fourth"),
+         a("fourth answer"), u("fifth"), a("fifth answer"), u("sixth"), a("sixth answer"), u("seventh"),
+         a("seventh answer"), u("eighth"), a("eighth answer"), u("ninth"), a("ninth answer"), u("tenth")],
+        [u("Thinking with unicode"), {"role": "assistant", "content": "答案是四。", "reasoning_content": "二加二等于四 🤔"},
+         u("再来")],
     ]
     return convs
 
@@ -97,10 +148,10 @@ def cases():
         for i, msgs in enumerate(conversations()):
             for agp in (True, False):
                 ctx = {"messages": msgs, "add_generation_prompt": agp, "bos_token": "<s>", "eos_token": "</s>"}
-                if i in (10, 11, 15):
+                if i in (10, 11, 15, 16, 17, 29, 30, 36) or (i >= 16 and i % 5 == 0):
                     ctx["tools"] = [WEATHER, BASH]
-                if i in (0, 7) and agp:
-                    ctx["enable_thinking"] = i == 7
+                if (i in (0, 7) or i >= 16) and agp and i % 3 != 2:
+                    ctx["enable_thinking"] = i % 3 == 1 if i >= 16 else i == 7
                 out.append({"template": name, "context": ctx})
             if i == 0:
                 out.append({"template": name, "context": {"messages": msgs, "add_generation_prompt": True,
@@ -151,6 +202,53 @@ FEATURES = [
     ("{{ d | dictsort }} {{ d | items | list }}", {"d": {"b": 2, "a": 1}}),
     ("{{ xs[5] }}|{{ d.missing }}|{{ d['missing'] }}|{{ xs | selectattr('a') | list }}", {"xs": [1], "d": {}}),
     ("{% if x is not none and x is not string %}obj{% endif %} {{ x | tojson(sort_keys=true) }}", {"x": {"b": 1, "a": 2}}),
+    # Unicode is indexed by code point, as Python strings are.
+    ("{{ s[1] }}|{{ s[-1] }}|{{ s[1:3] }}|{{ s[::-1] }}|{{ s | length }}|{{ s.upper() }}|{{ s | title }}", {"s": "añ😀bç"}),
+    ("{{ s.find('b') }} {{ s.count('ñ') }} {{ s | truncate(3) if false else s.center(9, '*') }}", {"s": "añb"}),
+    # Undefined semantics of jinja2's default Undefined.
+    ("[{{ nope }}]{{ nope | length }}{% for x in nope %}x{% endfor %}{{ nope is defined }}{{ (nope or 'd') }}", {}),
+    ("{{ nope.attr }}", {}),
+    ("{{ nope['k'] }}", {}),
+    ("{{ nope + 1 }}", {}),
+    ("{{ d.missing.deeper }}", {"d": {}}),
+    ("{{ none.attr is defined }} {{ d.k is none }} {{ d.k is defined }}", {"d": {"k": None}}),
+    # call / caller, filter blocks, loop.cycle, batch.
+    ("{% macro wrap(tag) %}<{{ tag }}>{{ caller() }}</{{ tag }}>{% endmacro %}{% call wrap('b') %}bold {{ 1 + 1 }}{% endcall %}", {}),
+    ("{% macro each(xs) %}{% for x in xs %}{{ caller(x) }};{% endfor %}{% endmacro %}{% call(item) each([1, 2]) %}[{{ item }}]{% endcall %}", {}),
+    ("{% filter upper %}shout {{ 'it' }}{% endfilter %}|{% filter replace('a', 'o') %}banana{% endfilter %}", {}),
+    ("{% for x in xs %}{{ loop.cycle('odd', 'even') }}{{ loop.revindex }}{{ loop.previtem }}{{ loop.nextitem }},{% endfor %}", {"xs": [1, 2, 3]}),
+    ("{{ xs | batch(2) | list }} {{ xs | slice(2) | list }}", {"xs": [1, 2, 3, 4, 5]}),
+    # Numbers print as Python prints them.
+    ("{{ 1.0 }} {{ 1e20 }} {{ 1e-7 }} {{ 2 ** 0.5 }} {{ 10 ** 18 }} {{ 7 // -2 }} {{ -7 // 2 }} {{ 7.5 // 2 }} {{ 5 % -3 }} {{ 1/3 }} {{ 100.0 / 3 }}", {}),
+    ("{{ 3 | round }} {{ 2.5 | round }} {{ 2.675 | round(2) }} {{ 2.5 | round(0, 'floor') }} {{ -2.5 | int }} {{ 'x' | int }} {{ '3.5' | float }} {{ true + 1 }}", {}),
+    ("{{ x }} {{ x | tojson }} {{ y }} {{ y | tojson }} {{ z | tojson }}", {"x": 1.5e300, "y": 1234567890123456789, "z": [0.1, -0.0, 1e-10]}),
+    # String escapes and string methods with arguments.
+    ("{{ 'tab\\there' }}|{{ \"dq 'sq'\" }}|{{ 'uni \\u00e9' }}|{{ 'a\\nb'.splitlines() }}|{{ ' x '.lstrip() }}|{{ 'x--'.rstrip('-') }}", {}),
+    ("{{ '{} and {}'.format('a', 1) }} {{ '%s=%d' % ('k', 3) }} {{ 'a b c'.split(' ', 1) }} {{ 'abc'.replace('b', 'B', 1) }}", {}),
+    ("{{ 'x' ~ [1, 'a'] ~ {'k': none} }} {{ [none, true, 'q\\'s'] | string }} {{ (1, 2) }}", {}),
+    ("{{ d | tojson(indent=4) }}|{{ [] | tojson(indent=2) }}|{{ {} | tojson(indent=2) }}|{{ 'é\\u2028' | tojson }}", {"d": {"a": [1, {"b": []}], "c": "x"}}),
+    ("{{ xs | map('upper') | list }} {{ xs | select('equalto', 'b') | list }} {{ xs | reject('in', ['a']) | list }} {{ xs | join }}", {"xs": ["a", "b", "c"]}),
+    ("{{ ms | sort(attribute='n') | map(attribute='n') | list }} {{ ms | map(attribute='m', default='-') | list }} {{ ms | groupby('n') | length }}", {"ms": [{"n": 2}, {"n": 1, "m": "x"}]}),
+    ("{{ 'abc' is lower }} {{ 'ABC' is upper }} {{ f is callable }} {{ 1 is integer }} {{ 1.0 is float }} {{ x is boolean }} {{ 2 is ge 1 }} {{ 'a' is sameas 'a' }}", {"x": False}),
+    ("{% set a, b = [1, 2] %}{{ a }}{{ b }}{% set c = d.update({'k': 1}) %}{{ d }}", {"d": {}}),
+    ("{% for a, b in [[1, 2], [3, 4]] %}{{ a + b }}{% endfor %} {% for k in {'x': 1, 'y': 2} %}{{ k }}{% endfor %} {% for ch in 'hé' %}[{{ ch }}]{% endfor %}", {}),
+    ("{%- for m in messages -%}\n  {%- if loop.first -%}FIRST{%- endif %}\n  {{ m }}\n{%- endfor %}\n", {"messages": ["a", "b"]}),
+    ("  {%- raw %}{{ not rendered }}{% endraw %} {{ '{{' }}", {}),
+    ("{{ xs[1:] | length }} {{ xs[:-1] }} {{ xs[::-2] }} {{ xs[10:] }} {{ 'abc'[5:] }}|{{ xs[-10:2] }}", {"xs": [1, 2, 3, 4]}),
+    ("{{ {'a': 1}.items() | list }} {{ d.get('a', 0) + 1 }} {{ d['a'] if 'a' in d else 'no' }} {{ d | length }} {{ d.pop('a') if false else 'keep' }}", {"d": {"a": 1}}),
+    ("{{ 'abc' < 'abd' }} {{ [1, 2] == [1, 2] }} {{ {'a': 1} == {'a': 1} }} {{ 1 == 1.0 }} {{ none == none }} {{ 'a' != 'b' }} {{ [1, 2] < [1, 3] }}", {}),
+    ("{{ range(100001) | length }}", {}),
+    ("{% macro m(a, b=2) %}{{ a }}-{{ b }}-{{ varargs }}-{{ kwargs }}{% endmacro %}{{ m(1) }} {{ m(1, 3) }}", {}),
+    ("{{ x | e }} {{ x | escape }} {{ x | safe }} {{ x | forceescape }}", {"x": "<a href='x'>&\""}),
+    ("{{ s.title() }}|{{ s | title }}|{{ s.capitalize() }}|{{ s | capitalize }}|{{ 'ÉCOLE straße'.lower() }}|{{ 'ÀÉÎ'.lower() }}", {"s": "they're bill's (friends)-x ñu"}),
+    ("{% set ns = namespace(items=[], found=false) %}{% for m in ms %}{% set ns.items = ns.items + [m.n] %}{% if m.n == 2 %}{% set ns.found = true %}{% endif %}{% endfor %}{{ ns.items }} {{ ns.found }}", {"ms": [{"n": 1}, {"n": 2}]}),
+    ("{% for row in rows %}{% for c in row %}{{ loop.index }}{{ c }}{% endfor %}|{{ loop.index }}{% endfor %}", {"rows": [["a", "b"], ["c"]]}),
+    ("{% if a %}A{% elif b %}B{% elif c %}C{% else %}D{% endif %}{% if not a and not b %}{% if c %}c{% endif %}{% endif %}", {"c": 1}),
+    ("{{ x.y.z }}|{{ x['y']['z'] }}|{{ x.get('y').get('z') }}|{{ x.y.missing is defined }}", {"x": {"y": {"z": "deep"}}}),
+    ("{{ 'a' if x is defined and x else 'b' }} {{ x | default(5) }} {{ y | default(5) }} {{ z | default(5, boolean=true) }}", {"x": 0, "z": ""}),
+    ("{%- set m = messages[-1] -%}{{ m.role }}:{{ m['content'] | trim }}{% if m.tool_calls %}!{% endif %}", {"messages": [{"role": "user", "content": "  hi  "}]}),
+    ("{{ x | tojson(separators=(',', ':')) }}|{{ x | tojson(ensure_ascii=true) }}|{{ x | tojson(true, 1, sort_keys=true) }}", {"x": {"k": "é😀\u0007", "b": [1, 2]}}),
+    ("{{ s | wordcount }} {{ s | truncate(9) }} {{ s | replace(' ', '_') | upper }} {{ s | center(20) }}|", {"s": "the quick brown fox"}),
 ]
 
 

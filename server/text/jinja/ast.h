@@ -35,15 +35,31 @@ struct Expr {
   ExprPtr a, b, c;             // operands: object/base, index/rhs, ternary else / slice step
   std::vector<ExprPtr> items;  // kList items, kDict keys+values interleaved, call positional args
   std::vector<std::pair<std::string, ExprPtr>> kwargs;  // call / filter / test keyword args
-  bool negated = false;                                 // `is not`
+  bool negated = false;  // kTest: `is not`; kList: a tuple literal (prints as (a, b))
 };
+
+// The variable a `{% filter %}` block's rendered body is bound to while its filters run.
+inline constexpr const char* kFilterBodyName = " filter body";
 
 struct Stmt;
 using StmtPtr = std::unique_ptr<Stmt>;
 using Body = std::vector<StmtPtr>;
 
 struct Stmt {
-  enum class Kind { kText, kOutput, kIf, kFor, kSet, kSetBlock, kMacro, kBreak, kContinue, kBlock } kind;
+  enum class Kind {
+    kText,
+    kOutput,
+    kIf,
+    kFor,
+    kSet,
+    kSetBlock,
+    kMacro,
+    kCallBlock,    // expr: the macro call; params: caller's parameters; body: caller's body
+    kFilterBlock,  // expr: filters applied to the name kFilterBodyName, bound to the body's text
+    kBreak,
+    kContinue,
+    kBlock
+  } kind;
   int line = 0;
   std::string text;                                // kText
   ExprPtr expr;                                    // kOutput, kFor iterable, kSet value, kFor filter (cond)

@@ -4,14 +4,49 @@
 #include <algorithm>
 #include <cctype>
 #include <cmath>
+#include <cstring>
 
 #include "server/text/jinja/interpreter.h"
+#include "server/text/jinja/py_string.h"
+#include "server/text/jinja/string_ops.h"
 
 namespace sgl::text::jinja {
 
-namespace {
-
 bool is_ws(char c) { return std::isspace(static_cast<unsigned char>(c)) != 0; }
+
+// Jinja's title filter (not str.title()): each word, split at whitespace and -({[<, gets its
+// first character upper-cased and the rest lower-cased.
+std::string jinja_title(const std::string& s) {
+  std::string out;
+  size_t i = 0;
+  auto is_sep = [](char c) { return std::isspace(static_cast<unsigned char>(c)) || std::strchr("-({[<", c); };
+  while (i < s.size()) {
+    size_t j = i;
+    if (is_sep(s[i])) {
+      while (j < s.size() && is_sep(s[j])) ++j;
+      out.append(s, i, j - i);
+    } else {
+      while (j < s.size() && !is_sep(s[j])) ++j;
+      std::string word = s.substr(i, j - i);
+      std::string first = code_point_at(word, 0);
+      out += py_upper(first) + py_lower(std::string_view(word).substr(first.size()));
+    }
+    i = j;
+  }
+  return out;
+}
+
+// str.center(width, fill) with CPython's placement of the odd padding character.
+std::string py_center(const std::string& s, int64_t width, const std::string& fill) {
+  const int64_t marg = width - code_point_count(s);
+  if (marg <= 0 || marg > (1 << 24)) return s;
+  const int64_t left = marg / 2 + (marg & width & 1);
+  std::string out;
+  for (int64_t k = 0; k < left; ++k) out += fill;
+  out += s;
+  for (int64_t k = left; k < marg; ++k) out += fill;
+  return out;
+}
 
 std::string strip_chars(const std::string& s, const Value* chars, bool left, bool right) {
   auto drop = [&](char c) {
@@ -23,21 +58,6 @@ std::string strip_chars(const std::string& s, const Value* chars, bool left, boo
   if (right)
     while (e > b && drop(s[e - 1])) --e;
   return s.substr(b, e - b);
-}
-
-std::string title_case(const std::string& s) {
-  std::string out = s;
-  bool start = true;
-  for (auto& c : out) {
-    if (std::isalpha(static_cast<unsigned char>(c))) {
-      c = static_cast<char>(start ? std::toupper(static_cast<unsigned char>(c))
-                                  : std::tolower(static_cast<unsigned char>(c)));
-      start = false;
-    } else {
-      start = true;
-    }
-  }
-  return out;
 }
 
 Value split(const std::string& s, const Value* sep, int64_t maxsplit, bool from_right) {
@@ -123,15 +143,9 @@ std::vector<Value> items_of(const Value& v) {
 int64_t length_of(const Value& v) {
   if (v.is_array()) return static_cast<int64_t>(v.arr->size());
   if (v.is_object()) return static_cast<int64_t>(v.obj->items.size());
-  if (v.is_string()) {  // characters, not bytes
-    int64_t n = 0;
-    for (unsigned char c : v.s) n += (c & 0xc0) != 0x80;
-    return n;
-  }
+  if (v.is_string()) return code_point_count(v.s);  // characters, not bytes
   return 0;
 }
-
-}  // namespace
 
 Result<bool> apply_test(const std::string& name, const Value& v, Args& a) {
   const Value* arg = a.pos.empty() ? nullptr : &a.pos[0];
@@ -148,19 +162,10 @@ Result<bool> apply_test(const std::string& name, const Value& v, Args& a) {
   if (name == "mapping") return v.is_object();
   if (name == "sequence") return v.is_array() || v.is_string();
   if (name == "iterable") return v.is_array() || v.is_string() || v.is_object();
-  if (name == "callable") return v.kind == Value::Kind::kFunction;
-  if (name == "lower")
-    return v.is_string() && v.s == [&] {
-      std::string l = v.s;
-      for (auto& c : l) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
-      return l;
-    }();
-  if (name == "upper")
-    return v.is_string() && v.s == [&] {
-      std::string u = v.s;
-      for (auto& c : u) c = static_cast<char>(std::toupper(static_cast<unsigned char>(c)));
-      return u;
-    }();
+  // Undefined is callable in Python (calling it raises).
+  if (name == "callable") return v.kind == Value::Kind::kFunction || v.is_undefined();
+  if (name == "lower") return v.is_string() && v.s == py_lower(v.s);
+  if (name == "upper") return v.is_string() && v.s == py_upper(v.s);
   if (name == "odd") return v.kind == Value::Kind::kInt && v.i % 2 != 0;
   if (name == "even") return v.kind == Value::Kind::kInt && v.i % 2 == 0;
   if (!arg) return invalid_argument("test '" + name + "' needs an argument");
@@ -189,29 +194,26 @@ Result<Value> apply_filter(
     const std::string& name, const Value& v, Args& a,
     const std::function<Result<Value>(const Value&, const std::string&, Args&)>& call_filter) {
   const Value* a0 = a.pos.empty() ? nullptr : &a.pos[0];
-  if (name == "tojson") {
-    const Value* indent = a.get(0, "indent");
-    const Value* sort = a.get(99, "sort_keys");
+  if (name == "tojson") {  // transformers' tojson: json.dumps(ensure_ascii=False, ...)
+    const Value* indent = a.get(1, "indent");
+    const Value* seps = a.get(2, "separators");
+    const Value* sort = a.get(3, "sort_keys");
+    JsonOptions js;
+    if (const Value* ascii = a.get(0, "ensure_ascii")) js.ensure_ascii = ascii->truthy();
+    if (seps && seps->is_array() && seps->arr->size() == 2) {
+      js.item = (*seps->arr)[0].str();
+      js.key = (*seps->arr)[1].str();
+    }
     return Value::string(
         to_json(v, indent && indent->kind == Value::Kind::kInt ? static_cast<int>(indent->i) : -1,
-                sort && sort->truthy()));
+                sort && sort->truthy(), 0, js));
   }
   if (name == "trim" || name == "strip") return Value::string(strip_chars(v.str(), a0, true, true));
   if (name == "length" || name == "count") return Value::integer(length_of(v));
-  if (name == "upper" || name == "lower") {
-    std::string s = v.str();
-    for (auto& c : s)
-      c = static_cast<char>(name == "upper" ? std::toupper(static_cast<unsigned char>(c))
-                                            : std::tolower(static_cast<unsigned char>(c)));
-    return Value::string(s);
-  }
-  if (name == "title") return Value::string(title_case(v.str()));
-  if (name == "capitalize") {
-    std::string s = v.str();
-    for (auto& c : s) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
-    if (!s.empty()) s[0] = static_cast<char>(std::toupper(static_cast<unsigned char>(s[0])));
-    return Value::string(s);
-  }
+  if (name == "upper") return Value::string(py_upper(v.str()));
+  if (name == "lower") return Value::string(py_lower(v.str()));
+  if (name == "title") return Value::string(jinja_title(v.str()));
+  if (name == "capitalize") return Value::string(py_capitalize(v.str()));
   if (name == "replace") {
     if (a.pos.size() < 2) return invalid_argument("replace needs two arguments");
     int64_t count = a.pos.size() > 2 && a.pos[2].kind == Value::Kind::kInt ? a.pos[2].i : -1;
@@ -246,7 +248,7 @@ Result<Value> apply_filter(
   if (name == "items") {
     Value out = Value::array();
     if (v.is_object())
-      for (const auto& [k, x] : v.obj->items) out.arr->push_back(Value::array({Value::string(k), x}));
+      for (const auto& [k, x] : v.obj->items) out.arr->push_back(Value::pair(Value::string(k), x));
     return out;
   }
   if (name == "dictsort") {
@@ -254,7 +256,7 @@ Result<Value> apply_filter(
     if (v.is_object()) {
       auto items = v.obj->items;
       std::sort(items.begin(), items.end(), [](const auto& x, const auto& y) { return x.first < y.first; });
-      for (const auto& [k, x] : items) out.arr->push_back(Value::array({Value::string(k), x}));
+      for (const auto& [k, x] : items) out.arr->push_back(Value::pair(Value::string(k), x));
     }
     return out;
   }
@@ -329,9 +331,21 @@ Result<Value> apply_filter(
     return v.kind == Value::Kind::kInt ? Value::integer(std::llabs(v.i))
                                        : Value::number(std::fabs(v.as_double()));
   if (name == "round") {
-    int64_t prec = a0 && a0->kind == Value::Kind::kInt ? a0->i : 0;
+    const Value* p = a.get(0, "precision");
+    const Value* method = a.get(1, "method");
+    int64_t prec = p && p->kind == Value::Kind::kInt ? p->i : 0;
+    std::string how = method ? method->str() : "common";
+    if (how == "common") {
+      // Python's round(): correctly rounded from the exact binary value, ties to even; an int
+      // stays an int (jinja's round(3) is 3, round(2.5) is 2.0).
+      if (v.kind == Value::Kind::kInt && prec >= 0) return v;
+      if (prec < 0 || prec > 30) return Value::number(v.as_double());
+      std::string txt = fmt::format("{:.{}f}", v.as_double(), static_cast<int>(prec));
+      return Value::number(std::strtod(txt.c_str(), nullptr));
+    }
     double m = std::pow(10.0, static_cast<double>(prec));
-    return Value::number(std::nearbyint(v.as_double() * m) / m);
+    double x = v.as_double() * m;
+    return Value::number((how == "ceil" ? std::ceil(x) : std::floor(x)) / m);
   }
   if (name == "safe" || name == "e" || name == "escape" || name == "forceescape") {
     if (name == "safe") return v;
@@ -433,192 +447,9 @@ Result<Value> apply_filter(
   }
   if (name == "wordcount")
     return Value::integer(static_cast<int64_t>(split(v.str(), nullptr, -1, false).arr->size()));
-  if (name == "center") {
-    int64_t w = a0 && a0->kind == Value::Kind::kInt ? a0->i : 80;
-    std::string s = v.str();
-    int64_t pad = std::max<int64_t>(0, w - static_cast<int64_t>(s.size()));
-    return Value::string(std::string(static_cast<size_t>(pad / 2), ' ') + s +
-                         std::string(static_cast<size_t>(pad - pad / 2), ' '));
-  }
-  return invalid_argument("unknown filter '" + name + "'");
-}
-
-bool has_method(const Value& obj, const std::string& name) {
-  static const char* kString[] = {"startswith", "endswith", "strip", "lstrip", "rstrip",     "split",
-                                  "rsplit",     "replace",  "upper", "lower",  "title",      "capitalize",
-                                  "find",       "rfind",    "count", "join",   "splitlines", "isdigit",
-                                  "isalpha",    "isspace",  "format"};
-  static const char* kDict[] = {"items", "keys", "values", "get", "update", "pop"};
-  static const char* kList[] = {"append", "pop", "index", "count", "extend", "insert"};
-  auto in = [&](const auto& names) {
-    return std::any_of(std::begin(names), std::end(names), [&](const char* n) { return name == n; });
-  };
-  if (obj.is_string()) return in(kString);
-  if (obj.is_object()) return in(kDict) && obj.obj->find(name) == nullptr;
-  if (obj.is_array()) return in(kList);
-  return false;
-}
-
-Result<Value> call_method(Value& obj, const std::string& name, Args& a) {
-  const Value* a0 = a.pos.empty() ? nullptr : &a.pos[0];
-  if (obj.is_string()) {
-    const std::string& s = obj.s;
-    if (name == "startswith" || name == "endswith") {
-      std::vector<std::string> cands;
-      if (a0 && a0->is_array())
-        for (const auto& x : *a0->arr) cands.push_back(x.str());
-      else if (a0)
-        cands.push_back(a0->str());
-      for (const auto& c : cands)
-        if (name == "startswith" ? s.starts_with(c) : s.ends_with(c)) return Value::boolean(true);
-      return Value::boolean(false);
-    }
-    if (name == "strip") return Value::string(strip_chars(s, a0, true, true));
-    if (name == "lstrip") return Value::string(strip_chars(s, a0, true, false));
-    if (name == "rstrip") return Value::string(strip_chars(s, a0, false, true));
-    if (name == "split" || name == "rsplit") {
-      const Value* maxsplit = a.get(1, "maxsplit");
-      return split(s, a.get(0, "sep"), maxsplit && maxsplit->kind == Value::Kind::kInt ? maxsplit->i : -1,
-                   name == "rsplit");
-    }
-    if (name == "replace") {
-      if (a.pos.size() < 2) return invalid_argument("replace needs two arguments");
-      return Value::string(
-          replace_all(s, a.pos[0].str(), a.pos[1].str(), a.pos.size() > 2 ? a.pos[2].i : -1));
-    }
-    if (name == "upper" || name == "lower" || name == "title" || name == "capitalize") {
-      Args none;
-      return apply_filter(name, obj, none, nullptr);
-    }
-    if (name == "find" || name == "rfind") {
-      if (!a0) return invalid_argument(name + " needs an argument");
-      size_t p = name == "find" ? s.find(a0->str()) : s.rfind(a0->str());
-      return Value::integer(p == std::string::npos ? -1 : static_cast<int64_t>(p));
-    }
-    if (name == "count") {
-      if (!a0 || a0->str().empty()) return Value::integer(0);
-      int64_t n = 0;
-      for (size_t p = s.find(a0->str()); p != std::string::npos; p = s.find(a0->str(), p + a0->str().size()))
-        ++n;
-      return Value::integer(n);
-    }
-    if (name == "join") {
-      std::string out;
-      bool first = true;
-      for (const auto& x : items_of(a0 ? *a0 : Value())) {
-        if (!first) out += s;
-        first = false;
-        out += x.str();
-      }
-      return Value::string(out);
-    }
-    if (name == "splitlines") {
-      Value out = split(s, nullptr, -1, false);
-      out = Value::array();
-      size_t pos = 0;
-      while (pos < s.size()) {
-        size_t nl = s.find('\n', pos);
-        out.arr->push_back(
-            Value::string(s.substr(pos, nl == std::string::npos ? std::string::npos : nl - pos)));
-        if (nl == std::string::npos) break;
-        pos = nl + 1;
-      }
-      return out;
-    }
-    if (name == "isdigit")
-      return Value::boolean(!s.empty() && std::all_of(s.begin(), s.end(), [](char c) {
-        return std::isdigit(static_cast<unsigned char>(c));
-      }));
-    if (name == "isalpha")
-      return Value::boolean(!s.empty() && std::all_of(s.begin(), s.end(), [](char c) {
-        return std::isalpha(static_cast<unsigned char>(c));
-      }));
-    if (name == "isspace") return Value::boolean(!s.empty() && std::all_of(s.begin(), s.end(), is_ws));
-    if (name == "format") {  // "{}" placeholders filled in order
-      std::string out;
-      size_t arg = 0;
-      for (size_t i = 0; i < s.size(); ++i) {
-        if (s[i] == '{' && i + 1 < s.size() && s[i + 1] == '}') {
-          out += arg < a.pos.size() ? a.pos[arg++].str() : "";
-          ++i;
-        } else {
-          out += s[i];
-        }
-      }
-      return Value::string(out);
-    }
-  }
-  if (obj.is_object()) {
-    if (name == "items") {
-      Args none;
-      return apply_filter("items", obj, none, nullptr);
-    }
-    if (name == "keys" || name == "values") {
-      Value out = Value::array();
-      for (const auto& [k, x] : obj.obj->items) out.arr->push_back(name == "keys" ? Value::string(k) : x);
-      return out;
-    }
-    if (name == "get") {
-      if (!a0) return invalid_argument("get needs a key");
-      const Value* v = obj.obj->find(a0->str());
-      return v ? *v : (a.pos.size() > 1 ? a.pos[1] : Value::none());
-    }
-    if (name == "update") {
-      if (a0 && a0->is_object())
-        for (const auto& [k, x] : a0->obj->items) obj.obj->set(k, x);
-      for (const auto& [k, x] : a.kw) obj.obj->set(k, x);
-      return Value::none();
-    }
-    if (name == "pop") {
-      if (!a0) return invalid_argument("pop needs a key");
-      auto& items = obj.obj->items;
-      for (auto it = items.begin(); it != items.end(); ++it)
-        if (it->first == a0->str()) {
-          Value v = it->second;
-          items.erase(it);
-          return v;
-        }
-      return a.pos.size() > 1 ? a.pos[1] : Value();
-    }
-  }
-  if (obj.is_array()) {
-    auto& arr = *obj.arr;
-    if (name == "append") {
-      if (a0) arr.push_back(*a0);
-      return Value::none();
-    }
-    if (name == "extend") {
-      if (a0)
-        for (const auto& x : items_of(*a0)) arr.push_back(x);
-      return Value::none();
-    }
-    if (name == "insert") {
-      if (a.pos.size() < 2) return invalid_argument("insert needs an index and a value");
-      int64_t i = std::clamp<int64_t>(a.pos[0].i, 0, static_cast<int64_t>(arr.size()));
-      arr.insert(arr.begin() + i, a.pos[1]);
-      return Value::none();
-    }
-    if (name == "pop") {
-      if (arr.empty()) return invalid_argument("pop from empty list");
-      int64_t i = a0 ? (a0->i < 0 ? a0->i + static_cast<int64_t>(arr.size()) : a0->i)
-                     : static_cast<int64_t>(arr.size()) - 1;
-      if (i < 0 || i >= static_cast<int64_t>(arr.size())) return invalid_argument("pop index out of range");
-      Value v = arr[static_cast<size_t>(i)];
-      arr.erase(arr.begin() + i);
-      return v;
-    }
-    if (name == "index" || name == "count") {
-      int64_t n = 0;
-      for (size_t i = 0; i < arr.size(); ++i)
-        if (a0 && equals(arr[i], *a0)) {
-          if (name == "index") return Value::integer(static_cast<int64_t>(i));
-          ++n;
-        }
-      if (name == "index") return invalid_argument("value not in list");
-      return Value::integer(n);
-    }
-  }
-  return invalid_argument("no method '" + name + "'");
+  if (name == "center")
+    return Value::string(py_center(v.str(), a0 && a0->kind == Value::Kind::kInt ? a0->i : 80, " "));
+  return apply_more_filters(name, v, a);
 }
 
 }  // namespace sgl::text::jinja

@@ -6,11 +6,19 @@
 #include <ctime>
 #include <optional>
 
+#include "server/text/jinja/py_string.h"
+
 namespace sgl::text::jinja {
 
 namespace {
 
 enum class Flow { kNormal, kBreak, kContinue };
+
+// Bounds that keep a hostile template from exhausting memory or the stack (Python would hit
+// MemoryError / RecursionError; the sandbox caps range() at 100000).
+constexpr uint64_t kMaxRepeatBytes = 64u << 20;
+constexpr int64_t kMaxRange = 100000;
+constexpr int kMaxCallDepth = 200;
 
 class Renderer {
  public:
@@ -59,6 +67,8 @@ class Renderer {
       return Value::string(std::string(buf, n));
     });
     globals_["range"] = Value::function([](Args& a) -> Result<Value> {
+      for (const auto& x : a.pos)
+        if (x.kind != Value::Kind::kInt) return invalid_argument("range() takes integers");
       int64_t start = 0, stop = 0, step = 1;
       if (a.pos.size() == 1)
         stop = a.pos[0].i;
@@ -67,6 +77,9 @@ class Renderer {
       if (a.pos.size() >= 3) step = a.pos[2].i;
       if (step == 0) return invalid_argument("range() step must not be zero");
       Value out = Value::array();
+      const int64_t span = step > 0 ? (stop - start + step - 1) / step : (start - stop - step - 1) / -step;
+      if (span > kMaxRange)
+        return invalid_argument("Range too big. The sandbox blocks ranges larger than MAX_RANGE (100000).");
       for (int64_t i = start; step > 0 ? i < stop : i > stop; i += step)
         out.arr->push_back(Value::integer(i));
       return out;
@@ -123,25 +136,29 @@ class Renderer {
       }
       case Stmt::Kind::kMacro: {
         const Stmt* macro = &s;
-        assign(s.targets[0], Value::function([this, macro](Args& a) -> Result<Value> {
-                 scopes_.emplace_back();
-                 for (size_t k = 0; k < macro->params.size(); ++k) {
-                   const auto& [pname, def] = macro->params[k];
-                   if (const Value* given = a.get(k, pname)) {
-                     assign(pname, *given);
-                   } else if (def) {
-                     SGL_ASSIGN_OR_RETURN(Value d, eval(*def));
-                     assign(pname, d);
-                   } else {
-                     assign(pname, Value());
-                   }
-                 }
-                 std::string body;
-                 auto r = exec(macro->body, body);
-                 scopes_.pop_back();
-                 if (!r.ok()) return std::move(r).take_error();
-                 return Value::string(std::move(body));
-               }));
+        assign(s.targets[0], make_callable(*macro, nullptr));
+        return Flow::kNormal;
+      }
+      case Stmt::Kind::kCallBlock: {
+        // The macro sees `caller`, a macro made of this block's body and parameters.
+        scopes_.emplace_back();
+        assign("caller", make_callable(s, nullptr));
+        auto v = eval(*s.expr);
+        scopes_.pop_back();
+        if (!v.ok()) return std::move(v).take_error();
+        out += v->str();
+        return Flow::kNormal;
+      }
+      case Stmt::Kind::kFilterBlock: {
+        std::string captured;
+        SGL_ASSIGN_OR_RETURN(Flow f, exec(s.body, captured));
+        (void)f;
+        scopes_.emplace_back();
+        assign(kFilterBodyName, Value::string(std::move(captured)));
+        auto v = eval(*s.expr);
+        scopes_.pop_back();
+        if (!v.ok()) return std::move(v).take_error();
+        out += v->str();
         return Flow::kNormal;
       }
       case Stmt::Kind::kBreak:
@@ -152,6 +169,47 @@ class Renderer {
         return exec(s.body, out);
     }
     return Flow::kNormal;
+  }
+
+  // A macro (or a call block's caller): binds parameters, then `varargs`/`kwargs` with the rest.
+  Value make_callable(const Stmt& macro, std::nullptr_t) {
+    const Stmt* m = &macro;
+    return Value::function([this, m](Args& a) -> Result<Value> {
+      if (depth_ >= kMaxCallDepth) return err(m->line, "maximum macro recursion depth exceeded");
+      scopes_.emplace_back();
+      ++depth_;
+      struct Leave {
+        Renderer* r;
+        ~Leave() {
+          r->scopes_.pop_back();
+          --r->depth_;
+        }
+      } leave{this};
+      for (size_t k = 0; k < m->params.size(); ++k) {
+        const auto& [pname, def] = m->params[k];
+        if (const Value* given = a.get(k, pname)) {
+          assign(pname, *given);
+        } else if (def) {
+          SGL_ASSIGN_OR_RETURN(Value d, eval(*def));
+          assign(pname, d);
+        } else {
+          assign(pname, Value());
+        }
+      }
+      Value varargs = Value::array();
+      varargs.tuple = true;
+      for (size_t k = m->params.size(); k < a.pos.size(); ++k) varargs.arr->push_back(a.pos[k]);
+      Value kwargs = Value::object();
+      for (const auto& [k, v] : a.kw)
+        if (std::none_of(m->params.begin(), m->params.end(), [&](const auto& p) { return p.first == k; }))
+          kwargs.obj->set(k, v);
+      assign("varargs", std::move(varargs));
+      assign("kwargs", std::move(kwargs));
+      std::string body;
+      SGL_ASSIGN_OR_RETURN(Flow f, exec(m->body, body));
+      (void)f;
+      return Value::string(std::move(body));
+    });
   }
 
   Result<Flow> exec_for(const Stmt& s, std::string& out) {
@@ -187,18 +245,30 @@ class Renderer {
       items = std::move(kept);
     }
     const auto n = static_cast<int64_t>(items.size());
+    // One loop object, updated in place each iteration (as Jinja's LoopContext), so an
+    // iteration costs no allocation; its fields are addressed by position.
+    Value loop = Value::object();
+    auto counter = std::make_shared<int64_t>(0);
+    for (const char* key :
+         {"index", "index0", "revindex", "revindex0", "first", "last", "length", "previtem", "nextitem"})
+      loop.obj->items.emplace_back(key, Value());
+    loop.obj->items.emplace_back("cycle", Value::function([counter](Args& a) -> Result<Value> {
+                                   if (a.pos.empty()) return invalid_argument("no items for cycling given");
+                                   return a.pos[static_cast<size_t>(*counter) % a.pos.size()];
+                                 }));
+    auto& fields = loop.obj->items;
     for (int64_t k = 0; k < n; ++k) {
       bind_targets(s, items[k]);
-      Value loop = Value::object();
-      loop.obj->set("index", Value::integer(k + 1));
-      loop.obj->set("index0", Value::integer(k));
-      loop.obj->set("revindex", Value::integer(n - k));
-      loop.obj->set("revindex0", Value::integer(n - k - 1));
-      loop.obj->set("first", Value::boolean(k == 0));
-      loop.obj->set("last", Value::boolean(k == n - 1));
-      loop.obj->set("length", Value::integer(n));
-      loop.obj->set("previtem", k > 0 ? items[k - 1] : Value());
-      loop.obj->set("nextitem", k + 1 < n ? items[k + 1] : Value());
+      *counter = k;
+      fields[0].second = Value::integer(k + 1);
+      fields[1].second = Value::integer(k);
+      fields[2].second = Value::integer(n - k);
+      fields[3].second = Value::integer(n - k - 1);
+      fields[4].second = Value::boolean(k == 0);
+      fields[5].second = Value::boolean(k == n - 1);
+      fields[6].second = Value::integer(n);
+      fields[7].second = k > 0 ? items[k - 1] : Value();
+      fields[8].second = k + 1 < n ? items[k + 1] : Value();
       assign("loop", loop);
       auto f = exec(s.body, out);
       if (!f.ok()) {
@@ -234,16 +304,24 @@ class Renderer {
     return a;
   }
 
+  // jinja2's default Undefined prints as "" and iterates as empty, but any attribute, item or
+  // arithmetic on it raises.
+  Error undefined_error(const Expr& what) {
+    return err(what.line, what.kind == Expr::Kind::kName   ? "'" + what.name + "' is undefined"
+                          : what.kind == Expr::Kind::kAttr ? "has no attribute '" + what.name + "'"
+                                                           : std::string("value is undefined"));
+  }
+
   Result<Value> subscript(const Value& base, const Value& key, int line) {
+    (void)line;
     if (base.is_array() && key.kind == Value::Kind::kInt) {
       int64_t i = key.i < 0 ? key.i + static_cast<int64_t>(base.arr->size()) : key.i;
       if (i < 0 || i >= static_cast<int64_t>(base.arr->size())) return Value();
       return (*base.arr)[i];
     }
-    if (base.is_string() && key.kind == Value::Kind::kInt) {
-      int64_t i = key.i < 0 ? key.i + static_cast<int64_t>(base.s.size()) : key.i;
-      if (i < 0 || i >= static_cast<int64_t>(base.s.size())) return Value();
-      return Value::string(base.s.substr(static_cast<size_t>(i), 1));
+    if (base.is_string() && key.kind == Value::Kind::kInt) {  // by code point, as Python
+      std::string ch = code_point_at(base.s, key.i);
+      return ch.empty() ? Value() : Value::string(std::move(ch));
     }
     if (base.is_object()) {
       const Value* v = base.obj->find(key.is_string() ? key.s : key.str());
@@ -261,6 +339,7 @@ class Renderer {
         return lookup(e.name);
       case Expr::Kind::kList: {
         Value l = Value::array();
+        l.tuple = e.negated;
         for (const auto& x : e.items) {
           SGL_ASSIGN_OR_RETURN(Value v, eval(*x));
           l.arr->push_back(std::move(v));
@@ -278,6 +357,7 @@ class Renderer {
       }
       case Expr::Kind::kAttr: {
         SGL_ASSIGN_OR_RETURN(Value base, eval(*e.a));
+        if (base.is_undefined()) return undefined_error(*e.a);
         if (base.is_object()) {
           const Value* v = base.obj->find(e.name);
           if (v) return *v;
@@ -288,6 +368,7 @@ class Renderer {
       }
       case Expr::Kind::kSubscript: {
         SGL_ASSIGN_OR_RETURN(Value base, eval(*e.a));
+        if (base.is_undefined()) return undefined_error(*e.a);
         SGL_ASSIGN_OR_RETURN(Value key, eval(*e.b));
         return subscript(base, key, e.line);
       }
@@ -335,8 +416,11 @@ class Renderer {
 
   Result<Value> eval_slice(const Expr& e) {
     SGL_ASSIGN_OR_RETURN(Value base, eval(*e.a));
+    if (base.is_undefined()) return undefined_error(*e.a);
+    std::vector<size_t> cps;  // strings slice by code point
+    if (base.is_string()) cps = code_point_offsets(base.s);
     int64_t len = base.is_array()    ? static_cast<int64_t>(base.arr->size())
-                  : base.is_string() ? static_cast<int64_t>(base.s.size())
+                  : base.is_string() ? static_cast<int64_t>(cps.size()) - 1
                                      : 0;
     std::optional<int64_t> parts[3];
     for (int k = 0; k < 3; ++k) {
@@ -357,7 +441,8 @@ class Renderer {
       if (base.is_array())
         out.arr->push_back((*base.arr)[i]);
       else if (base.is_string())
-        out.s += base.s[static_cast<size_t>(i)];
+        out.s.append(base.s, cps[static_cast<size_t>(i)],
+                     cps[static_cast<size_t>(i) + 1] - cps[static_cast<size_t>(i)]);
     }
     return out;
   }
@@ -424,41 +509,89 @@ class Renderer {
       const double x = l.as_double(), y = r.as_double();
       const int64_t xi = l.kind == Value::Kind::kBool ? l.b : l.i,
                     yi = r.kind == Value::Kind::kBool ? r.b : r.i;
-      if (op == "+") return ints ? Value::integer(xi + yi) : Value::number(x + y);
-      if (op == "-") return ints ? Value::integer(xi - yi) : Value::number(x - y);
-      if (op == "*") return ints ? Value::integer(xi * yi) : Value::number(x * y);
+      if (ints && (op == "+" || op == "-" || op == "*")) {
+        int64_t out = 0;
+        bool overflow = op == "+"   ? __builtin_add_overflow(xi, yi, &out)
+                        : op == "-" ? __builtin_sub_overflow(xi, yi, &out)
+                                    : __builtin_mul_overflow(xi, yi, &out);
+        if (overflow) return err(e.line, "integer overflow (beyond 64 bits)");
+        return Value::integer(out);
+      }
+      if (op == "+") return Value::number(x + y);
+      if (op == "-") return Value::number(x - y);
+      if (op == "*") return Value::number(x * y);
       if (op == "/") {
         if (y == 0) return err(e.line, "division by zero");
         return Value::number(x / y);
       }
       if (op == "//") {
         if (y == 0) return err(e.line, "division by zero");
-        if (ints)
-          return Value::integer(
-              static_cast<int64_t>(std::floor(static_cast<double>(xi) / static_cast<double>(yi))));
+        if (ints) {
+          if (yi == -1 && xi == INT64_MIN) return err(e.line, "integer overflow (beyond 64 bits)");
+          int64_t q = xi / yi;
+          if ((xi % yi != 0) && ((xi < 0) != (yi < 0))) --q;  // floor, as Python
+          return Value::integer(q);
+        }
         return Value::number(std::floor(x / y));
       }
       if (op == "%") {
         if (y == 0) return err(e.line, "modulo by zero");
-        if (ints) return Value::integer(((xi % yi) + yi) % yi);
+        if (ints) {
+          if (yi == -1) return Value::integer(0);
+          int64_t m = xi % yi;
+          if (m != 0 && ((m < 0) != (yi < 0))) m += yi;  // the sign of the divisor, as Python
+          return Value::integer(m);
+        }
         return Value::number(x - std::floor(x / y) * y);
       }
-      if (op == "**")
-        return ints && yi >= 0 ? Value::integer(static_cast<int64_t>(std::pow(x, y)))
-                               : Value::number(std::pow(x, y));
+      if (op == "**") {
+        if (!ints || yi < 0) return Value::number(std::pow(x, y));
+        int64_t out = 1;
+        for (int64_t k = 0; k < yi; ++k) {
+          if (__builtin_mul_overflow(out, xi, &out)) return err(e.line, "integer overflow (beyond 64 bits)");
+          if (out == 0 || out == 1) break;
+        }
+        if (out == 1 && xi == -1 && yi % 2 == 1) out = -1;
+        return Value::integer(out);
+      }
     }
-    if (op == "*" && l.is_string() && r.kind == Value::Kind::kInt) {
+    if (op == "*" && (((l.is_string() || l.is_array()) && r.kind == Value::Kind::kInt) ||
+                      ((r.is_string() || r.is_array()) && l.kind == Value::Kind::kInt))) {
+      const Value& seq = l.kind == Value::Kind::kInt ? r : l;
+      const int64_t times = std::max<int64_t>(0, l.kind == Value::Kind::kInt ? l.i : r.i);
+      const size_t unit = seq.is_string() ? seq.s.size() : seq.arr->size();
+      if (unit != 0 && static_cast<uint64_t>(times) > kMaxRepeatBytes / unit)
+        return err(e.line, "repetition result too large");
+      Value out = seq.is_string() ? Value::string("") : Value::array();
+      for (int64_t k = 0; k < times; ++k) {
+        if (seq.is_string())
+          out.s += seq.s;
+        else
+          out.arr->insert(out.arr->end(), seq.arr->begin(), seq.arr->end());
+      }
+      return out;
+    }
+    if (op == "%" && l.is_string()) {  // printf-style formatting
+      std::vector<Value> args = r.is_array() && r.tuple ? *r.arr : std::vector<Value>{r};
+      std::vector<std::string> strs, reprs;
+      std::vector<double> nums;
+      for (const auto& a : args) {
+        strs.push_back(a.str());
+        reprs.push_back(a.repr());
+        nums.push_back(a.is_number() || a.kind == Value::Kind::kBool ? a.as_double() : std::nan(""));
+      }
       std::string out;
-      for (int64_t k = 0; k < r.i; ++k) out += l.s;
-      return Value::string(out);
+      if (!py_percent_format(l.s, strs, reprs, nums, out))
+        return err(e.line, "bad '%' format or arguments for " + Value::string(l.s).repr());
+      return Value::string(std::move(out));
     }
-    if (op == "%" && l.is_string()) return Value::string(l.s);  // printf-style formatting: not supported
     return err(e.line, fmt::format("unsupported operands for {}: {} and {}", op, l.repr(), r.repr()));
   }
 
   const RenderOptions& opt_;
   std::vector<std::map<std::string, Value>> scopes_;
   std::map<std::string, Value> globals_;
+  int depth_ = 0;
 };
 
 }  // namespace

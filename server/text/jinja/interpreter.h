@@ -24,5 +24,8 @@ Result<bool> apply_test(const std::string& name, const Value& v, Args& args);
 // `obj.name(args)` for strings, dicts and lists; nullopt-like error when there is no such method.
 Result<Value> call_method(Value& obj, const std::string& name, Args& args);
 bool has_method(const Value& obj, const std::string& name);
+// The less common filters (filters_more.cpp): batch, slice, groupby, truncate...; an error
+// naming the filter when there is none of that name.
+Result<Value> apply_more_filters(const std::string& name, const Value& v, Args& args);
 
 }  // namespace sgl::text::jinja

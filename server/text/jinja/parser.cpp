@@ -6,195 +6,11 @@
 #include <cctype>
 #include <optional>
 
+#include "server/text/jinja/lexer.h"
+
 namespace sgl::text::jinja {
 
 namespace {
-
-// ---- template chunks --------------------------------------------------------------------------
-
-struct Chunk {
-  enum class Kind { kText, kExpr, kStmt } kind;
-  std::string content;
-  int line = 0;
-};
-
-int line_at(std::string_view src, size_t pos) {
-  return 1 + static_cast<int>(std::count(src.begin(), src.begin() + static_cast<long>(pos), '\n'));
-}
-
-// Finds the closing delimiter, skipping string literals inside the tag.
-size_t find_close(std::string_view src, size_t from, std::string_view close) {
-  char quote = 0;
-  for (size_t i = from; i + close.size() <= src.size(); ++i) {
-    char c = src[i];
-    if (quote) {
-      if (c == '\\')
-        ++i;
-      else if (c == quote)
-        quote = 0;
-    } else if (c == '\'' || c == '"') {
-      quote = c;
-    } else if (src.compare(i, close.size(), close) == 0) {
-      return i;
-    }
-  }
-  return std::string_view::npos;
-}
-
-Result<std::vector<Chunk>> split_chunks(std::string_view src, const ParseOptions& opt) {
-  std::vector<Chunk> out;
-  size_t pos = 0;
-  bool strip_next = false, trim_newline = false;
-  while (pos <= src.size()) {
-    size_t open = src.find('{', pos);
-    while (open != std::string_view::npos && open + 1 < src.size() && src[open + 1] != '{' &&
-           src[open + 1] != '%' && src[open + 1] != '#')
-      open = src.find('{', open + 1);
-    if (open != std::string_view::npos && open + 1 >= src.size()) open = std::string_view::npos;
-    std::string text(src.substr(pos, open == std::string_view::npos ? std::string_view::npos : open - pos));
-    if (strip_next) {
-      text.erase(0, text.find_first_not_of(" \t\r\n"));
-      if (text.find_first_not_of(" \t\r\n") == std::string::npos) text.clear();
-    } else if (trim_newline) {
-      if (text.starts_with("\r\n"))
-        text.erase(0, 2);
-      else if (text.starts_with("\n"))
-        text.erase(0, 1);
-    }
-    strip_next = trim_newline = false;
-    if (open == std::string_view::npos) {
-      if (!text.empty()) out.push_back({Chunk::Kind::kText, text, line_at(src, pos)});
-      break;
-    }
-    const char type = src[open + 1];
-    size_t body = open + 2;
-    const bool minus_left = body < src.size() && src[body] == '-';
-    const bool plus_left = body < src.size() && src[body] == '+';
-    if (minus_left || plus_left) ++body;
-    if (minus_left) {
-      size_t e = text.find_last_not_of(" \t\r\n");
-      text.erase(e == std::string::npos ? 0 : e + 1);
-    } else if (opt.lstrip_blocks && !plus_left && (type == '%' || type == '#')) {
-      // Spaces and tabs between a line start and a block tag belong to the tag (judged on the
-      // source, as Jinja's lexer does, not on the already-trimmed text).
-      size_t k = open;
-      while (k > pos && (src[k - 1] == ' ' || src[k - 1] == '\t')) --k;
-      if (k == 0 || src[k - 1] == '\n') text.erase(text.size() - std::min(text.size(), open - k));
-    }
-    if (!text.empty()) out.push_back({Chunk::Kind::kText, text, line_at(src, pos)});
-    std::string_view close = type == '{' ? "}}" : type == '%' ? "%}" : "#}";
-    size_t end = type == '#' ? src.find("#}", body) : find_close(src, body, close);
-    if (end == std::string_view::npos)
-      return invalid_argument(fmt::format("template line {}: unclosed '{{{}'", line_at(src, open), type));
-    size_t content_end = end;
-    if (end > body && src[end - 1] == '-') {
-      strip_next = true;
-      --content_end;
-    }
-    if (type != '#') {
-      out.push_back({type == '{' ? Chunk::Kind::kExpr : Chunk::Kind::kStmt,
-                     std::string(src.substr(body, content_end - body)), line_at(src, open)});
-    }
-    if (!strip_next && opt.trim_blocks && type != '{') trim_newline = true;
-    pos = end + 2;
-  }
-  return out;
-}
-
-// ---- expression tokens --------------------------------------------------------------------------
-
-struct Tok {
-  enum class Kind { kName, kString, kInt, kFloat, kOp, kEnd } kind;
-  std::string text;
-};
-
-Result<std::vector<Tok>> lex(const std::string& s, int line) {
-  std::vector<Tok> out;
-  size_t i = 0;
-  while (i < s.size()) {
-    char c = s[i];
-    if (std::isspace(static_cast<unsigned char>(c))) {
-      ++i;
-    } else if (std::isalpha(static_cast<unsigned char>(c)) || c == '_') {
-      size_t j = i;
-      while (j < s.size() && (std::isalnum(static_cast<unsigned char>(s[j])) || s[j] == '_')) ++j;
-      out.push_back({Tok::Kind::kName, s.substr(i, j - i)});
-      i = j;
-    } else if (std::isdigit(static_cast<unsigned char>(c))) {
-      size_t j = i;
-      bool is_float = false;
-      while (j < s.size() && (std::isdigit(static_cast<unsigned char>(s[j])) || s[j] == '_')) ++j;
-      if (j + 1 < s.size() && s[j] == '.' && std::isdigit(static_cast<unsigned char>(s[j + 1]))) {
-        is_float = true;
-        ++j;
-        while (j < s.size() && std::isdigit(static_cast<unsigned char>(s[j]))) ++j;
-      }
-      if (j < s.size() && (s[j] == 'e' || s[j] == 'E')) {
-        is_float = true;
-        ++j;
-        if (j < s.size() && (s[j] == '+' || s[j] == '-')) ++j;
-        while (j < s.size() && std::isdigit(static_cast<unsigned char>(s[j]))) ++j;
-      }
-      std::string num = s.substr(i, j - i);
-      num.erase(std::remove(num.begin(), num.end(), '_'), num.end());
-      out.push_back({is_float ? Tok::Kind::kFloat : Tok::Kind::kInt, num});
-      i = j;
-    } else if (c == '\'' || c == '"') {
-      std::string str;
-      size_t j = i + 1;
-      for (; j < s.size() && s[j] != c; ++j) {
-        if (s[j] == '\\' && j + 1 < s.size()) {
-          char e = s[++j];
-          switch (e) {
-            case 'n':
-              str += '\n';
-              break;
-            case 't':
-              str += '\t';
-              break;
-            case 'r':
-              str += '\r';
-              break;
-            case '\\':
-              str += '\\';
-              break;
-            case '\'':
-              str += '\'';
-              break;
-            case '"':
-              str += '"';
-              break;
-            default:
-              str += '\\';
-              str += e;
-          }
-        } else {
-          str += s[j];
-        }
-      }
-      if (j >= s.size()) return invalid_argument(fmt::format("template line {}: unterminated string", line));
-      out.push_back({Tok::Kind::kString, str});
-      i = j + 1;
-    } else {
-      static const char* two[] = {"==", "!=", "<=", ">=", "//", "**"};
-      bool matched = false;
-      for (const char* op : two)
-        if (s.compare(i, 2, op) == 0) {
-          out.push_back({Tok::Kind::kOp, op});
-          i += 2;
-          matched = true;
-          break;
-        }
-      if (matched) continue;
-      if (std::string_view("+-*/%<>=()[]{},.:|~").find(c) == std::string_view::npos)
-        return invalid_argument(fmt::format("template line {}: unexpected character '{}'", line, c));
-      out.push_back({Tok::Kind::kOp, std::string(1, c)});
-      ++i;
-    }
-  }
-  out.push_back({Tok::Kind::kEnd, ""});
-  return out;
-}
 
 // ---- expression parser --------------------------------------------------------------------------
 
@@ -222,8 +38,26 @@ class ExprParser {
     return invalid_argument(fmt::format("template line {}: {} near '{}'", line_, what, t_[p_].text));
   }
 
+  // `{% filter f(args) | g %}`: the chain applied to `base` (the block's rendered body).
+  Result<ExprPtr> parse_filter_chain(ExprPtr base) {
+    do {
+      auto f = make(Expr::Kind::kFilter);
+      SGL_ASSIGN_OR_RETURN(f->name, expect_name());
+      f->a = std::move(base);
+      if (peek_op("(")) SGL_TRY(parse_call_args(*f));
+      base = std::move(f);
+    } while (accept_op("|"));
+    return base;
+  }
+  ExprPtr name_expr(std::string name) {
+    auto e = make(Expr::Kind::kName);
+    e->name = std::move(name);
+    return e;
+  }
+
  private:
   ExprPtr make(Expr::Kind k) {
+    ++nodes_;
     auto e = std::make_unique<Expr>();
     e->kind = k;
     e->line = line_;
@@ -271,6 +105,11 @@ class ExprParser {
     return e;
   }
   Result<ExprPtr> parse_not() {
+    if (++depth_ > kMaxDepth) return error("expression nested too deeply");
+    struct Leave {
+      int& d;
+      ~Leave() { --d; }
+    } leave{depth_};
     if (accept_name("not")) {
       SGL_ASSIGN_OR_RETURN(ExprPtr inner, parse_not());
       auto u = make(Expr::Kind::kUnary);
@@ -333,19 +172,30 @@ class ExprParser {
     }
     return e;
   }
-  Result<ExprPtr> parse_unary() {
+  // As Jinja's parser: `-x | f` is f(-x); the sign's operand takes no filters of its own.
+  Result<ExprPtr> parse_unary(bool with_filters = true) {
+    // Nesting is bounded so a hostile template cannot overflow the stack.
+    if (too_big()) return error("expression too long");
+    if (++depth_ > kMaxDepth) return error("expression nested too deeply");
+    struct Leave {
+      int& d;
+      ~Leave() { --d; }
+    } leave{depth_};
+    ExprPtr e;
     if (peek_op("-") || peek_op("+")) {
       std::string op = t_[p_++].text;
-      SGL_ASSIGN_OR_RETURN(ExprPtr inner, parse_unary());
-      auto u = make(Expr::Kind::kUnary);
-      u->name = op;
-      u->a = std::move(inner);
-      return u;
+      SGL_ASSIGN_OR_RETURN(ExprPtr inner, parse_unary(false));
+      e = make(Expr::Kind::kUnary);
+      e->name = op;
+      e->a = std::move(inner);
+    } else {
+      SGL_ASSIGN_OR_RETURN(e, parse_primary());
     }
-    SGL_ASSIGN_OR_RETURN(ExprPtr e, parse_primary());
     SGL_ASSIGN_OR_RETURN(e, parse_postfix(std::move(e)));
+    if (!with_filters) return e;
     // Filters and tests bind to the whole postfix expression.
     for (;;) {
+      if (too_big()) return error("expression too long");
       if (accept_op("|")) {
         auto f = make(Expr::Kind::kFilter);
         SGL_ASSIGN_OR_RETURN(f->name, expect_name());
@@ -360,10 +210,11 @@ class ExprParser {
         if (peek_op("(")) {
           SGL_TRY(parse_call_args(*t));
         } else if (!at_end() && (t_[p_].kind == Tok::Kind::kString || t_[p_].kind == Tok::Kind::kInt ||
-                                 t_[p_].kind == Tok::Kind::kFloat ||
+                                 t_[p_].kind == Tok::Kind::kFloat || peek_op("[") || peek_op("{") ||
                                  (t_[p_].kind == Tok::Kind::kName && !peek_name("and") && !peek_name("or") &&
                                   !peek_name("else") && !peek_name("if")))) {
-          SGL_ASSIGN_OR_RETURN(ExprPtr arg, parse_primary());  // `is sameas x`, `is divisibleby 3`
+          SGL_ASSIGN_OR_RETURN(ExprPtr arg, parse_primary());  // `is sameas x`, `is in [1, 2]`
+          SGL_ASSIGN_OR_RETURN(arg, parse_postfix(std::move(arg)));
           t->items.push_back(std::move(arg));
         }
         e = std::move(t);
@@ -390,6 +241,7 @@ class ExprParser {
   }
   Result<ExprPtr> parse_postfix(ExprPtr e) {
     for (;;) {
+      if (too_big()) return error("expression too long");
       if (accept_op(".")) {
         auto a = make(Expr::Kind::kAttr);
         if (t_[p_].kind == Tok::Kind::kInt) {
@@ -473,8 +325,9 @@ class ExprParser {
       case Tok::Kind::kOp:
         if (accept_op("(")) {
           SGL_ASSIGN_OR_RETURN(ExprPtr inner, parse_expression());
-          if (peek_op(",")) {  // a tuple: treated as a list
+          if (peek_op(",")) {  // a tuple: a list that prints as (a, b)
             auto l = make(Expr::Kind::kList);
+            l->negated = true;
             l->items.push_back(std::move(inner));
             while (accept_op(",") && !peek_op(")")) {
               SGL_ASSIGN_OR_RETURN(ExprPtr item, parse_expression());
@@ -513,9 +366,16 @@ class ExprParser {
     return error("unexpected token");
   }
 
+  // Bounds on one tag's syntax tree: rendering and freeing it recurse once per level, so a
+  // hostile template must not be able to build one deep enough to overflow the stack.
+  static constexpr int kMaxDepth = 200;
+  static constexpr int kMaxNodes = 1000;
+  bool too_big() const { return nodes_ > kMaxNodes; }
+  int nodes_ = 0;
   std::vector<Tok> t_;
   size_t p_ = 0;
   int line_;
+  int depth_ = 0;
 };
 
 // ---- statements ---------------------------------------------------------------------------------
@@ -526,6 +386,14 @@ class StmtParser {
 
   // Parses statements until one of `ends` (a block keyword) is reached; returns which one.
   Result<std::string> parse_body(Body& out, std::initializer_list<std::string_view> ends) {
+    // Blocks nest by recursion here and when rendering: bounded like Python's recursion limit.
+    if (++nesting_ > kMaxNesting)
+      return invalid_argument(
+          fmt::format("template line {}: blocks nested too deeply", i_ < c_.size() ? c_[i_].line : 0));
+    struct Leave {
+      int& d;
+      ~Leave() { --d; }
+    } leave{nesting_};
     while (i_ < c_.size()) {
       const Chunk& ch = c_[i_];
       if (ch.kind == Chunk::Kind::kText) {
@@ -648,6 +516,33 @@ class StmtParser {
       ++i_;
       return s;
     }
+    if (kw == "call") {  // {% call(params) macro(args) %}body{% endcall %}: body is `caller`
+      s->kind = Stmt::Kind::kCallBlock;
+      if (ep.accept_op("(")) {
+        while (!ep.accept_op(")")) {
+          SGL_ASSIGN_OR_RETURN(std::string p, ep.expect_name());
+          ExprPtr def;
+          if (ep.accept_op("=")) {
+            SGL_ASSIGN_OR_RETURN(def, ep.parse_expression());
+          }
+          s->params.emplace_back(p, std::move(def));
+          if (!ep.accept_op(",") && !ep.peek_op(")")) return ep.error("expected ',' or ')'");
+        }
+      }
+      SGL_ASSIGN_OR_RETURN(s->expr, ep.parse_expression());
+      if (s->expr->kind != Expr::Kind::kCall) return ep.error("expected a macro call after 'call'");
+      SGL_ASSIGN_OR_RETURN(std::string end, parse_body(s->body, {"endcall"}));
+      ++i_;
+      return s;
+    }
+    if (kw == "filter") {
+      s->kind = Stmt::Kind::kFilterBlock;
+      SGL_ASSIGN_OR_RETURN(s->expr, ep.parse_filter_chain(ep.name_expr(kFilterBodyName)));
+      if (!ep.at_end()) return ep.error("unexpected text after filter");
+      SGL_ASSIGN_OR_RETURN(std::string end, parse_body(s->body, {"endfilter"}));
+      ++i_;
+      return s;
+    }
     if (kw == "break" || kw == "continue") {
       s->kind = kw == "break" ? Stmt::Kind::kBreak : Stmt::Kind::kContinue;
       return s;
@@ -666,8 +561,10 @@ class StmtParser {
     return ep.parse_expression_no_ternary();
   }
 
+  static constexpr int kMaxNesting = 100;
   std::vector<Chunk> c_;
   size_t i_ = 0;
+  int nesting_ = 0;
   std::optional<ExprParser> current_;
 };
 

@@ -1,10 +1,10 @@
 #include "server/text/jinja/value.h"
 
 #include <fmt/format.h>
+#include <simdjson.h>
 
 #include <algorithm>
 #include <cmath>
-#include <nlohmann/json.hpp>
 
 namespace sgl::text::jinja {
 
@@ -86,9 +86,24 @@ std::string py_quote(const std::string& s) {
   return out;
 }
 
-void json_string(std::string& out, const std::string& s) {
+void json_string(std::string& out, const std::string& s, bool ensure_ascii = false) {
   out.push_back('"');
-  for (unsigned char c : s) {
+  for (size_t i = 0; i < s.size(); ++i) {
+    const unsigned char c = static_cast<unsigned char>(s[i]);
+    if (ensure_ascii && c >= 0x80) {  // \uXXXX, with a surrogate pair above the BMP
+      const size_t len = c >= 0xf0 ? 4 : c >= 0xe0 ? 3 : c >= 0xc0 ? 2 : 1;
+      uint32_t cp = len == 1 ? c : c & (0x7f >> len);
+      for (size_t k = 1; k < len && i + k < s.size(); ++k)
+        cp = (cp << 6) | (static_cast<unsigned char>(s[i + k]) & 0x3f);
+      i += len - 1;
+      if (cp >= 0x10000) {
+        cp -= 0x10000;
+        out += fmt::format("\\u{:04x}\\u{:04x}", 0xd800 + (cp >> 10), 0xdc00 + (cp & 0x3ff));
+      } else {
+        out += fmt::format("\\u{:04x}", cp);
+      }
+      continue;
+    }
     switch (c) {
       case '"':
         out += "\\\"";
@@ -147,9 +162,10 @@ std::string Value::str() const {
     case Kind::kString:
       return s;
     case Kind::kArray: {
-      std::string out = "[";
+      std::string out = tuple ? "(" : "[";
       for (size_t k = 0; k < arr->size(); ++k) out += (k ? ", " : "") + (*arr)[k].repr();
-      return out + "]";
+      if (tuple && arr->size() == 1) out += ",";
+      return out + (tuple ? ")" : "]");
     }
     case Kind::kObject: {
       std::string out = "{";
@@ -209,12 +225,13 @@ Result<int> compare(const Value& a, const Value& b) {
   return invalid_argument("cannot compare " + a.repr() + " and " + b.repr());
 }
 
-std::string to_json(const Value& v, int indent, bool sort_keys, int depth) {
+std::string to_json(const Value& v, int indent, bool sort_keys, int depth, const JsonOptions& seps) {
   std::string out;
   auto nl = [&](int d) {
     if (indent >= 0) out += "\n" + std::string(static_cast<size_t>(indent * d), ' ');
   };
-  const char* item_sep = indent >= 0 ? "," : ", ";
+  const std::string_view item_sep = seps.item ? std::string_view(*seps.item) : indent >= 0 ? "," : ", ";
+  const std::string_view key_sep = seps.key ? std::string_view(*seps.key) : ": ";
   switch (v.kind) {
     case Value::Kind::kUndefined:
     case Value::Kind::kNone:
@@ -228,7 +245,7 @@ std::string to_json(const Value& v, int indent, bool sort_keys, int depth) {
       if (std::isinf(v.f)) return v.f > 0 ? "Infinity" : "-Infinity";
       return float_repr(v.f);
     case Value::Kind::kString:
-      json_string(out, v.s);
+      json_string(out, v.s, seps.ensure_ascii);
       return out;
     case Value::Kind::kArray:
       if (v.arr->empty()) return "[]";
@@ -236,7 +253,7 @@ std::string to_json(const Value& v, int indent, bool sort_keys, int depth) {
       for (size_t k = 0; k < v.arr->size(); ++k) {
         if (k) out += item_sep;
         nl(depth + 1);
-        out += to_json((*v.arr)[k], indent, sort_keys, depth + 1);
+        out += to_json((*v.arr)[k], indent, sort_keys, depth + 1, seps);
       }
       nl(depth);
       return out + "]";
@@ -250,8 +267,9 @@ std::string to_json(const Value& v, int indent, bool sort_keys, int depth) {
       for (size_t k = 0; k < items.size(); ++k) {
         if (k) out += item_sep;
         nl(depth + 1);
-        json_string(out, items[k]->first);
-        out += ": " + to_json(items[k]->second, indent, sort_keys, depth + 1);
+        json_string(out, items[k]->first, seps.ensure_ascii);
+        out += key_sep;
+        out += to_json(items[k]->second, indent, sort_keys, depth + 1, seps);
       }
       nl(depth);
       return out + "}";
@@ -263,39 +281,48 @@ std::string to_json(const Value& v, int indent, bool sort_keys, int depth) {
 }
 
 namespace {
-Value convert(const nlohmann::ordered_json& j) {
-  switch (j.type()) {
-    case nlohmann::ordered_json::value_t::null:
+// simdjson's DOM keeps object keys in document order, as Python's json.loads does.
+Value convert(simdjson::dom::element e) {
+  switch (e.type()) {
+    case simdjson::dom::element_type::NULL_VALUE:
       return Value::none();
-    case nlohmann::ordered_json::value_t::boolean:
-      return Value::boolean(j.get<bool>());
-    case nlohmann::ordered_json::value_t::number_integer:
-    case nlohmann::ordered_json::value_t::number_unsigned:
-      return Value::integer(j.get<int64_t>());
-    case nlohmann::ordered_json::value_t::number_float:
-      return Value::number(j.get<double>());
-    case nlohmann::ordered_json::value_t::string:
-      return Value::string(j.get<std::string>());
-    case nlohmann::ordered_json::value_t::array: {
+    case simdjson::dom::element_type::BOOL:
+      return Value::boolean(bool(e));
+    case simdjson::dom::element_type::INT64:
+      return Value::integer(int64_t(e));
+    case simdjson::dom::element_type::UINT64:  // beyond int64: Python would keep an exact int
+      return Value::number(static_cast<double>(uint64_t(e)));
+    case simdjson::dom::element_type::DOUBLE:
+      return Value::number(double(e));
+    case simdjson::dom::element_type::STRING:
+      return Value::string(std::string(std::string_view(e)));
+    case simdjson::dom::element_type::ARRAY: {
       Value a = Value::array();
-      for (const auto& e : j) a.arr->push_back(convert(e));
+      simdjson::dom::array arr(e);
+      a.arr->reserve(arr.size());
+      for (simdjson::dom::element x : arr) a.arr->push_back(convert(x));
       return a;
     }
-    case nlohmann::ordered_json::value_t::object: {
+    case simdjson::dom::element_type::OBJECT: {
       Value o = Value::object();
-      for (const auto& [k, e] : j.items()) o.obj->items.emplace_back(k, convert(e));
+      simdjson::dom::object obj(e);
+      o.obj->items.reserve(obj.size());
+      for (auto field : obj) o.obj->items.emplace_back(std::string(field.key), convert(field.value));
       return o;
     }
-    default:
-      return Value::none();
   }
+  return Value();
 }
+
 }  // namespace
 
 Result<Value> from_json(std::string_view json) {
-  auto j = nlohmann::ordered_json::parse(json.begin(), json.end(), nullptr, false);
-  if (j.is_discarded()) return invalid_argument("chat template context is not valid JSON");
-  return convert(j);
+  thread_local simdjson::dom::parser parser;  // reused: its buffers grow once per thread
+  simdjson::dom::element doc;
+  if (auto err = parser.parse(simdjson::padded_string(json)).get(doc))
+    return invalid_argument(std::string("chat template context is not valid JSON: ") +
+                            simdjson::error_message(err));
+  return convert(doc);
 }
 
 }  // namespace sgl::text::jinja

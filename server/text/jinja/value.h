@@ -5,6 +5,7 @@
 #include <cstdint>
 #include <functional>
 #include <memory>
+#include <optional>
 #include <string>
 #include <string_view>
 #include <utility>
@@ -37,6 +38,7 @@ struct Value {
   std::shared_ptr<Array> arr;
   std::shared_ptr<Object> obj;
   std::shared_ptr<NativeFn> fn;
+  bool tuple = false;  // an array that prints as a Python tuple: (1, 2), dict.items() pairs
 
   static Value none() {
     Value v;
@@ -71,6 +73,11 @@ struct Value {
     Value v;
     v.kind = Kind::kArray;
     v.arr = std::make_shared<Array>(std::move(a));
+    return v;
+  }
+  static Value pair(Value a, Value b) {
+    Value v = array({std::move(a), std::move(b)});
+    v.tuple = true;
     return v;
   }
   static Value object() {
@@ -108,7 +115,14 @@ bool equals(const Value& a, const Value& b);
 Result<int> compare(const Value& a, const Value& b);
 
 // json.dumps as transformers' tojson filter calls it (ensure_ascii=False).
-std::string to_json(const Value& v, int indent = -1, bool sort_keys = false, int depth = 0);
+// Python's json.dumps options beyond indent/sort_keys: separators (default ", " / ": ", or ","
+// with an indent) and ensure_ascii (non-ASCII as \uXXXX escapes).
+struct JsonOptions {
+  std::optional<std::string> item, key;
+  bool ensure_ascii = false;
+};
+std::string to_json(const Value& v, int indent = -1, bool sort_keys = false, int depth = 0,
+                    const JsonOptions& seps = {});
 // A JSON document as a Value (objects keep their key order).
 Result<Value> from_json(std::string_view json);
 

@@ -1,0 +1,62 @@
+// One sample of a submitted request as the scheduler tracks it: tokens, KV pages, radix lock,
+// pipeline state and what has been streamed. Lives on the scheduler thread only (steps in flight
+// hold a shared_ptr so the worker can read its sampling params).
+#pragma once
+
+#include <cstdint>
+#include <memory>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "engine/forward_batch.h"
+#include "sched/radix_cache.h"
+#include "sched/request.h"
+
+namespace sgl::sched {
+
+struct Req {
+  std::string rid;
+  int32_t index = 0;  // sample index of an n > 1 request
+  std::shared_ptr<RequestStream> stream;
+  std::shared_ptr<const GenerateRequest> spec;  // shared by the samples of one submission
+  engine::SamplingParams sampling;              // per-sample (seed + index)
+  engine::SamplingParams sampling_min_phase;    // same, with stop ids masked (before min_new_tokens)
+  uint64_t arrival = 0;                         // submission order (fcfs)
+
+  std::vector<int32_t> tokens;      // prompt + known outputs
+  std::vector<int32_t> output_ids;  // known outputs
+  int64_t prompt_len = 0;
+  int64_t sampled = 0;  // outputs sampled by launched steps (known or in flight)
+
+  // KV: positions [0, kv_len) have slots; pages[i] backs positions [i*ps, (i+1)*ps).
+  std::vector<int32_t> pages;
+  std::vector<int32_t> slot_table;  // the req-to-token table: KV slot of each position [0, kv_len)
+  int64_t kv_len = 0;
+  int64_t cached_len = 0;          // leading tokens whose pages the radix tree owns (locked)
+  RadixNode* last_node = nullptr;  // locked node ending the cached prefix
+  int32_t slot = -1;               // request slot of the runner's token table
+  int inflight = 0;                // launched steps not yet processed that include this request
+
+  enum class State { kWaiting, kPrefilling, kRunning, kDone };
+  State state = State::kWaiting;
+  bool prefill_done = false;  // the prompt has been prefilled once (n > 1 siblings may start)
+  bool to_abort = false;
+  std::string abort_message;
+  std::optional<FinishReason> finish;
+  bool finish_sent = false;
+  std::shared_ptr<Req> first_sibling;  // sample 0 of an n > 1 request (others wait for its prefill)
+
+  int64_t sent = 0;                                // outputs already pushed to the stream
+  std::vector<PositionLogprobs> pending_logprobs;  // logprobs of outputs not yet pushed
+  int64_t cached_tokens = 0;  // reported: prompt tokens served from the cache at first admission
+  bool admitted_once = false;
+  bool input_logprobs_sent = false;
+  std::vector<PositionLogprobs> input_logprobs;  // accumulated over chunks
+  int64_t next_input_logprob_pos = 0;            // next prompt position whose logprob is expected
+
+  int64_t max_new_tokens() const { return spec->stop.max_new_tokens; }
+  bool done() const { return state == State::kDone; }
+};
+
+}  // namespace sgl::sched

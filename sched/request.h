@@ -1,0 +1,112 @@
+// What the server hands the scheduler for one generation, and the per-request output stream it
+// reads back. No tokenizer, HTTP or JSON here: stop strings are checked through an interface the
+// server implements with its tokenizer.
+#pragma once
+
+#include <tbb/concurrent_queue.h>
+
+#include <atomic>
+#include <cstdint>
+#include <functional>
+#include <memory>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "engine/forward_batch.h"
+
+namespace sgl::sched {
+
+// Checks a request's decoded tail for stop strings. The server builds one per request (holding
+// the stop strings and the tokenizer); the scheduler calls it on its thread after every new
+// token, so it must be quick and must not block. Returns the matched stop string, if any.
+class StopStringChecker {
+ public:
+  virtual ~StopStringChecker() = default;
+  // output_ids: every token generated so far (the newest `num_new` are new since the last call).
+  virtual std::optional<std::string> check(const std::vector<int32_t>& output_ids, size_t num_new) = 0;
+};
+
+struct StopConditions {
+  int64_t max_new_tokens = 128;
+  int64_t min_new_tokens = 0;  // EOS / stop ids / stop strings are ignored before this many tokens
+  bool ignore_eos = false;     // ignore the model's EOS ids (stop_token_ids still apply)
+  std::vector<int32_t> stop_token_ids;
+  std::shared_ptr<StopStringChecker> stop_strings;  // null: no stop strings
+  bool no_stop_trim = false;  // informational: the server keeps the matched string in the text
+};
+
+struct LogprobOptions {
+  bool return_logprob = false;
+  int64_t logprob_start_len = -1;  // -1: output tokens only; k ≥ 0: prompt tokens from k on too
+  int32_t top_logprobs_num = 0;
+  std::vector<int32_t> token_ids_logprob;
+};
+
+struct GenerateRequest {
+  std::string rid;  // unique among live requests (the server makes a uuid when absent)
+  std::vector<int32_t> input_ids;
+  engine::SamplingParams sampling;
+  StopConditions stop;
+  LogprobOptions logprob;
+  // n > 1: n samples of one prompt. The prompt is prefilled once and its KV shared through the
+  // radix cache; sample i uses seed + i when a seed is given. Chunks carry the sample index.
+  int32_t n = 1;
+};
+
+struct FinishReason {
+  enum class Type { kStop, kLength, kAbort };
+  Type type = Type::kStop;
+  std::optional<int32_t> matched_token;       // stop: EOS / stop_token_ids id
+  std::optional<std::string> matched_string;  // stop: stop string (server trims unless no_stop_trim)
+  int64_t length = 0;                         // length: max_new_tokens
+  std::string message;                        // abort: why
+};
+const char* finish_type_name(FinishReason::Type t);  // "stop" | "length" | "abort"
+
+// Input (prompt) logprob of one position; the first prompt token has none (logprob = nullopt).
+struct PositionLogprobs {
+  int32_t token = 0;
+  std::optional<float> logprob;
+  std::vector<engine::TokenLogprob> top;        // top_logprobs_num entries, descending
+  std::vector<engine::TokenLogprob> requested;  // token_ids_logprob entries
+};
+
+// New output since the previous chunk of the same sample. The last chunk of a sample has finish.
+struct OutputChunk {
+  int32_t index = 0;                              // sample index (0 .. n-1)
+  std::vector<int32_t> token_ids;                 // new tokens
+  std::vector<PositionLogprobs> output_logprobs;  // one per new token when return_logprob
+  std::vector<PositionLogprobs> input_logprobs;   // prompt positions, in the first chunk only
+  std::optional<FinishReason> finish;
+  int64_t prompt_tokens = 0;
+  int64_t completion_tokens = 0;  // so far
+  int64_t cached_tokens = 0;
+};
+
+// Thread-safe single-consumer stream of one submission's chunks. The scheduler pushes; the server
+// drains without blocking. `notify` runs on the scheduler thread whenever chunks become available
+// after the consumer's last drain (coalesced), so it must only post work (e.g. to an Asio executor).
+class RequestStream {
+ public:
+  RequestStream(std::string rid, int32_t n, std::function<void()> notify)
+      : rid_(std::move(rid)), remaining_(n), notify_(std::move(notify)) {}
+
+  const std::string& rid() const { return rid_; }
+  // Moves every available chunk into `out` (appending); returns how many.
+  size_t drain(std::vector<OutputChunk>& out);
+  // True once every sample has pushed its final chunk (there may still be chunks to drain).
+  bool all_finished() const { return remaining_.load(std::memory_order_acquire) == 0; }
+
+  // Scheduler side.
+  void push(OutputChunk chunk);
+
+ private:
+  std::string rid_;
+  tbb::concurrent_queue<OutputChunk> chunks_;
+  std::atomic<int32_t> remaining_;
+  std::atomic<bool> pending_{false};
+  std::function<void()> notify_;
+};
+
+}  // namespace sgl::sched

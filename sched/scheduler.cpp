@@ -1,0 +1,122 @@
+#include "sched/scheduler.h"
+
+#include <spdlog/spdlog.h>
+
+#include <algorithm>
+
+#include "sched/scheduler_impl.h"
+
+namespace sgl::sched {
+namespace {
+
+Result<SchedulerLimits> plan_capacity(const engine::ModelRunner& runner, const SchedulerConfig& cfg) {
+  const auto& info = runner.info();
+  SchedulerLimits l;
+  l.page_size = std::max(1, cfg.page_size);
+  l.context_len = cfg.context_length > 0 ? cfg.context_length : info.context_length;
+  if (l.context_len <= 0) l.context_len = 1 << 20;
+  int64_t tokens = 0;
+  if (info.kv_bytes_per_token > 0) {
+    tokens = static_cast<int64_t>(static_cast<double>(runner.available_memory_bytes()) *
+                                  cfg.mem_fraction_static / static_cast<double>(info.kv_bytes_per_token));
+  }
+  if (cfg.max_total_tokens > 0)
+    tokens = tokens > 0 ? std::min(tokens, cfg.max_total_tokens) : cfg.max_total_tokens;
+  tokens = tokens / l.page_size * l.page_size;
+  if (tokens < 2 * l.page_size)
+    return Error{ErrorCode::kResourceExhausted,
+                 fmt::format("Not enough memory for the KV cache: max_total_num_tokens={}", tokens)};
+  l.max_total_num_tokens = tokens;
+  l.max_prefill_tokens = cfg.max_prefill_tokens;
+  l.chunked_prefill_size =
+      cfg.chunked_prefill_size > 0 ? cfg.chunked_prefill_size / l.page_size * l.page_size : -1;
+  if (cfg.chunked_prefill_size > 0 && l.chunked_prefill_size == 0) l.chunked_prefill_size = l.page_size;
+  const int64_t pool_reqs = std::clamp<int64_t>(tokens / l.context_len * 512, 2048, 4096);
+  l.max_running_requests = cfg.max_running_requests > 0
+                               ? cfg.max_running_requests
+                               : std::min<int64_t>(std::max<int64_t>(tokens / 2, 1), pool_reqs);
+  l.max_req_input_len = std::min(l.context_len - 1, tokens - 1) - 5;
+  return l;
+}
+
+}  // namespace
+
+Result<std::unique_ptr<Scheduler>> Scheduler::create(engine::ModelRunner& runner, SchedulerConfig config) {
+  SGL_ASSIGN_OR_RETURN(SchedulerLimits limits, plan_capacity(runner, config));
+  SGL_TRY(runner.init_kv_cache(limits.max_total_num_tokens, limits.page_size));
+  spdlog::info(
+      "max_total_num_tokens={}, chunked_prefill_size={}, max_prefill_tokens={}, max_running_requests={}, "
+      "context_len={}, available_mem={:.2f} GB",
+      limits.max_total_num_tokens, limits.chunked_prefill_size, limits.max_prefill_tokens,
+      limits.max_running_requests, limits.context_len,
+      static_cast<double>(runner.available_memory_bytes()) / (1 << 30));
+  auto impl = std::make_unique<SchedulerImpl>(runner, std::move(config), limits);
+  impl->start();
+  return std::unique_ptr<Scheduler>(new Scheduler(std::move(impl)));
+}
+
+Scheduler::Scheduler(std::unique_ptr<SchedulerImpl> impl) : impl_(std::move(impl)) {}
+Scheduler::~Scheduler() { shutdown(); }
+
+Result<std::shared_ptr<RequestStream>> Scheduler::submit(GenerateRequest request,
+                                                         std::function<void()> notify) {
+  const auto& l = impl_->limits();
+  const int64_t prompt = static_cast<int64_t>(request.input_ids.size());
+  const int64_t max_new = request.stop.max_new_tokens;
+  if (prompt == 0) return invalid_argument("The input_ids is empty.");
+  if (request.n < 1) return invalid_argument(fmt::format("n must be at least 1, got {}.", request.n));
+  if (max_new < 0)
+    return invalid_argument(fmt::format("max_new_tokens must be at least 0, got {}.", max_new));
+  if (prompt + max_new > l.context_len)
+    return invalid_argument(
+        fmt::format("Requested token count exceeds the model's maximum context length of {} tokens. You "
+                    "requested a total of "
+                    "{} tokens: {} tokens from the input messages and {} tokens for the completion.",
+                    l.context_len, prompt + max_new, prompt, max_new));
+  const int64_t need = (prompt + max_new + l.page_size - 1) / l.page_size * l.page_size;
+  if (need > l.max_total_num_tokens)
+    return invalid_argument(fmt::format(
+        "The request needs {} KV tokens (input {} + max_new_tokens {}) but the KV pool holds only {} "
+        "(max_total_num_tokens); it could never be scheduled.",
+        need, prompt, max_new, l.max_total_num_tokens));
+  const int64_t max_q = impl_->config().max_queued_requests;
+  if (max_q > 0 && impl_->queued().load() >= max_q)
+    return Error{ErrorCode::kResourceExhausted, "The request queue is full; retry later."};
+
+  auto spec = std::make_shared<GenerateRequest>(std::move(request));
+  auto stream = std::make_shared<RequestStream>(spec->rid, spec->n, std::move(notify));
+  CmdSubmit cmd;
+  for (int32_t i = 0; i < spec->n; ++i) {
+    auto r = std::make_shared<Req>();
+    r->rid = spec->rid;
+    r->index = i;
+    r->stream = stream;
+    r->spec = spec;
+    r->sampling = spec->sampling;
+    if (r->sampling.seed && i > 0) r->sampling.seed = *r->sampling.seed + static_cast<uint64_t>(i);
+    r->sampling_min_phase = r->sampling;
+    r->tokens = spec->input_ids;
+    r->prompt_len = prompt;
+    r->arrival = impl_->next_arrival();
+    if (i > 0) r->first_sibling = cmd.reqs.front();
+    cmd.reqs.push_back(std::move(r));
+  }
+  impl_->queued().fetch_add(spec->n);
+  impl_->post(std::move(cmd));
+  return stream;
+}
+
+void Scheduler::abort(const std::string& rid) { impl_->post(CmdAbort{rid}); }
+void Scheduler::flush_cache(std::function<void(bool)> done) { impl_->post(CmdFlush{std::move(done)}); }
+void Scheduler::run_exclusive(std::function<Status()> task, std::function<void(Status)> done) {
+  impl_->post(CmdExclusive{std::move(task), std::move(done)});
+}
+void Scheduler::pause() { impl_->post(CmdPause{true}); }
+void Scheduler::resume() { impl_->post(CmdPause{false}); }
+void Scheduler::shutdown() {
+  if (impl_) impl_->stop();
+}
+const SchedulerLimits& Scheduler::limits() const { return impl_->limits(); }
+SchedulerStats Scheduler::stats() const { return impl_->stats(); }
+
+}  // namespace sgl::sched

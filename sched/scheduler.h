@@ -1,0 +1,113 @@
+// The scheduler: one thread that admits requests, builds each step's batch over a paged KV pool
+// with a radix prefix cache, hands it to a worker thread that runs the model, and turns results
+// into per-request output chunks. Commands arrive on a lock-free queue; nothing here blocks on
+// the network or the tokenizer. Behaviour follows SGLang's scheduler (see SGLANG_SPEC.md).
+#pragma once
+
+#include <cstdint>
+#include <functional>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "base/result.h"
+#include "engine/model_runner.h"
+#include "sched/request.h"
+
+namespace sgl::sched {
+
+struct SchedulerConfig {
+  int page_size = 1;
+  int64_t max_total_tokens = 0;  // 0: from mem_fraction_static of the runner's free memory
+  double mem_fraction_static = 0.88;
+  int64_t max_prefill_tokens = 16384;
+  int64_t chunked_prefill_size = 4096;   // ≤ 0 disables chunking
+  int64_t max_running_requests = 0;      // 0: derived as SGLang does
+  int64_t max_queued_requests = 0;       // 0: unlimited; else submit() refuses (ResourceExhausted)
+  std::string schedule_policy = "fcfs";  // fcfs | lpm | random | dfs-weight
+  double schedule_conservativeness = 1.0;
+  bool disable_radix_cache = false;
+  bool disable_overlap_schedule = false;
+  bool enable_mixed_chunk = false;
+  int decode_log_interval = 40;
+  int64_t context_length = 0;                // 0: the runner's info().context_length
+  uint64_t random_seed = 42;                 // random policy; base of unseeded sampling is the engine's
+  std::vector<int32_t> extra_eos_token_ids;  // tokenizer's EOS ids beyond the model's
+};
+
+// The capacity the scheduler settled on at start (logged, and reported by /get_server_info).
+struct SchedulerLimits {
+  int64_t max_total_num_tokens = 0;
+  int64_t max_prefill_tokens = 0;
+  int64_t chunked_prefill_size = 0;
+  int64_t max_running_requests = 0;
+  int64_t context_len = 0;
+  int64_t max_req_input_len = 0;
+  int page_size = 1;
+};
+
+// Read-only snapshot for /metrics and /get_server_info (updated by the scheduler every step).
+struct SchedulerStats {
+  int64_t num_running_reqs = 0;
+  int64_t num_queue_reqs = 0;
+  int64_t num_used_tokens = 0;  // KV tokens held by requests and the radix cache
+  double token_usage = 0.0;     // used / max_total_num_tokens
+  double cache_hit_rate = 0.0;  // cached prompt tokens / prompt tokens, over admitted requests
+  double gen_throughput = 0.0;  // generated tokens/s over the last log interval
+  int64_t num_retractions = 0;
+  int64_t num_free_pages = 0;
+  int64_t num_total_pages = 0;
+  int64_t radix_evictable_tokens = 0;
+  int64_t radix_protected_tokens = 0;  // tokens under locked radix nodes
+  int64_t radix_locked_nodes = 0;      // nodes with lock_ref > 0 (excluding the root)
+  int64_t num_steps = 0;
+  int64_t num_generated_tokens = 0;
+  int64_t num_prompt_tokens = 0;
+  int64_t num_cached_tokens = 0;
+  int64_t num_finished_reqs = 0;
+  int64_t num_aborted_reqs = 0;
+  double new_token_ratio = 0.0;
+  double scheduler_cpu_seconds = 0.0;  // CPU time of the scheduler thread so far
+  bool idle = true;                    // nothing queued, running, in flight or waiting to be freed
+};
+
+class SchedulerImpl;
+
+class Scheduler {
+ public:
+  // Sizes the KV pool (runner.init_kv_cache), logs the capacity, starts the scheduler and worker
+  // threads. The runner must outlive the scheduler.
+  static Result<std::unique_ptr<Scheduler>> create(engine::ModelRunner& runner, SchedulerConfig config);
+  ~Scheduler();  // shutdown(): aborts what is left, joins the threads
+  Scheduler(const Scheduler&) = delete;
+  Scheduler& operator=(const Scheduler&) = delete;
+
+  // Queues a request. Refuses at once (never reaching the scheduler thread) a request that could
+  // never fit (prompt + max_new_tokens beyond the pool or the context length → InvalidArgument),
+  // an empty prompt, or one beyond max_queued_requests (ResourceExhausted). `notify` is called on
+  // the scheduler thread when new chunks are ready (see RequestStream).
+  Result<std::shared_ptr<RequestStream>> submit(GenerateRequest request, std::function<void()> notify);
+  // Aborts a request wherever it is (waiting, prefilling, decoding); its KV is freed at the next
+  // step and its stream gets a final chunk with finish type abort. Unknown rids are ignored.
+  void abort(const std::string& rid);
+  // Frees the radix cache. Refused (done(false)) while requests are waiting or running, as SGLang.
+  void flush_cache(std::function<void(bool)> done);
+  // Weight swap: stops admitting, lets running requests finish, runs `task` on the scheduler
+  // thread (e.g. runner.load_weights_from_disk), flushes the cache when it succeeds, calls
+  // done(status), then resumes admission. Requests submitted meanwhile wait in the queue.
+  void run_exclusive(std::function<Status()> task, std::function<void(Status)> done);
+  // Stops admitting new requests until resume() (requests keep queueing).
+  void pause();
+  void resume();
+  // Aborts everything still live and stops the threads. Idempotent.
+  void shutdown();
+
+  const SchedulerLimits& limits() const;
+  SchedulerStats stats() const;
+
+ private:
+  explicit Scheduler(std::unique_ptr<SchedulerImpl> impl);
+  std::unique_ptr<SchedulerImpl> impl_;
+};
+
+}  // namespace sgl::sched

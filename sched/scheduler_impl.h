@@ -1,0 +1,147 @@
+// The scheduler's state and loop (private to sched/). The loop reads like SGLang's:
+//   drain commands → schedule next batch (prefill first, else decode) → launch it →
+//   process the previous batch's results (overlap) or this one's (serial) → release finished.
+#pragma once
+
+#include <atomic>
+#include <chrono>
+#include <condition_variable>
+#include <deque>
+#include <functional>
+#include <mutex>
+#include <random>
+#include <thread>
+#include <unordered_map>
+#include <variant>
+
+#include "sched/page_pool.h"
+#include "sched/radix_cache.h"
+#include "sched/req.h"
+#include "sched/scheduler.h"
+#include "sched/step_worker.h"
+
+namespace sgl::sched {
+
+struct CmdSubmit {
+  std::vector<std::shared_ptr<Req>> reqs;
+};
+struct CmdAbort {
+  std::string rid;
+};
+struct CmdFlush {
+  std::function<void(bool)> done;
+};
+struct CmdExclusive {
+  std::function<Status()> task;
+  std::function<void(Status)> done;
+};
+struct CmdPause {
+  bool pause = true;
+};
+struct CmdShutdown {};
+using Command = std::variant<CmdSubmit, CmdAbort, CmdFlush, CmdExclusive, CmdPause, CmdShutdown>;
+
+class SchedulerImpl {
+ public:
+  SchedulerImpl(engine::ModelRunner& runner, SchedulerConfig cfg, SchedulerLimits limits);
+  ~SchedulerImpl();
+
+  void start();
+  void post(Command cmd);
+  void stop();
+
+  const SchedulerConfig& config() const { return cfg_; }
+  const SchedulerLimits& limits() const { return limits_; }
+  SchedulerStats stats() const;
+  std::atomic<int64_t>& queued() { return queued_; }
+  uint64_t next_arrival() { return arrival_.fetch_add(1); }
+
+ private:
+  // scheduler.cpp: the loop and commands.
+  void loop();
+  bool drain_commands(bool block);
+  void handle(Command& cmd);
+  bool idle() const;
+  void launch(std::unique_ptr<StepRecord> step);
+  void process_oldest();
+  void recycle(std::unique_ptr<StepRecord> step);
+  int32_t take_slot();
+
+  // schedule_batch.cpp: admission, decode, retraction, batch building.
+  std::unique_ptr<StepRecord> schedule_step();
+  void order_waiting();
+  bool add_prefills(StepRecord& step, int64_t mixed_decodes);
+  bool prepare_decodes(std::vector<std::shared_ptr<Req>>& decodes,
+                       const std::vector<std::shared_ptr<Req>>& exclude);
+  void retract(const std::shared_ptr<Req>& req);
+  bool alloc_pages(int64_t n, std::vector<int32_t>& out);
+  bool grow_kv(Req& req, int64_t new_len);
+  void fill_slots(Req& req, int64_t from, int64_t to);
+  void add_segment(StepRecord& step, const std::shared_ptr<Req>& req, int64_t prefix_len, int64_t new_len,
+                   bool sample, int64_t lp_from = -1);
+  int64_t input_logprob_from(const Req& req) const;  // first prompt row wanted, -1: none
+  void cache_unfinished(Req& req);
+  int64_t reserved_decode_tokens() const;
+
+  // process_output.cpp: results → chunks, finishing and freeing.
+  void process(StepRecord& step);
+  void append_token(Req& req, const engine::RowResult& row);
+  void finish(Req& req, FinishReason reason);
+  void release_if_idle(const std::shared_ptr<Req>& req);
+  void release_kv(Req& req, bool insert);
+  void sweep_aborts();
+  void publish_stats(bool log_decode);
+  void log_prefill(int64_t new_seq, int64_t new_tokens, int64_t cached_tokens);
+
+  engine::ModelRunner& runner_;
+  SchedulerConfig cfg_;
+  SchedulerLimits limits_;
+  int ps_;
+  std::vector<int32_t> eos_ids_;
+  PagePool pool_;
+  RadixCache radix_;
+  StepWorker worker_;
+
+  tbb::concurrent_queue<Command> commands_;
+  std::mutex wake_mu_;
+  std::condition_variable wake_cv_;
+  std::atomic<int64_t> posted_{0};
+  std::atomic<int64_t> queued_{0};
+  std::atomic<uint64_t> arrival_{0};
+  std::thread thread_;
+  bool stopping_ = false;
+
+  std::vector<std::shared_ptr<Req>> waiting_;
+  std::vector<std::shared_ptr<Req>> running_;
+  std::shared_ptr<Req> chunked_;
+  std::vector<std::shared_ptr<Req>> releasing_;  // done or retracted, waiting for in-flight steps
+  std::unordered_map<std::string, std::vector<std::shared_ptr<Req>>> by_rid_;
+  std::vector<int32_t> free_slots_;
+  int32_t num_slots_ = 0;
+  int64_t pending_steps_ = 0;  // launched, not yet processed
+  std::vector<std::unique_ptr<StepRecord>> spare_steps_;
+
+  bool paused_ = false;
+  std::deque<CmdExclusive> exclusive_;
+  std::mt19937_64 rng_;
+
+  double init_ratio_, min_ratio_, ratio_decay_, new_token_ratio_;
+  int64_t num_retractions_ = 0;
+  int64_t num_steps_ = 0;
+  int64_t decode_steps_ = 0;
+  int64_t generated_ = 0;
+  int64_t prompt_tokens_ = 0;
+  int64_t cached_prompt_tokens_ = 0;
+  int64_t finished_ = 0;
+  int64_t aborted_ = 0;
+  int64_t interval_tokens_ = 0;
+  std::chrono::steady_clock::time_point interval_start_;
+  double last_throughput_ = 0.0;
+  int64_t last_logged_decode_step_ = 0;
+  double cpu_seconds_ = 0.0;
+
+  mutable std::mutex stats_mu_;
+  SchedulerStats stats_;
+};
+
+}  // namespace sgl::sched

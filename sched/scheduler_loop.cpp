@@ -1,0 +1,206 @@
+// The scheduler thread: commands, the overlap/serial loop, flush and weight-swap handling.
+#include <spdlog/spdlog.h>
+
+#include <algorithm>
+
+#include "sched/scheduler_impl.h"
+
+namespace sgl::sched {
+
+SchedulerImpl::SchedulerImpl(engine::ModelRunner& runner, SchedulerConfig cfg, SchedulerLimits limits)
+    : runner_(runner),
+      cfg_(std::move(cfg)),
+      limits_(limits),
+      ps_(limits.page_size),
+      pool_(limits.max_total_num_tokens / limits.page_size, limits.page_size),
+      radix_(pool_),
+      worker_(runner),
+      rng_(cfg_.random_seed) {
+  eos_ids_ = runner.info().eos_token_ids;
+  eos_ids_.insert(eos_ids_.end(), cfg_.extra_eos_token_ids.begin(), cfg_.extra_eos_token_ids.end());
+  // SGLang's new-token-ratio schedule: how much of each running request's remaining
+  // max_new_tokens to reserve when admitting; decays while decoding goes well.
+  init_ratio_ = std::min(0.7 * cfg_.schedule_conservativeness, 1.0);
+  min_ratio_ = init_ratio_ * 0.14;
+  ratio_decay_ = (init_ratio_ - min_ratio_) / 600.0;
+  new_token_ratio_ = init_ratio_;
+  interval_start_ = std::chrono::steady_clock::now();
+  publish_stats(false);
+}
+
+SchedulerImpl::~SchedulerImpl() { stop(); }
+
+void SchedulerImpl::start() {
+  thread_ = std::thread([this] { loop(); });
+}
+
+void SchedulerImpl::post(Command cmd) {
+  commands_.push(std::move(cmd));
+  { std::lock_guard<std::mutex> lk(wake_mu_); }  // pairs with the wait in drain_commands
+  wake_cv_.notify_one();
+}
+
+void SchedulerImpl::stop() {
+  if (!thread_.joinable()) return;
+  post(CmdShutdown{});
+  thread_.join();
+}
+
+int32_t SchedulerImpl::take_slot() {
+  if (free_slots_.empty()) return num_slots_++;
+  const int32_t s = free_slots_.back();
+  free_slots_.pop_back();
+  return s;
+}
+
+bool SchedulerImpl::idle() const {
+  const bool admitting = !paused_ && exclusive_.empty();
+  return running_.empty() && !chunked_ && pending_steps_ == 0 && releasing_.empty() &&
+         (waiting_.empty() || !admitting) && exclusive_.empty();
+}
+
+bool SchedulerImpl::drain_commands(bool block) {
+  if (block) {
+    std::unique_lock<std::mutex> lk(wake_mu_);
+    wake_cv_.wait(lk, [&] { return !commands_.empty(); });
+  }
+  Command cmd;
+  while (commands_.try_pop(cmd)) {
+    handle(cmd);
+    if (stopping_) return false;
+  }
+  return true;
+}
+
+void SchedulerImpl::handle(Command& cmd) {
+  if (auto* c = std::get_if<CmdSubmit>(&cmd)) {
+    for (auto& r : c->reqs) {
+      if (r->spec->stop.min_new_tokens > 0) {
+        // Before min_new_tokens the stop ids must not be sampled at all (SGLang's min-new-tokens
+        // penalizer), not merely ignored.
+        auto& bias = r->sampling_min_phase.logit_bias;
+        if (!r->spec->stop.ignore_eos)
+          for (int32_t id : eos_ids_) bias.emplace_back(id, -1e9f);
+        for (int32_t id : r->spec->stop.stop_token_ids) bias.emplace_back(id, -1e9f);
+      }
+      by_rid_[r->rid].push_back(r);
+      waiting_.push_back(r);
+    }
+  } else if (auto* c = std::get_if<CmdAbort>(&cmd)) {
+    auto it = by_rid_.find(c->rid);
+    if (it == by_rid_.end()) return;
+    for (auto& r : it->second) {
+      r->to_abort = true;
+      r->abort_message = "Abort request " + c->rid;
+    }
+  } else if (auto* c = std::get_if<CmdFlush>(&cmd)) {
+    const bool busy = !waiting_.empty() || !running_.empty() || chunked_ || pending_steps_ > 0;
+    if (!busy) {
+      for (auto& r : releasing_) release_if_idle(r);
+      releasing_.clear();
+      radix_.reset();
+      publish_stats(false);  // the caller may read stats() as soon as done() runs
+      spdlog::info("Cache flushed successfully!");
+    } else {
+      spdlog::warn("Cache not flushed because there are pending requests. #queue-req: {}, #running-req: {}",
+                   waiting_.size(), running_.size());
+    }
+    if (c->done) c->done(!busy);
+  } else if (auto* c = std::get_if<CmdExclusive>(&cmd)) {
+    exclusive_.push_back(std::move(*c));
+  } else if (auto* c = std::get_if<CmdPause>(&cmd)) {
+    paused_ = c->pause;
+  } else if (std::holds_alternative<CmdShutdown>(cmd)) {
+    stopping_ = true;
+  }
+}
+
+void SchedulerImpl::launch(std::unique_ptr<StepRecord> step) {
+  for (auto& r : step->reqs) ++r->inflight;
+  ++pending_steps_;
+  ++num_steps_;
+  worker_.launch(std::move(step));
+}
+
+void SchedulerImpl::process_oldest() {
+  auto step = worker_.wait_oldest();
+  --pending_steps_;
+  for (auto& r : step->reqs) --r->inflight;
+  process(*step);
+  recycle(std::move(step));
+}
+
+void SchedulerImpl::recycle(std::unique_ptr<StepRecord> step) {
+  auto& b = step->input.batch;
+  b.input_ids.clear();
+  b.positions.clear();
+  b.segments.clear();
+  b.kv_slots.clear();
+  b.capture_hidden_layers.clear();
+  step->input.sampling.clear();
+  step->input.return_logits = false;
+  step->reqs.clear();
+  step->roles.clear();
+  step->penalty_snapshots.clear();
+  step->is_prefill = false;
+  step->output.reset();
+  if (spare_steps_.size() < 4) spare_steps_.push_back(std::move(step));
+}
+
+void SchedulerImpl::loop() {
+  for (;;) {
+    if (!drain_commands(idle())) break;
+    sweep_aborts();
+    auto step = schedule_step();
+    const bool launched = step != nullptr;
+    if (launched) launch(std::move(step));
+    // Overlap: the device runs the step just launched while we finish the previous one.
+    const int64_t keep = (launched && !cfg_.disable_overlap_schedule) ? 1 : 0;
+    while (pending_steps_ > keep) process_oldest();
+    for (size_t i = 0; i < releasing_.size();) {
+      if (releasing_[i]->inflight == 0) {
+        auto r = std::move(releasing_[i]);
+        releasing_.erase(releasing_.begin() + static_cast<std::ptrdiff_t>(i));
+        release_if_idle(r);
+      } else {
+        ++i;
+      }
+    }
+    // A weight swap runs once nothing is in flight or running (admission is held meanwhile).
+    if (!exclusive_.empty() && running_.empty() && !chunked_ && pending_steps_ == 0 && releasing_.empty()) {
+      auto ex = std::move(exclusive_.front());
+      exclusive_.pop_front();
+      Status st = ex.task ? ex.task() : ok_status();
+      if (st.ok()) radix_.reset();  // cached KV belongs to the old weights
+      publish_stats(false);
+      if (ex.done) ex.done(std::move(st));
+    }
+    publish_stats(false);
+    if (idle()) new_token_ratio_ = init_ratio_;
+  }
+  // Shutdown: abort everything live, drain the pipeline, free all KV.
+  while (pending_steps_ > 0) process_oldest();
+  for (auto& list : {waiting_, running_}) {
+    for (auto& r : list) {
+      if (!r->done())
+        finish(*r, FinishReason{FinishReason::Type::kAbort, {}, {}, 0, "The server is shutting down."});
+    }
+  }
+  if (chunked_ && !chunked_->done())
+    finish(*chunked_, FinishReason{FinishReason::Type::kAbort, {}, {}, 0, "The server is shutting down."});
+  for (auto& r : releasing_) release_if_idle(r);
+  releasing_.clear();
+  waiting_.clear();
+  running_.clear();
+  chunked_.reset();
+  for (auto& ex : exclusive_)
+    if (ex.done) ex.done(Error{ErrorCode::kUnavailable, "The server is shutting down."});
+  exclusive_.clear();
+}
+
+SchedulerStats SchedulerImpl::stats() const {
+  std::lock_guard<std::mutex> lk(stats_mu_);
+  return stats_;
+}
+
+}  // namespace sgl::sched

@@ -1,0 +1,43 @@
+// Everything a route needs: the parsed flags, the tokenizer and chat template, the model runner
+// and the scheduler, the request limits and the server's counters. Built once by startup.
+#pragma once
+
+#include <atomic>
+#include <chrono>
+#include <memory>
+#include <string>
+
+#include "engine/model_runner.h"
+#include "net/router.h"
+#include "sched/scheduler.h"
+#include "server/args.h"
+#include "server/metrics.h"
+#include "server/protocol/sampling_params.h"
+#include "server/text/chat_template.h"
+#include "server/text/tokenizer.h"
+
+namespace sgl::server {
+
+struct App {
+  ServerArgs args;
+  std::shared_ptr<const text::Tokenizer> tokenizer;
+  std::shared_ptr<const text::ChatTemplate> chat_template;  // null: SGLang's plain fallback
+  std::unique_ptr<engine::ModelRunner> runner;
+  std::unique_ptr<sched::Scheduler> scheduler;
+  RequestLimits limits;
+  SamplingParams chat_defaults;  // generation_config.json's temperature/top_p
+  Metrics metrics;
+  std::atomic<bool> ready{false};  // /health 200 once warm-up is done
+  std::chrono::system_clock::time_point started = std::chrono::system_clock::now();
+};
+
+// Loads tokenizer, template, model and scheduler as the flags say (progress on stderr).
+Result<std::unique_ptr<App>> create_app(const ServerArgs& args);
+
+// Every route of the SGLang HTTP API.
+net::Router make_router(App& app);
+
+// One real greedy generate through the whole stack (startup warm-up and /health_generate).
+Status run_warmup(App& app, std::chrono::milliseconds timeout);
+
+}  // namespace sgl::server

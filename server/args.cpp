@@ -1,0 +1,336 @@
+#include "server/args.h"
+
+#include <fmt/format.h>
+
+#include <CLI/CLI.hpp>
+#include <nlohmann/json.hpp>
+#include <sstream>
+
+#include "server/parsers/reasoning_parser.h"
+#include "server/parsers/tool_call_parser.h"
+
+namespace sgl::server {
+namespace {
+
+// CLI11 has no std::optional binding in 2.1: store through a callback.
+template <class T>
+CLI::Option* add_optional(CLI::App& app, const std::string& name, std::optional<T>& target,
+                          const std::string& help) {
+  return app.add_option_function<T>(
+      name, [&target](const T& v) { target = v; }, help);
+}
+
+void add_model_flags(CLI::App& app, ServerArgs& a) {
+  const char* g = "Model and tokenizer";
+  app.add_option("--model-path,--model", a.model_path, "HF model directory or a conf/models preset")
+      ->required()
+      ->group(g);
+  app.add_option("--tokenizer-path", a.tokenizer_path, "Tokenizer directory (default: --model-path)")
+      ->group(g);
+  app.add_flag("--trust-remote-code", a.trust_remote_code, "Accepted for compatibility (no remote code runs)")
+      ->group(g);
+  app.add_option("--dtype", a.dtype, "Weights and compute dtype")
+      ->check(CLI::IsMember({"auto", "bfloat16", "float16", "float32", "half", "float"}))
+      ->capture_default_str()
+      ->group(g);
+  app.add_option("--load-format", a.load_format, "auto | safetensors | dummy (seeded random weights)")
+      ->check(CLI::IsMember({"auto", "safetensors", "dummy"}))
+      ->capture_default_str()
+      ->group(g);
+  add_optional(app, "--context-length", a.context_length, "Model context length (default: config.json)")
+      ->group(g);
+  app.add_option("--served-model-name", a.served_model_name, "Name in /v1/models (default: --model-path)")
+      ->group(g);
+  app.add_option("--chat-template", a.chat_template, "Chat template file or named template")->group(g);
+  app.add_option("--download-dir", a.download_dir, "Accepted for compatibility (nothing is downloaded)")
+      ->group(g);
+  app.add_option("--random-seed", a.random_seed, "Seed for dummy weights and unseeded sampling")
+      ->capture_default_str()
+      ->group(g);
+  app.add_flag("--skip-tokenizer-init", a.skip_tokenizer_init, "Take and return token ids only")->group(g);
+  app.add_option("--preferred-sampling-params", a.preferred_sampling_params,
+                 "JSON object of default sampling params")
+      ->group(g);
+}
+
+void add_http_flags(CLI::App& app, ServerArgs& a) {
+  const char* g = "HTTP server";
+  app.add_option("--host", a.host, "Listen address")->capture_default_str()->group(g);
+  app.add_option("--port", a.port, "Listen port")->capture_default_str()->group(g);
+  app.add_option("--api-key", a.api_key, "Require `Authorization: Bearer <key>`")->group(g);
+  app.add_option("--http-threads", a.http_threads, "Reactor threads (0 = from cores)")->group(g);
+  app.add_option("--max-request-bytes", a.max_request_bytes, "Largest request body (413 above)")
+      ->capture_default_str()
+      ->group(g);
+  app.add_option("--max-queued-requests", a.max_queued_requests, "Queue limit, 503 when full (0 = none)")
+      ->group(g);
+  app.add_option("--graceful-shutdown-timeout", a.graceful_shutdown_timeout,
+                 "Seconds running requests get after SIGTERM")
+      ->capture_default_str()
+      ->group(g);
+}
+
+void add_scheduling_flags(CLI::App& app, ServerArgs& a) {
+  const char* g = "Memory and scheduling";
+  app.add_option("--mem-fraction-static", a.mem_fraction_static, "Fraction of memory for weights + KV cache")
+      ->capture_default_str()
+      ->group(g);
+  add_optional(app, "--max-total-tokens", a.max_total_tokens,
+               "KV pool size in tokens (overrides mem fraction)")
+      ->group(g);
+  app.add_option("--max-prefill-tokens", a.max_prefill_tokens, "Token budget of a prefill batch")
+      ->capture_default_str()
+      ->group(g);
+  app.add_option("--chunked-prefill-size", a.chunked_prefill_size, "Prefill chunk size (-1 disables)")
+      ->capture_default_str()
+      ->group(g);
+  app.add_option("--page-size", a.page_size, "Tokens per KV page")->capture_default_str()->group(g);
+  add_optional(app, "--max-running-requests", a.max_running_requests, "Most requests decoding at once")
+      ->group(g);
+  app.add_option("--schedule-policy", a.schedule_policy, "Waiting-queue order")
+      ->check(CLI::IsMember({"fcfs", "lpm", "random", "dfs-weight", "lof"}))
+      ->capture_default_str()
+      ->group(g);
+  app.add_option("--schedule-conservativeness", a.schedule_conservativeness,
+                 "Scale of the decode reservation when admitting")
+      ->capture_default_str()
+      ->group(g);
+  app.add_flag("--enable-mixed-chunk", a.enable_mixed_chunk, "Mix prefill chunks with decode")->group(g);
+  app.add_flag("--disable-radix-cache", a.disable_radix_cache, "No prefix cache")->group(g);
+  app.add_flag("--disable-overlap-schedule", a.disable_overlap_schedule, "Run steps one at a time")->group(g);
+  app.add_option("--stream-interval", a.stream_interval, "Stream every N tokens")
+      ->capture_default_str()
+      ->group(g);
+  app.add_flag("--incremental-streaming-output", a.incremental_streaming_output,
+               "/generate streams deltas instead of cumulative text")
+      ->group(g);
+  app.add_flag("--skip-server-warmup", a.skip_server_warmup, "No warm-up generate at start")->group(g);
+  app.add_flag("--allow-auto-truncate", a.allow_auto_truncate, "Truncate over-long prompts")->group(g);
+}
+
+void add_parallel_flags(CLI::App& app, ServerArgs& a) {
+  const char* g = "Device and parallelism";
+  app.add_option("--device", a.device, "cpu | cuda")->capture_default_str()->group(g);
+  app.add_option("--tp-size,--tensor-parallel-size", a.tp_size, "Tensor-parallel ranks")
+      ->capture_default_str()
+      ->group(g);
+  app.add_option("--ep-size,--expert-parallel-size", a.ep_size, "Expert-parallel ranks")
+      ->capture_default_str()
+      ->group(g);
+  app.add_option("--nnodes", a.nnodes, "Nodes")->capture_default_str()->group(g);
+  app.add_option("--node-rank", a.node_rank, "This node's rank")->capture_default_str()->group(g);
+  app.add_option("--dist-init-addr", a.dist_init_addr, "host:port of node 0's rendezvous")->group(g);
+  app.add_option("--attention-backend", a.attention_backend, "fa | native")
+      ->check(CLI::IsMember({"fa", "native"}))
+      ->capture_default_str()
+      ->group(g);
+  app.add_option("--jax-precompile-prefill-token-paddings", a.jax_precompile_prefill_token_paddings,
+                 "Accepted and ignored (no XLA compilation here)")
+      ->group(g);
+}
+
+void add_speculative_flags(CLI::App& app, ServerArgs& a) {
+  const char* g = "Speculative decoding";
+  app.add_option("--speculative-algorithm", a.speculative_algorithm, "EAGLE | EAGLE3")->group(g);
+  app.add_option("--speculative-draft-model-path", a.speculative_draft_model_path, "Draft model directory")
+      ->group(g);
+  add_optional(app, "--speculative-num-steps", a.speculative_num_steps, "Draft steps per round")->group(g);
+  add_optional(app, "--speculative-eagle-topk", a.speculative_eagle_topk, "Branches kept per draft step")
+      ->group(g);
+  add_optional(app, "--speculative-num-draft-tokens", a.speculative_num_draft_tokens,
+               "Draft tokens verified per round")
+      ->group(g);
+}
+
+void add_api_and_logging_flags(CLI::App& app, ServerArgs& a) {
+  const char* g = "OpenAI API";
+  app.add_option("--tool-call-parser", a.tool_call_parser, "qwen3_coder | hermes | qwen25")->group(g);
+  app.add_option("--reasoning-parser", a.reasoning_parser, "qwen3 | deepseek-r1")->group(g);
+  app.add_flag("--enable-cache-report", a.enable_cache_report, "Report cached tokens in usage")->group(g);
+  const char* l = "Logging and metrics";
+  app.add_option("--log-level", a.log_level, "debug | info | warning | error | critical")
+      ->check(CLI::IsMember({"trace", "debug", "info", "warning", "warn", "error", "critical"}))
+      ->capture_default_str()
+      ->group(l);
+  app.add_flag("--log-requests", a.log_requests, "Log request bodies")->group(l);
+  app.add_option("--decode-log-interval", a.decode_log_interval, "Decode steps between log lines")
+      ->capture_default_str()
+      ->group(l);
+  app.add_flag("--enable-metrics", a.enable_metrics, "Serve /metrics")->group(l);
+}
+
+std::vector<std::string> ignored_flag_notes(const ServerArgs& a) {
+  std::vector<std::string> notes;
+  if (!a.jax_precompile_prefill_token_paddings.empty())
+    notes.push_back("--jax-precompile-prefill-token-paddings is ignored: sglcpp compiles no XLA programs");
+  if (a.trust_remote_code)
+    notes.push_back("--trust-remote-code: no remote code is ever run; models load natively");
+  if (!a.download_dir.empty())
+    notes.push_back("--download-dir is ignored: models are read from local directories");
+  if (!a.dist_init_addr.empty() && a.nnodes == 1)
+    notes.push_back("--dist-init-addr is ignored with --nnodes 1");
+  return notes;
+}
+
+Status check(bool ok, const std::string& message) {
+  if (ok) return ok_status();
+  return invalid_argument(message);
+}
+
+}  // namespace
+
+ParsedArgs parse_server_args(int argc, const char* const* argv) {
+  ParsedArgs out;
+  CLI::App app{"sglcpp-server: SGLang-compatible LLM server (flags as python -m sgl_jax.launch_server)",
+               "sglcpp-server"};
+  app.option_defaults()->always_capture_default(false);
+  ServerArgs& a = out.args;
+  add_model_flags(app, a);
+  add_http_flags(app, a);
+  add_scheduling_flags(app, a);
+  add_parallel_flags(app, a);
+  add_speculative_flags(app, a);
+  add_api_and_logging_flags(app, a);
+  try {
+    app.parse(argc, argv);
+  } catch (const CLI::ParseError& e) {
+    std::ostringstream os;
+    out.exit_now = true;
+    out.exit_code = app.exit(e, os, os);
+    out.output = os.str();
+    return out;
+  }
+  if (a.tokenizer_path.empty()) a.tokenizer_path = a.model_path;
+  if (a.served_model_name.empty()) a.served_model_name = a.model_path;
+  out.notes = ignored_flag_notes(a);
+  return out;
+}
+
+Status validate_server_args(const ServerArgs& a, const BuiltFeatures& built) {
+  if (a.device == "tpu")
+    return unsupported(
+        "--device tpu is not supported: sglcpp runs on cpu or cuda (TPU is SGLang-JAX's device)");
+  if (a.device == "cuda" && !built.cuda)
+    return unsupported("--device cuda: the CUDA backend is not built in this binary; use --device cpu");
+  SGL_TRY(
+      check(a.device == "cpu" || a.device == "cuda", "--device must be cpu or cuda, got '" + a.device + "'"));
+  if (!built.multi_rank) {
+    if (a.tp_size > 1)
+      return unsupported(
+          fmt::format("--tp-size {}: tensor parallelism is not built yet; use --tp-size 1", a.tp_size));
+    if (a.ep_size > 1)
+      return unsupported(
+          fmt::format("--ep-size {}: expert parallelism is not built yet; use --ep-size 1", a.ep_size));
+    if (a.nnodes > 1)
+      return unsupported(
+          fmt::format("--nnodes {}: multi-node serving is not built yet; use --nnodes 1", a.nnodes));
+  }
+  SGL_TRY(check(a.tp_size >= 1 && a.ep_size >= 1 && a.nnodes >= 1,
+                "--tp-size, --ep-size and --nnodes must be >= 1"));
+  SGL_TRY(check(a.node_rank >= 0 && a.node_rank < a.nnodes,
+                fmt::format("--node-rank {} must be in [0, --nnodes {})", a.node_rank, a.nnodes)));
+  if (!a.speculative_algorithm.empty()) {
+    SGL_TRY(check(a.speculative_algorithm == "EAGLE" || a.speculative_algorithm == "EAGLE3",
+                  "--speculative-algorithm must be EAGLE or EAGLE3, got '" + a.speculative_algorithm + "'"));
+    if (!built.speculative)
+      return unsupported("--speculative-algorithm " + a.speculative_algorithm +
+                         ": speculative decoding is not built in this binary yet");
+    SGL_TRY(check(!a.speculative_draft_model_path.empty(),
+                  "--speculative-algorithm needs --speculative-draft-model-path"));
+  }
+  SGL_TRY(check(a.port > 0 && a.port < 65536, fmt::format("--port must be in [1, 65535], got {}", a.port)));
+  SGL_TRY(check(a.mem_fraction_static > 0 && a.mem_fraction_static <= 1,
+                fmt::format("--mem-fraction-static must be in (0, 1], got {}", a.mem_fraction_static)));
+  SGL_TRY(check(a.page_size >= 1, fmt::format("--page-size must be >= 1, got {}", a.page_size)));
+  SGL_TRY(check(a.chunked_prefill_size == -1 || a.chunked_prefill_size > 0,
+                fmt::format("--chunked-prefill-size must be -1 or > 0, got {}", a.chunked_prefill_size)));
+  SGL_TRY(check(a.max_prefill_tokens > 0, "--max-prefill-tokens must be > 0"));
+  SGL_TRY(check(a.schedule_conservativeness > 0, "--schedule-conservativeness must be > 0"));
+  SGL_TRY(check(a.stream_interval >= 1, "--stream-interval must be >= 1"));
+  SGL_TRY(check(a.decode_log_interval >= 1, "--decode-log-interval must be >= 1"));
+  SGL_TRY(check(!a.context_length || *a.context_length > 0, "--context-length must be > 0"));
+  SGL_TRY(check(!a.max_total_tokens || *a.max_total_tokens > 0, "--max-total-tokens must be > 0"));
+  SGL_TRY(
+      check(!a.max_running_requests || *a.max_running_requests > 0, "--max-running-requests must be > 0"));
+  SGL_TRY(check(a.max_queued_requests >= 0, "--max-queued-requests must be >= 0"));
+  SGL_TRY(check(a.max_request_bytes > 0, "--max-request-bytes must be > 0"));
+  SGL_TRY(check(a.http_threads >= 0, "--http-threads must be >= 0"));
+  SGL_TRY(check(a.graceful_shutdown_timeout >= 0, "--graceful-shutdown-timeout must be >= 0"));
+  SGL_TRY(
+      check(a.tool_call_parser.empty() || is_tool_call_parser_name(a.tool_call_parser),
+            "--tool-call-parser: unknown parser '" + a.tool_call_parser + "' (qwen3_coder, hermes, qwen25)"));
+  SGL_TRY(check(a.reasoning_parser.empty() || is_reasoning_parser_name(a.reasoning_parser),
+                "--reasoning-parser: unknown parser '" + a.reasoning_parser + "' (qwen3, deepseek-r1)"));
+  if (!a.preferred_sampling_params.empty()) {
+    auto j = nlohmann::json::parse(a.preferred_sampling_params, nullptr, /*allow_exceptions=*/false);
+    SGL_TRY(check(j.is_object(), "--preferred-sampling-params must be a JSON object"));
+  }
+  return ok_status();
+}
+
+std::string server_args_to_json(const ServerArgs& a) {
+  auto opt = [](const auto& o) -> nlohmann::json { return o ? nlohmann::json(*o) : nlohmann::json(nullptr); };
+  auto str_or_null = [](const std::string& s) -> nlohmann::json {
+    return s.empty() ? nlohmann::json(nullptr) : nlohmann::json(s);
+  };
+  nlohmann::json j = {
+      {"model_path", a.model_path},
+      {"tokenizer_path", a.tokenizer_path},
+      {"trust_remote_code", a.trust_remote_code},
+      {"dtype", a.dtype},
+      {"load_format", a.load_format},
+      {"context_length", opt(a.context_length)},
+      {"served_model_name", a.served_model_name},
+      {"chat_template", str_or_null(a.chat_template)},
+      {"download_dir", str_or_null(a.download_dir)},
+      {"random_seed", a.random_seed},
+      {"skip_tokenizer_init", a.skip_tokenizer_init},
+      {"preferred_sampling_params", str_or_null(a.preferred_sampling_params)},
+      {"host", a.host},
+      {"port", a.port},
+      // Never echo the secret itself: clients only need to know whether one is required.
+      {"api_key", a.api_key.empty() ? nlohmann::json(nullptr) : nlohmann::json("<set>")},
+      {"http_threads", a.http_threads},
+      {"max_request_bytes", a.max_request_bytes},
+      {"max_queued_requests", a.max_queued_requests},
+      {"graceful_shutdown_timeout", a.graceful_shutdown_timeout},
+      {"mem_fraction_static", a.mem_fraction_static},
+      {"max_total_tokens", opt(a.max_total_tokens)},
+      {"max_prefill_tokens", a.max_prefill_tokens},
+      {"chunked_prefill_size", a.chunked_prefill_size},
+      {"page_size", a.page_size},
+      {"max_running_requests", opt(a.max_running_requests)},
+      {"schedule_policy", a.schedule_policy},
+      {"schedule_conservativeness", a.schedule_conservativeness},
+      {"enable_mixed_chunk", a.enable_mixed_chunk},
+      {"disable_radix_cache", a.disable_radix_cache},
+      {"disable_overlap_schedule", a.disable_overlap_schedule},
+      {"stream_interval", a.stream_interval},
+      {"incremental_streaming_output", a.incremental_streaming_output},
+      {"skip_server_warmup", a.skip_server_warmup},
+      {"allow_auto_truncate", a.allow_auto_truncate},
+      {"device", a.device},
+      {"tp_size", a.tp_size},
+      {"ep_size", a.ep_size},
+      {"nnodes", a.nnodes},
+      {"node_rank", a.node_rank},
+      {"dist_init_addr", str_or_null(a.dist_init_addr)},
+      {"attention_backend", a.attention_backend},
+      {"jax_precompile_prefill_token_paddings", a.jax_precompile_prefill_token_paddings},
+      {"speculative_algorithm", str_or_null(a.speculative_algorithm)},
+      {"speculative_draft_model_path", str_or_null(a.speculative_draft_model_path)},
+      {"speculative_num_steps", opt(a.speculative_num_steps)},
+      {"speculative_eagle_topk", opt(a.speculative_eagle_topk)},
+      {"speculative_num_draft_tokens", opt(a.speculative_num_draft_tokens)},
+      {"tool_call_parser", str_or_null(a.tool_call_parser)},
+      {"reasoning_parser", str_or_null(a.reasoning_parser)},
+      {"enable_cache_report", a.enable_cache_report},
+      {"log_level", a.log_level},
+      {"log_requests", a.log_requests},
+      {"decode_log_interval", a.decode_log_interval},
+      {"enable_metrics", a.enable_metrics},
+  };
+  return j.dump();
+}
+
+}  // namespace sgl::server

@@ -1,0 +1,108 @@
+// sglcpp-server's launch flags: the same names, defaults and meaning as
+// `python -m sgl_jax.launch_server`, so users' launch lines work unchanged.
+#pragma once
+
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "base/result.h"
+
+namespace sgl::server {
+
+struct ServerArgs {
+  // Model and tokenizer.
+  std::string model_path;
+  std::string tokenizer_path;  // defaults to model_path
+  bool trust_remote_code = false;
+  std::string dtype = "auto";        // auto | bfloat16 | float16 | float32
+  std::string load_format = "auto";  // auto | safetensors | dummy
+  std::optional<int64_t> context_length;
+  std::string served_model_name;  // defaults to model_path
+  std::string chat_template;      // a file, or a template name inside tokenizer_config.json
+  std::string download_dir;
+  int64_t random_seed = 42;
+  bool skip_tokenizer_init = false;
+  std::string preferred_sampling_params;  // raw JSON object or ""
+
+  // HTTP.
+  std::string host = "127.0.0.1";
+  int port = 30000;
+  std::string api_key;
+  int http_threads = 0;                     // 0 = min(4, cores)
+  int64_t max_request_bytes = 32 << 20;     // body limit (413 above it)
+  int64_t max_queued_requests = 0;          // 0 = unlimited; else 503 + Retry-After when full
+  double graceful_shutdown_timeout = 30.0;  // seconds running streams get on SIGTERM
+
+  // Memory and scheduling.
+  double mem_fraction_static = 0.88;
+  std::optional<int64_t> max_total_tokens;
+  int64_t max_prefill_tokens = 16384;
+  int64_t chunked_prefill_size = 4096;  // -1 disables chunking
+  int page_size = 1;
+  std::optional<int64_t> max_running_requests;
+  std::string schedule_policy = "fcfs";  // fcfs | lpm | random | dfs-weight
+  double schedule_conservativeness = 1.0;
+  bool enable_mixed_chunk = false;
+  bool disable_radix_cache = false;
+  bool disable_overlap_schedule = false;
+  int stream_interval = 1;
+  bool incremental_streaming_output = false;
+  bool skip_server_warmup = false;
+  bool allow_auto_truncate = false;
+
+  // Parallelism and kernels.
+  std::string device = "cpu";  // cpu | cuda (tpu is refused)
+  int tp_size = 1;
+  int ep_size = 1;
+  int nnodes = 1;
+  int node_rank = 0;
+  std::string dist_init_addr;
+  std::string attention_backend = "fa";                        // fa | native
+  std::vector<int64_t> jax_precompile_prefill_token_paddings;  // accepted, ignored (no XLA here)
+
+  // Speculative decoding.
+  std::string speculative_algorithm;  // "" | EAGLE | EAGLE3
+  std::string speculative_draft_model_path;
+  std::optional<int> speculative_num_steps;
+  std::optional<int> speculative_eagle_topk;
+  std::optional<int> speculative_num_draft_tokens;
+
+  // OpenAI API.
+  std::string tool_call_parser;
+  std::string reasoning_parser;
+  bool enable_cache_report = false;
+
+  // Logging and metrics.
+  std::string log_level = "info";
+  bool log_requests = false;
+  int decode_log_interval = 40;
+  bool enable_metrics = false;
+};
+
+// Which optional features this binary has; flags that need a missing one are refused at start.
+struct BuiltFeatures {
+  bool speculative = false;
+  bool cuda = false;
+  bool multi_rank = false;  // tp/ep > 1, nnodes > 1
+};
+
+struct ParsedArgs {
+  ServerArgs args;
+  bool exit_now = false;  // --help / --version / a parse error: print `output`, exit with `exit_code`
+  int exit_code = 0;
+  std::string output;
+  std::vector<std::string> notes;  // one log line per accepted-but-ignored flag
+};
+
+// Parses argv with CLI11 (help grouped like SGLang's). Never throws; never exits.
+ParsedArgs parse_server_args(int argc, const char* const* argv);
+
+// Checks values and that every requested feature is built; the message names the flag.
+Status validate_server_args(const ServerArgs& args, const BuiltFeatures& built = {});
+
+// Every arg by its snake_case long name, as a JSON object (for /get_server_info).
+std::string server_args_to_json(const ServerArgs& args);
+
+}  // namespace sgl::server

@@ -1,0 +1,234 @@
+#include "server/generation.h"
+
+#include <fmt/format.h>
+#include <spdlog/spdlog.h>
+
+#include <algorithm>
+
+namespace sgl::server {
+namespace {
+
+// Stop strings are checked on the decoded tail: a stop string of L bytes spans at most L tokens.
+class TailStopChecker : public sched::StopStringChecker {
+ public:
+  TailStopChecker(std::shared_ptr<const text::Tokenizer> tok, std::vector<std::string> stops,
+                  bool skip_special)
+      : tok_(std::move(tok)), stops_(std::move(stops)) {
+    for (auto& s : stops_) max_len_ = std::max(max_len_, s.size());
+    opt_.skip_special_tokens = skip_special;
+  }
+  std::optional<std::string> check(const std::vector<int32_t>& ids, size_t num_new) override {
+    size_t window = std::min(ids.size(), num_new + max_len_ + 1);
+    std::span<const int32_t> tail(ids.data() + ids.size() - window, window);
+    std::string text = tok_->decode(tail, opt_);
+    for (const auto& s : stops_)
+      if (text.find(s) != std::string::npos) return s;
+    return std::nullopt;
+  }
+
+ private:
+  std::shared_ptr<const text::Tokenizer> tok_;
+  std::vector<std::string> stops_;
+  size_t max_len_ = 0;
+  text::DecodeOptions opt_;
+};
+
+FinishReason to_finish(const sched::FinishReason& f) {
+  FinishReason r;
+  switch (f.type) {
+    case sched::FinishReason::Type::kLength:
+      r.type = FinishReason::Type::kLength;
+      r.length = f.length;
+      break;
+    case sched::FinishReason::Type::kAbort:
+      r.type = FinishReason::Type::kAbort;
+      r.message = f.message;
+      break;
+    case sched::FinishReason::Type::kStop:
+      if (f.matched_string) {
+        r.type = FinishReason::Type::kStopString;
+        r.matched_str = *f.matched_string;
+      } else {
+        r.type = FinishReason::Type::kStopToken;
+        r.matched_token = f.matched_token.value_or(0);
+      }
+      break;
+  }
+  return r;
+}
+
+TokenLogprob to_triple(const App& app, int32_t token, std::optional<float> lp, bool with_text) {
+  TokenLogprob t;
+  t.logprob = lp;
+  t.token_id = token;
+  if (with_text)
+    t.text = app.tokenizer->decode(std::span<const int32_t>(&token, 1), {.skip_special_tokens = false});
+  return t;
+}
+
+std::vector<TokenLogprob> to_top(const App& app, const std::vector<engine::TokenLogprob>& v, bool with_text) {
+  std::vector<TokenLogprob> out;
+  for (const auto& e : v) out.push_back(to_triple(app, e.token, e.logprob, with_text));
+  return out;
+}
+
+sched::GenerateRequest to_sched(const App& app, const ItemState& s) {
+  const SamplingParams& p = s.item.sampling;
+  sched::GenerateRequest r;
+  r.rid = s.item.rid;
+  r.input_ids = s.prompt_ids;
+  r.sampling.temperature = float(p.temperature);
+  r.sampling.top_p = float(p.top_p);
+  r.sampling.top_k = int32_t(p.top_k);
+  r.sampling.min_p = float(p.min_p);
+  r.sampling.frequency_penalty = float(p.frequency_penalty);
+  r.sampling.presence_penalty = float(p.presence_penalty);
+  r.sampling.repetition_penalty = float(p.repetition_penalty);
+  for (auto& [id, b] : p.logit_bias) r.sampling.logit_bias.emplace_back(int32_t(id), float(b));
+  // n samples of one seeded request differ by their index, as the scheduler does for n > 1.
+  if (p.sampling_seed) r.sampling.seed = uint64_t(*p.sampling_seed) + uint64_t(s.item.sample_index);
+  r.stop.max_new_tokens = s.max_new_tokens;
+  r.stop.min_new_tokens = p.min_new_tokens;
+  r.stop.ignore_eos = p.ignore_eos;
+  for (int64_t id : p.stop_token_ids) r.stop.stop_token_ids.push_back(int32_t(id));
+  if (!p.stop.empty())
+    r.stop.stop_strings = std::make_shared<TailStopChecker>(app.tokenizer, p.stop, p.skip_special_tokens);
+  r.stop.no_stop_trim = p.no_stop_trim;
+  r.logprob.return_logprob = s.item.logprob.return_logprob;
+  r.logprob.logprob_start_len = s.item.logprob.logprob_start_len;
+  r.logprob.top_logprobs_num = int32_t(s.item.logprob.top_logprobs_num);
+  r.logprob.token_ids_logprob = s.item.logprob.token_ids_logprob;
+  return r;
+}
+
+}  // namespace
+
+Result<std::vector<int32_t>> tokenize_prompt(const App& app, const PromptInput& p, bool add_special_tokens) {
+  if (p.is_ids) return p.ids;
+  return app.tokenizer->encode(p.text, add_special_tokens);
+}
+
+Generation::Generation(App& app) : app_(app), notifier_(std::make_shared<net::AsyncNotifier>()) {}
+
+Generation::~Generation() { abort_all(); }
+
+Status Generation::submit(std::vector<GenerateItem> items,
+                          const std::vector<std::vector<int32_t>>& prompt_ids) {
+  items_.reserve(items.size());
+  for (auto& it : items) {
+    ItemState s;
+    const auto& ids = prompt_ids[it.prompt_index];
+    SGL_ASSIGN_OR_RETURN(s.max_new_tokens,
+                         check_prompt_length(int64_t(ids.size()), it.sampling.max_new_tokens, app_.limits));
+    if (it.logprob.logprob_start_len >= int64_t(ids.size()))
+      return invalid_argument(
+          fmt::format("logprob_start_len ({}) is not smaller than the prompt length ({}).",
+                      it.logprob.logprob_start_len, ids.size()));
+    s.prompt_ids = ids;
+    s.item = std::move(it);
+    text::DecodeOptions opt;
+    opt.skip_special_tokens = s.item.sampling.skip_special_tokens;
+    opt.spaces_between_special_tokens = s.item.sampling.spaces_between_special_tokens;
+    s.detok = std::make_unique<text::StreamingDetokenizer>(app_.tokenizer, opt);
+    s.out.rid = s.item.rid;
+    s.out.prompt_tokens = int64_t(ids.size());
+    if (s.item.logprob.return_logprob) {
+      LogprobArrays lp;
+      lp.include_input = s.item.logprob.logprob_start_len >= 0;
+      lp.include_top = s.item.logprob.top_logprobs_num > 0;
+      s.out.logprobs = lp;
+    }
+    items_.push_back(std::move(s));
+  }
+  for (auto& s : items_) {
+    s.start = s.last_token = std::chrono::steady_clock::now();
+    std::weak_ptr<net::AsyncNotifier> weak = notifier_;
+    auto r = app_.scheduler->submit(to_sched(app_, s), [weak] {
+      if (auto n = weak.lock()) n->notify();
+    });
+    if (!r.ok()) return std::move(r).take_error();
+    s.stream = std::move(r).value();
+    app_.metrics.requests.fetch_add(1);
+    app_.metrics.prompt_tokens.fetch_add(s.out.prompt_tokens);
+  }
+  return ok_status();
+}
+
+bool Generation::all_finished() const {
+  return std::all_of(items_.begin(), items_.end(),
+                     [](const ItemState& s) { return s.out.finish.finished(); });
+}
+
+void Generation::abort_all() {
+  for (auto& s : items_)
+    if (s.stream && !s.out.finish.finished()) app_.scheduler->abort(s.item.rid);
+}
+
+void Generation::absorb(ItemState& s, sched::OutputChunk& c) {
+  const bool with_text = s.item.logprob.return_text_in_logprobs;
+  auto now = std::chrono::steady_clock::now();
+  if (!c.token_ids.empty()) {
+    double gap = std::chrono::duration<double>(now - s.last_token).count();
+    if (s.out.output_ids.empty())
+      app_.metrics.ttft.observe(gap);
+    else
+      app_.metrics.itl.observe(gap);
+    s.last_token = now;
+  }
+  for (int32_t id : c.token_ids) {
+    s.out.output_ids.push_back(id);
+    s.out.text += s.detok->feed(id);
+  }
+  s.new_ids += c.token_ids.size();
+  app_.metrics.generation_tokens.fetch_add(int64_t(c.token_ids.size()));
+  if (s.out.logprobs) {
+    auto& lp = *s.out.logprobs;
+    for (const auto& pl : c.input_logprobs) {
+      lp.input_token_logprobs.push_back(to_triple(app_, pl.token, pl.logprob, with_text));
+      lp.input_top_logprobs.push_back(pl.top.empty() ? TopLogprobs{}
+                                                     : TopLogprobs{to_top(app_, pl.top, with_text)});
+    }
+    for (const auto& pl : c.output_logprobs) {
+      lp.output_token_logprobs.push_back(to_triple(app_, pl.token, pl.logprob, with_text));
+      lp.output_top_logprobs.push_back(pl.top.empty() ? TopLogprobs{}
+                                                      : TopLogprobs{to_top(app_, pl.top, with_text)});
+    }
+  }
+  s.out.prompt_tokens = c.prompt_tokens;
+  s.out.completion_tokens = c.completion_tokens;
+  s.out.cached_tokens = c.cached_tokens;
+  if (c.finish) {
+    s.out.text += s.detok->finish();
+    s.out.finish = to_finish(*c.finish);
+    if (s.out.finish.type == FinishReason::Type::kStopString && !s.item.sampling.no_stop_trim) {
+      size_t pos = s.out.text.find(s.out.finish.matched_str, std::min(s.sent_text, s.out.text.size()));
+      if (pos == std::string::npos) pos = s.out.text.find(s.out.finish.matched_str);
+      if (pos != std::string::npos) s.out.text.resize(pos);
+    }
+    if (s.out.finish.type == FinishReason::Type::kAbort) app_.metrics.aborted_requests.fetch_add(1);
+    double e2e = std::chrono::duration<double>(now - s.start).count();
+    s.out.e2e_latency = e2e;
+    app_.metrics.e2e.observe(e2e);
+  }
+  s.changed = true;
+}
+
+boost::asio::awaitable<bool> Generation::next() {
+  for (;;) {
+    bool any = false;
+    for (auto& s : items_) {
+      s.changed = false;
+      s.new_ids = 0;
+      scratch_.clear();
+      if (s.stream && s.stream->drain(scratch_) > 0) {
+        for (auto& c : scratch_) absorb(s, c);
+        any = true;
+      }
+    }
+    if (any) co_return true;
+    if (all_finished()) co_return false;
+    co_await notifier_->wait();
+  }
+}
+
+}  // namespace sgl::server

@@ -1,0 +1,61 @@
+// One HTTP request's outputs in flight: submits each item to the scheduler, drains its chunks
+// when the scheduler signals, detokenizes incrementally, applies stop-string trimming, and keeps
+// what the writers need (text, ids, logprobs, finish, token counts, timings).
+#pragma once
+
+#include <boost/asio/awaitable.hpp>
+#include <chrono>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "base/result.h"
+#include "net/async_notifier.h"
+#include "sched/request.h"
+#include "server/app.h"
+#include "server/protocol/generate_request.h"
+#include "server/protocol/output_types.h"
+
+namespace sgl::server {
+
+struct ItemState {
+  GenerateItem item;
+  std::vector<int32_t> prompt_ids;
+  int64_t max_new_tokens = 0;
+  std::shared_ptr<sched::RequestStream> stream;
+  std::unique_ptr<text::StreamingDetokenizer> detok;
+  GenerateOutput out;    // cumulative text/ids/logprobs/finish
+  size_t sent_text = 0;  // bytes of out.text already streamed as deltas (OpenAI)
+  size_t sent_ids = 0;   // output ids already streamed (logprob deltas)
+  size_t new_ids = 0;    // ids added by the last update
+  bool changed = false;
+  std::chrono::steady_clock::time_point start, last_token;
+};
+
+class Generation {
+ public:
+  Generation(App& app);
+  ~Generation();  // aborts whatever is still running
+
+  // Tokenized prompt per item; checks the context length and submits. Errors refuse the request.
+  Status submit(std::vector<GenerateItem> items, const std::vector<std::vector<int32_t>>& prompt_ids);
+
+  // Waits for new output; false once every item is finished and drained.
+  boost::asio::awaitable<bool> next();
+  std::vector<ItemState>& items() { return items_; }
+  bool all_finished() const;
+  void abort_all();  // client gone: abort at the scheduler
+
+ private:
+  void absorb(ItemState& s, sched::OutputChunk& chunk);
+
+  App& app_;
+  std::shared_ptr<net::AsyncNotifier> notifier_;
+  std::vector<ItemState> items_;
+  std::vector<sched::OutputChunk> scratch_;
+};
+
+// Prompt tokens of a PromptInput (text is encoded with the tokenizer's special-token rules).
+Result<std::vector<int32_t>> tokenize_prompt(const App& app, const PromptInput& p, bool add_special_tokens);
+
+}  // namespace sgl::server

@@ -1,0 +1,84 @@
+// sglcpp-server: parse SGLang's launch flags, load, serve, warm up, and shut down on SIGINT/SIGTERM.
+#include <spdlog/spdlog.h>
+
+#include <csignal>
+#include <cstdio>
+
+#include "net/http_server.h"
+#include "server/app.h"
+#include "server/args.h"
+
+namespace {
+
+spdlog::level::level_enum log_level(const std::string& s) {
+  if (s == "trace") return spdlog::level::trace;
+  if (s == "debug") return spdlog::level::debug;
+  if (s == "warning" || s == "warn") return spdlog::level::warn;
+  if (s == "error") return spdlog::level::err;
+  if (s == "critical") return spdlog::level::critical;
+  return spdlog::level::info;
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  using namespace sgl::server;
+  ParsedArgs parsed = parse_server_args(argc, argv);
+  if (parsed.exit_now) {
+    std::fputs(parsed.output.c_str(), parsed.exit_code == 0 ? stdout : stderr);
+    return parsed.exit_code;
+  }
+  const ServerArgs& args = parsed.args;
+  spdlog::set_level(log_level(args.log_level));
+  spdlog::set_pattern("[%Y-%m-%d %H:%M:%S] %v");
+  if (auto st = validate_server_args(args); !st.ok()) {
+    spdlog::error("{}", st.error().message);
+    return 1;
+  }
+  for (const auto& note : parsed.notes) spdlog::info("{}", note);
+
+  // Block the stop signals in every thread; the main thread waits for them below.
+  sigset_t stop_signals;
+  sigemptyset(&stop_signals);
+  sigaddset(&stop_signals, SIGINT);
+  sigaddset(&stop_signals, SIGTERM);
+  pthread_sigmask(SIG_BLOCK, &stop_signals, nullptr);
+
+  auto app = create_app(args);
+  if (!app.ok()) {
+    spdlog::error("Startup failed: {}", app.error().message);
+    return 1;
+  }
+  sgl::net::ServerOptions opts;
+  opts.host = args.host;
+  opts.port = uint16_t(args.port);
+  opts.threads = args.http_threads;
+  opts.max_request_bytes = size_t(args.max_request_bytes);
+  auto server = sgl::net::HttpServer::start(opts, make_router(**app));
+  if (!server.ok()) {
+    spdlog::error("Cannot serve on {}:{}: {}", args.host, args.port, server.error().message);
+    return 1;
+  }
+  spdlog::info("Serving on http://{}:{}", args.host, (*server)->port());
+  if (!args.skip_server_warmup) {
+    if (auto st = run_warmup(**app, std::chrono::seconds(300)); !st.ok()) {
+      spdlog::error("Warm-up failed: {}", st.error().message);
+      (*server)->stop(std::chrono::milliseconds(0));
+      return 1;
+    }
+  }
+  (*app)->ready.store(true);
+  spdlog::info("The server is fired up and ready to roll!");
+
+  int sig = 0;
+  sigwait(&stop_signals, &sig);
+  spdlog::info("Received {}, shutting down gracefully", sig == SIGINT ? "SIGINT" : "SIGTERM");
+  (*app)->ready.store(false);
+  bool clean =
+      (*server)->stop(std::chrono::milliseconds(int64_t((*app)->args.graceful_shutdown_timeout * 1000)));
+  if (!clean) spdlog::warn("Some requests did not finish within --graceful-shutdown-timeout");
+  (*app)->scheduler->shutdown();
+  server->reset();
+  spdlog::info("Server stopped");
+  return 0;
+}

@@ -1,0 +1,42 @@
+// Server-side counters for /metrics (Prometheus text with SGLang's metric names); scheduler
+// gauges are read from its stats snapshot when the page is rendered.
+#pragma once
+
+#include <array>
+#include <atomic>
+#include <cstdint>
+#include <mutex>
+#include <string>
+#include <vector>
+
+#include "sched/scheduler.h"
+
+namespace sgl::server {
+
+class Histogram {
+ public:
+  explicit Histogram(std::vector<double> bounds);
+  void observe(double v);
+  // Appends the _bucket/_sum/_count lines of `name` with the model_name label.
+  void render(std::string& out, const std::string& name, const std::string& model) const;
+
+ private:
+  std::vector<double> bounds_;
+  mutable std::mutex mu_;
+  std::vector<uint64_t> counts_;
+  double sum_ = 0;
+  uint64_t count_ = 0;
+};
+
+struct Metrics {
+  Metrics();
+  std::atomic<int64_t> prompt_tokens{0};
+  std::atomic<int64_t> generation_tokens{0};
+  std::atomic<int64_t> requests{0};
+  std::atomic<int64_t> aborted_requests{0};
+  Histogram ttft, itl, e2e;
+
+  std::string render(const std::string& model, const sched::SchedulerStats& s) const;
+};
+
+}  // namespace sgl::server

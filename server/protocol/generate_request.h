@@ -1,0 +1,57 @@
+// POST /generate's body (SGLang's GenerateReqInput), normalised: prompts, and one item per
+// output (prompt-major, n samples per prompt) with its own rid and sampling params.
+#pragma once
+
+#include <cstdint>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "base/result.h"
+#include "server/protocol/sampling_params.h"
+
+namespace sgl::server {
+
+// A prompt is text to tokenize or token ids given by the client.
+struct PromptInput {
+  bool is_ids = false;
+  std::string text;
+  std::vector<int32_t> ids;
+};
+
+struct LogprobOptions {
+  bool return_logprob = false;
+  int64_t logprob_start_len = -1;  // -1: output tokens only; 0: every prompt token
+  int64_t top_logprobs_num = 0;
+  std::vector<int32_t> token_ids_logprob;
+  bool return_text_in_logprobs = true;
+};
+
+struct GenerateItem {
+  size_t prompt_index = 0;
+  int64_t sample_index = 0;
+  std::string rid;
+  SamplingParams sampling;
+  LogprobOptions logprob;
+};
+
+struct GenerateRequest {
+  std::vector<PromptInput> prompts;
+  std::vector<GenerateItem> items;  // prompts.size() × n, prompt-major
+  bool list_response = false;       // batch input or n > 1: the answer is a JSON list
+  bool stream = false;
+};
+
+Result<GenerateRequest> parse_generate_request(std::string_view body, const RequestLimits& limits,
+                                               const SamplingParams& defaults = {});
+
+// Shared by the OpenAI routes: token ids must lie inside the vocabulary.
+Status check_token_ids(const std::vector<int32_t>& ids, const RequestLimits& limits, std::string_view what);
+
+// Expands prompts × n into items (rids: given, R_i for a batch with one rid, fresh uuids for n > 1).
+Result<std::vector<GenerateItem>> expand_items(size_t num_prompts,
+                                               const std::vector<SamplingParams>& per_prompt,
+                                               const std::vector<std::string>& rids, const LogprobOptions& lp,
+                                               const RequestLimits& limits);
+
+}  // namespace sgl::server

@@ -1,0 +1,61 @@
+// What one generated output looks like to the protocol layer, independent of the scheduler's
+// types: the routes fill these from the scheduler's chunks and the writers serialise them.
+#pragma once
+
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <vector>
+
+namespace sgl::server {
+
+struct FinishReason {
+  enum class Type { kNone, kLength, kStopToken, kStopString, kAbort };
+  Type type = Type::kNone;
+  int64_t length = 0;              // kLength: the effective max_new_tokens
+  int32_t matched_token = 0;       // kStopToken
+  std::string matched_str;         // kStopString
+  std::string message;             // kAbort
+  std::optional<int> status_code;  // kAbort
+
+  bool finished() const { return type != Type::kNone; }
+  // The OpenAI string: "length", "stop", "abort" (null when not finished).
+  const char* openai_name() const;
+};
+
+// One [logprob, token_id, text] triple; the logprob is null for the first prompt token.
+struct TokenLogprob {
+  std::optional<float> logprob;
+  int32_t token_id = 0;
+  std::optional<std::string> text;
+};
+using TopLogprobs = std::optional<std::vector<TokenLogprob>>;  // null where none
+
+struct LogprobArrays {
+  bool include_input = false;  // input_* keys (logprob_start_len >= 0 or top/ids requested)
+  bool include_top = false;    // *_top_logprobs keys (top_logprobs_num > 0)
+  std::vector<TokenLogprob> input_token_logprobs, output_token_logprobs;
+  std::vector<TopLogprobs> input_top_logprobs, output_top_logprobs;
+};
+
+struct GenerateOutput {
+  std::string text;
+  std::vector<int32_t> output_ids;
+  std::string rid;
+  FinishReason finish;
+  int64_t prompt_tokens = 0;
+  int64_t completion_tokens = 0;
+  int64_t cached_tokens = 0;
+  std::optional<double> e2e_latency;  // only once finished
+  std::optional<LogprobArrays> logprobs;
+  std::optional<size_t> index;  // stream events of a batch name their output
+};
+
+struct Usage {
+  int64_t prompt_tokens = 0;
+  int64_t completion_tokens = 0;
+  int64_t cached_tokens = 0;
+  bool report_cached = false;  // --enable-cache-report
+};
+
+}  // namespace sgl::server

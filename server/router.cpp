@@ -1,0 +1,89 @@
+// The route table, the API-key check and one log line per request.
+#include <spdlog/spdlog.h>
+
+#include <chrono>
+
+#include "server/app.h"
+#include "server/routes/route_util.h"
+#include "server/routes/routes.h"
+
+namespace sgl::server {
+namespace {
+
+// Compares without an early exit so response timing does not reveal how much of the key matched.
+bool constant_time_equal(std::string_view a, std::string_view b) {
+  unsigned char diff = a.size() == b.size() ? 0 : 1;
+  const size_t n = std::max(a.size(), b.size());
+  for (size_t i = 0; i < n; ++i) {
+    unsigned char x = i < a.size() ? static_cast<unsigned char>(a[i]) : 0;
+    unsigned char y = i < b.size() ? static_cast<unsigned char>(b[i]) : 0;
+    diff |= static_cast<unsigned char>(x ^ y);
+  }
+  return diff == 0;
+}
+
+bool needs_key(std::string_view path) {
+  return !(path.starts_with("/health") || path.starts_with("/metrics"));
+}
+
+using RouteFn = RouteResult (*)(App&, net::Exchange&);
+
+net::Handler wrap(App& app, RouteFn fn) {
+  return [&app, fn](net::Exchange& ex) -> boost::asio::awaitable<net::Response> {
+    const auto& req = ex.request();
+    if (!app.args.api_key.empty() && needs_key(req.path)) {
+      std::string expected = "Bearer " + app.args.api_key;
+      if (!constant_time_equal(req.header("Authorization"), expected))
+        co_return net::Response::json(401, unauthorized_body());
+    }
+    auto t0 = std::chrono::steady_clock::now();
+    if (app.args.log_requests) spdlog::debug("{} {} body: {}", req.method, req.path, req.body);
+    net::Response r = co_await fn(app, ex);
+    double ms = std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - t0).count();
+    if (req.path != "/health" && req.path != "/metrics")
+      spdlog::info("{} {} {} {:.1f} ms", req.method, req.path, ex.streaming() ? 200 : r.status, ms);
+    co_return r;
+  };
+}
+
+}  // namespace
+
+net::Router make_router(App& app) {
+  net::Router r;
+  r.set_error_formatter([](int status, std::string_view message, const net::Request& req) {
+    Error e{status == 404   ? ErrorCode::kNotFound
+            : status >= 500 ? ErrorCode::kUnavailable
+                            : ErrorCode::kInvalidArgument,
+            std::string(message)};
+    std::string body = req.path.starts_with("/v1/") ? openai_error_body(e) : native_error_body(e);
+    // Keep the net layer's exact status (405, 408, 413, 431, ...) in the OpenAI `code` too.
+    if (req.path.starts_with("/v1/")) {
+      auto pos = body.rfind("\"code\":");
+      if (pos != std::string::npos) body = body.substr(0, pos) + "\"code\":" + std::to_string(status) + "}";
+    }
+    net::Response resp = net::Response::json(status, std::move(body));
+    return with_retry_after(std::move(resp));
+  });
+  r.get("/health", wrap(app, handle_health));
+  r.get("/ping", wrap(app, handle_health));
+  r.get("/health_generate", wrap(app, handle_health_generate));
+  r.post("/generate", wrap(app, handle_generate));
+  r.add("PUT", "/generate", wrap(app, handle_generate));
+  r.post("/v1/completions", wrap(app, handle_completions));
+  r.post("/v1/chat/completions", wrap(app, handle_chat_completions));
+  r.get("/v1/models", wrap(app, handle_models));
+  r.get("/v1/models/" + app.args.served_model_name, wrap(app, handle_model_card));
+  r.get("/get_model_info", wrap(app, handle_get_model_info));
+  r.get("/model_info", wrap(app, handle_get_model_info));
+  r.get("/get_server_info", wrap(app, handle_get_server_info));
+  r.get("/server_info", wrap(app, handle_get_server_info));
+  r.get("/get_load", wrap(app, handle_get_load));
+  r.get("/flush_cache", wrap(app, handle_flush_cache));
+  r.post("/flush_cache", wrap(app, handle_flush_cache));
+  r.post("/abort_request", wrap(app, handle_abort_request));
+  r.get("/metrics", wrap(app, handle_metrics));
+  r.post("/update_weights_from_disk", wrap(app, handle_update_weights));
+  return r;
+}
+
+}  // namespace sgl::server

@@ -1,0 +1,183 @@
+// Health, model and server information, cache flush, abort, metrics, weight updates.
+#include <nlohmann/json.hpp>
+
+#include "server/generation.h"
+#include "server/protocol/json_fields.h"
+#include "server/protocol/request_id.h"
+#include "server/routes/route_util.h"
+#include "server/routes/routes.h"
+
+namespace sgl::server {
+namespace {
+
+using nlohmann::ordered_json;
+
+// Waits on a scheduler callback from a coroutine (the callback runs on the scheduler thread).
+template <class T>
+struct CallbackResult {
+  std::shared_ptr<net::AsyncNotifier> notifier = std::make_shared<net::AsyncNotifier>();
+  std::shared_ptr<std::pair<std::atomic<bool>, T>> slot = std::make_shared<std::pair<std::atomic<bool>, T>>();
+  auto callback() {
+    return [n = notifier, s = slot](T v) {
+      s->second = std::move(v);
+      s->first.store(true, std::memory_order_release);
+      n->notify();
+    };
+  }
+  boost::asio::awaitable<T> wait() {
+    while (!slot->first.load(std::memory_order_acquire)) co_await notifier->wait();
+    co_return slot->second;
+  }
+};
+
+ordered_json model_card(const App& app) {
+  return {{"id", app.args.served_model_name},
+          {"object", "model"},
+          {"created", unix_now()},
+          {"owned_by", "sglang"},
+          {"root", app.args.served_model_name},
+          {"parent", nullptr},
+          {"max_model_len", app.limits.context_length}};
+}
+
+}  // namespace
+
+RouteResult handle_health(App& app, net::Exchange&) {
+  co_return net::Response::text(app.ready.load() ? 200 : 503, "");
+}
+
+RouteResult handle_health_generate(App& app, net::Exchange& ex) {
+  if (!app.ready.load()) co_return net::Response::text(503, "");
+  GenerateItem item;
+  item.rid = "HEALTH_CHECK_" + std::to_string(unix_now()) + "_" + new_request_id().substr(0, 8);
+  item.sampling.max_new_tokens = 1;
+  item.sampling.temperature = 0;
+  item.sampling.ignore_eos = true;
+  auto gen = std::make_shared<Generation>(app);
+  if (!gen->submit({item}, {{0}}).ok()) co_return net::Response::text(503, "");
+  while (co_await gen->next()) {
+    if (!gen->items()[0].out.output_ids.empty()) break;
+  }
+  bool ok = !gen->items()[0].out.output_ids.empty();
+  co_return net::Response::text(ok ? 200 : 503, "");
+}
+
+RouteResult handle_models(App& app, net::Exchange&) {
+  ordered_json j = {{"object", "list"}, {"data", ordered_json::array({model_card(app)})}};
+  co_return net::Response::json(200, j.dump());
+}
+
+RouteResult handle_model_card(App& app, net::Exchange& ex) {
+  const std::string& path = ex.request().path;
+  std::string name = path.substr(std::string("/v1/models/").size());
+  if (name != app.args.served_model_name)
+    co_return net::Response::json(404, openai_model_not_found_body(name));
+  co_return net::Response::json(200, model_card(app).dump());
+}
+
+RouteResult handle_get_model_info(App& app, net::Exchange&) {
+  const auto& info = app.runner->info();
+  ordered_json j = {{"model_path", app.args.model_path},
+                    {"tokenizer_path", app.args.tokenizer_path},
+                    {"is_generation", true},
+                    {"preferred_sampling_params", app.args.preferred_sampling_params.empty()
+                                                      ? ordered_json(nullptr)
+                                                      : ordered_json(app.args.preferred_sampling_params)},
+                    {"weight_version", "default"},
+                    {"model_type", info.model_type},
+                    {"architectures", ordered_json::array({info.architecture})}};
+  co_return net::Response::json(200, j.dump());
+}
+
+RouteResult handle_get_server_info(App& app, net::Exchange&) {
+  ordered_json j = ordered_json::parse(server_args_to_json(app.args));
+  const auto& lim = app.scheduler->limits();
+  auto s = app.scheduler->stats();
+  j["context_length"] = app.limits.context_length;
+  j["status"] = "ready";
+  j["max_total_num_tokens"] = lim.max_total_num_tokens;
+  j["max_req_input_len"] = lim.max_req_input_len;
+  j["max_running_requests"] = lim.max_running_requests;
+  j["chunked_prefill_size"] = lim.chunked_prefill_size;
+  j["max_prefill_tokens"] = lim.max_prefill_tokens;
+  j["internal_states"] = ordered_json::array(
+      {{{"last_gen_throughput", s.gen_throughput},
+        {"avg_spec_accept_length", nullptr},
+        {"memory_usage", {{"kvcache", s.token_usage}, {"token_capacity", lim.max_total_num_tokens}}},
+        {"waiting_queue_size", s.num_queue_reqs},
+        {"running_batch_size", s.num_running_reqs},
+        {"num_used_tokens", s.num_used_tokens},
+        {"available_kv_tokens", lim.max_total_num_tokens - s.num_used_tokens},
+        {"token_usage", s.token_usage},
+        {"cache_hit_rate", s.cache_hit_rate},
+        {"radix_protected_tokens", s.radix_protected_tokens},
+        {"radix_locked_nodes", s.radix_locked_nodes},
+        {"num_generated_tokens", s.num_generated_tokens},
+        {"idle", s.idle}}});
+  j["version"] = "0.1.0";
+  co_return net::Response::json(200, j.dump(-1, ' ', false, ordered_json::error_handler_t::replace));
+}
+
+RouteResult handle_get_load(App& app, net::Exchange&) {
+  auto s = app.scheduler->stats();
+  ordered_json j = {{"load",
+                     {{"num_running_reqs", s.num_running_reqs},
+                      {"num_waiting_reqs", s.num_queue_reqs},
+                      {"num_tokens", s.num_used_tokens},
+                      {"token_usage", s.token_usage}}}};
+  co_return net::Response::json(200, j.dump());
+}
+
+RouteResult handle_flush_cache(App& app, net::Exchange&) {
+  CallbackResult<bool> done;
+  app.scheduler->flush_cache(done.callback());
+  bool ok = co_await done.wait();
+  std::string body =
+      "Cache flushed.\nPlease check backend logs for more details. (When there are running or waiting "
+      "requests, the "
+      "operation will not be performed.)\n";
+  if (!ok) body += "Reason: there are running or waiting requests.\n";
+  co_return net::Response::text(ok ? 200 : 400, body);
+}
+
+RouteResult handle_abort_request(App& app, net::Exchange& ex) {
+  simdjson::dom::parser parser;
+  auto root = json::parse_body(parser, ex.request().body);
+  if (!root.ok()) co_return native_error(root.error());
+  auto obj = json::as_object(*root, "body");
+  if (!obj.ok()) co_return native_error(obj.error());
+  std::string rid;
+  bool abort_all = false;
+  if (auto st = json::read(*obj, "rid", "", rid); !st.ok()) co_return native_error(st.error());
+  if (auto st = json::read(*obj, "abort_all", "", abort_all); !st.ok()) co_return native_error(st.error());
+  if (!rid.empty()) app.scheduler->abort(rid);
+  co_return net::Response::text(200, "");
+}
+
+RouteResult handle_metrics(App& app, net::Exchange&) {
+  co_return net::Response::text(200, app.metrics.render(app.args.served_model_name, app.scheduler->stats()),
+                                "text/plain; version=0.0.4; charset=utf-8");
+}
+
+RouteResult handle_update_weights(App& app, net::Exchange& ex) {
+  simdjson::dom::parser parser;
+  auto root = json::parse_body(parser, ex.request().body);
+  if (!root.ok()) co_return native_error(root.error());
+  auto obj = json::as_object(*root, "body");
+  if (!obj.ok()) co_return native_error(obj.error());
+  std::string path;
+  if (auto st = json::read(*obj, "model_path", "", path); !st.ok()) co_return native_error(st.error());
+  if (path.empty()) co_return native_error(bad_body("model_path: Field required"));
+  CallbackResult<Status> done;
+  engine::ModelRunner* runner = app.runner.get();
+  app.scheduler->run_exclusive([runner, path] { return runner->load_weights_from_disk(path); },
+                               done.callback());
+  Status st = co_await done.wait();
+  ordered_json j = {
+      {"success", st.ok()},
+      {"message", st.ok() ? std::string("Succeeded to update model weights.") : st.error().message},
+      {"num_paused_requests", 0}};
+  co_return net::Response::json(st.ok() ? 200 : 400, j.dump());
+}
+
+}  // namespace sgl::server

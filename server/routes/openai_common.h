@@ -1,0 +1,19 @@
+// Pieces shared by /v1/completions and /v1/chat/completions: usage, logprob conversion.
+#pragma once
+
+#include <vector>
+
+#include "server/generation.h"
+#include "server/protocol/openai_response.h"
+
+namespace sgl::server {
+
+// prompt_tokens count once per prompt (sample 0), completion tokens over every choice.
+Usage usage_of(const App& app, const std::vector<ItemState>& items);
+
+// Output logprobs [from, to) of an item in the legacy completions layout.
+CompletionLogprobs completion_logprobs(const App& app, const ItemState& s, size_t from, size_t to);
+// Output logprobs [from, to) of an item in the chat layout.
+std::vector<ChatTokenLogprob> chat_logprobs(const App& app, const ItemState& s, size_t from, size_t to);
+
+}  // namespace sgl::server

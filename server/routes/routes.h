@@ -1,0 +1,29 @@
+// The route handlers (one file each under server/routes/), registered by make_router.
+#pragma once
+
+#include <boost/asio/awaitable.hpp>
+
+#include "net/exchange.h"
+#include "net/http_message.h"
+#include "server/app.h"
+
+namespace sgl::server {
+
+using RouteResult = boost::asio::awaitable<net::Response>;
+
+RouteResult handle_generate(App& app, net::Exchange& ex);
+RouteResult handle_completions(App& app, net::Exchange& ex);
+RouteResult handle_chat_completions(App& app, net::Exchange& ex);
+RouteResult handle_health(App& app, net::Exchange& ex);
+RouteResult handle_health_generate(App& app, net::Exchange& ex);
+RouteResult handle_models(App& app, net::Exchange& ex);
+RouteResult handle_model_card(App& app, net::Exchange& ex);
+RouteResult handle_get_model_info(App& app, net::Exchange& ex);
+RouteResult handle_get_server_info(App& app, net::Exchange& ex);
+RouteResult handle_get_load(App& app, net::Exchange& ex);
+RouteResult handle_flush_cache(App& app, net::Exchange& ex);
+RouteResult handle_abort_request(App& app, net::Exchange& ex);
+RouteResult handle_metrics(App& app, net::Exchange& ex);
+RouteResult handle_update_weights(App& app, net::Exchange& ex);
+
+}  // namespace sgl::server

@@ -1,0 +1,137 @@
+// Builds the App from the flags: tokenizer, chat template, model runner, scheduler, limits.
+#include <spdlog/spdlog.h>
+
+#include <condition_variable>
+#include <filesystem>
+#include <fstream>
+#include <mutex>
+#include <sstream>
+
+#include "engine/engine_config.h"
+#include "engine/model_config.h"
+#include "server/app.h"
+
+namespace sgl::server {
+namespace {
+
+Result<std::shared_ptr<const text::ChatTemplate>> load_chat_template(const ServerArgs& args,
+                                                                     const text::Tokenizer& tok) {
+  std::string source;
+  if (!args.chat_template.empty()) {
+    if (std::filesystem::is_regular_file(args.chat_template)) {
+      std::ifstream in(args.chat_template);
+      std::stringstream ss;
+      ss << in.rdbuf();
+      source = ss.str();
+    } else {
+      source = tok.named_chat_template(args.chat_template);
+      if (source.empty())
+        return invalid_argument("--chat-template '" + args.chat_template +
+                                "' is neither a file nor a template named in tokenizer_config.json");
+    }
+  } else {
+    source = tok.chat_template();
+  }
+  if (source.empty()) return std::shared_ptr<const text::ChatTemplate>();
+  return text::ChatTemplate::create(source);
+}
+
+sched::SchedulerConfig scheduler_config(const ServerArgs& a, const text::Tokenizer& tok) {
+  sched::SchedulerConfig c;
+  c.page_size = a.page_size;
+  c.max_total_tokens = a.max_total_tokens.value_or(0);
+  c.mem_fraction_static = a.mem_fraction_static;
+  c.max_prefill_tokens = a.max_prefill_tokens;
+  c.chunked_prefill_size = a.chunked_prefill_size;
+  c.max_running_requests = a.max_running_requests.value_or(0);
+  c.max_queued_requests = a.max_queued_requests;
+  c.schedule_policy = a.schedule_policy == "lof" ? "fcfs" : a.schedule_policy;
+  c.schedule_conservativeness = a.schedule_conservativeness;
+  c.disable_radix_cache = a.disable_radix_cache;
+  c.disable_overlap_schedule = a.disable_overlap_schedule;
+  c.enable_mixed_chunk = a.enable_mixed_chunk;
+  c.decode_log_interval = a.decode_log_interval;
+  c.context_length = a.context_length.value_or(0);
+  c.random_seed = uint64_t(a.random_seed);
+  if (tok.eos_token_id() >= 0) c.extra_eos_token_ids.push_back(tok.eos_token_id());
+  return c;
+}
+
+}  // namespace
+
+Result<std::unique_ptr<App>> create_app(const ServerArgs& args) {
+  auto app = std::make_unique<App>();
+  app->args = args;
+  spdlog::info("Loading tokenizer from {}", args.tokenizer_path);
+  SGL_ASSIGN_OR_RETURN(app->tokenizer, text::Tokenizer::from_dir(args.tokenizer_path));
+  SGL_ASSIGN_OR_RETURN(app->chat_template, load_chat_template(args, *app->tokenizer));
+
+  engine::EngineConfig ec;
+  ec.model_path = args.model_path;
+  ec.load_format = args.load_format;
+  ec.dtype = args.dtype == "half" ? "float16" : args.dtype == "float" ? "float32" : args.dtype;
+  ec.device = args.device;
+  ec.random_seed = uint64_t(args.random_seed);
+  ec.context_length = args.context_length.value_or(0);
+  spdlog::info("Loading model {} (load_format={}, dtype={}, device={})", args.model_path, args.load_format,
+               ec.dtype, args.device);
+  SGL_ASSIGN_OR_RETURN(app->runner, engine::create_model_runner(ec));
+  const auto& info = app->runner->info();
+  spdlog::info("Model: {} ({}), {} layers, vocab {}, context {}, weights {:.1f} MiB", info.architecture,
+               info.model_type, info.num_layers, info.vocab_size, info.context_length,
+               double(info.weight_bytes) / (1 << 20));
+
+  // generation_config.json's sampling defaults apply to chat, as upstream SGLang does.
+  if (auto mc = engine::load_model_config(args.model_path); mc.ok()) {
+    if (mc->default_temperature >= 0) app->chat_defaults.temperature = mc->default_temperature;
+    if (mc->default_top_p > 0) app->chat_defaults.top_p = mc->default_top_p;
+  }
+
+  SGL_ASSIGN_OR_RETURN(app->scheduler,
+                       sched::Scheduler::create(*app->runner, scheduler_config(args, *app->tokenizer)));
+  // The scheduler logs its capacity plan (max_total_num_tokens, chunked_prefill_size, ...).
+  const auto& lim = app->scheduler->limits();
+  app->limits.context_length = lim.context_len;
+  app->limits.vocab_size = info.vocab_size;
+  return app;
+}
+
+Status run_warmup(App& app, std::chrono::milliseconds timeout) {
+  auto ids = app.tokenizer->encode("The capital city of France is", false);
+  sched::GenerateRequest r;
+  r.rid = "WARMUP";
+  r.input_ids = ids.ok() && !ids->empty() ? *ids : std::vector<int32_t>{0};
+  r.sampling.temperature = 0;
+  r.stop.max_new_tokens = 8;
+  r.stop.ignore_eos = true;
+  std::mutex mu;
+  std::condition_variable cv;
+  bool signalled = false;
+  auto notify = [&] {
+    std::lock_guard lock(mu);
+    signalled = true;
+    cv.notify_all();
+  };
+  SGL_ASSIGN_OR_RETURN(auto stream, app.scheduler->submit(std::move(r), notify));
+  auto deadline = std::chrono::steady_clock::now() + timeout;
+  std::vector<sched::OutputChunk> chunks;
+  for (;;) {
+    stream->drain(chunks);
+    if (stream->all_finished()) {
+      stream->drain(chunks);
+      break;
+    }
+    std::unique_lock lock(mu);
+    if (!cv.wait_until(lock, deadline, [&] { return signalled; })) {
+      app.scheduler->abort("WARMUP");
+      return Error{ErrorCode::kUnavailable, "warm-up generate did not finish in time"};
+    }
+    signalled = false;
+  }
+  for (const auto& c : chunks)
+    if (c.finish && c.finish->type == sched::FinishReason::Type::kAbort)
+      return internal_error("warm-up generate aborted: " + c.finish->message);
+  return ok_status();
+}
+
+}  // namespace sgl::server

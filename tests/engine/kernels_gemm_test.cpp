@@ -1,0 +1,172 @@
+// linear(): values against a double-precision reference, and the batch-invariance contract (each
+// output row bitwise identical whatever M is).
+#include <gtest/gtest.h>
+
+#include <cmath>
+#include <cstring>
+#include <random>
+#include <vector>
+
+#include "engine/cpu/kernels.h"
+#include "engine/cpu/simd.h"
+
+namespace sgl::engine::cpu {
+namespace {
+
+std::vector<float> random_floats(size_t n, uint32_t seed, float scale = 1.0f) {
+  std::mt19937 rng(seed);
+  std::uniform_real_distribution<float> d(-scale, scale);
+  std::vector<float> v(n);
+  for (auto& x : v) x = d(rng);
+  return v;
+}
+
+std::vector<uint16_t> to_bf16(const std::vector<float>& v) {
+  std::vector<uint16_t> out(v.size());
+  for (size_t i = 0; i < v.size(); ++i) out[i] = f32_to_bf16(v[i]);
+  return out;
+}
+
+struct Case {
+  int64_t m, n, k;
+  bool bias;
+  DType compute;
+};
+
+// The weight as stored (bf16 rounds it) is the reference's weight; with bf16 weights the kernel
+// may also round activations to bf16 (relative error 2^-9 each), so the bound scales with Σ|x·w|.
+void check_linear(const Case& c) {
+  SCOPED_TRACE(::testing::Message() << "m=" << c.m << " n=" << c.n << " k=" << c.k << " bias=" << c.bias
+                                    << " dtype=" << dtype_name(c.compute));
+  auto x = random_floats(static_cast<size_t>(c.m * c.k), 1);
+  auto w = random_floats(static_cast<size_t>(c.n * c.k), 2, 0.5f);
+  auto b = random_floats(static_cast<size_t>(c.n), 3);
+  auto pw = PackedWeight::pack(w.data(), DType::kF32, c.n, c.k, c.compute);
+  ASSERT_EQ(pw.n(), c.n);
+  ASSERT_EQ(pw.k(), c.k);
+  ASSERT_EQ(pw.dtype(), c.compute);
+  ASSERT_EQ(pw.bytes(), c.n * c.k * dtype_size(c.compute));
+  std::vector<float> y(static_cast<size_t>(c.m * c.n), NAN);
+  linear(x.data(), c.m, pw, c.bias ? b.data() : nullptr, y.data());
+  const double act_rel = c.compute == DType::kBF16 ? 1.0 / 256 : 0.0;
+  for (int64_t i = 0; i < c.m; ++i) {
+    for (int64_t j = 0; j < c.n; ++j) {
+      double ref = c.bias ? b[j] : 0.0, mag = 0.0;
+      for (int64_t t = 0; t < c.k; ++t) {
+        double wv = c.compute == DType::kBF16 ? bf16_to_f32(f32_to_bf16(w[j * c.k + t])) : w[j * c.k + t];
+        ref += static_cast<double>(x[i * c.k + t]) * wv;
+        mag += std::fabs(x[i * c.k + t] * wv);
+      }
+      const double tol = mag * (act_rel + 1e-6) + 1e-5;
+      ASSERT_NEAR(y[i * c.n + j], ref, tol) << "row " << i << " col " << j;
+    }
+  }
+}
+
+TEST(KernelsGemm, LinearF32MatchesDoubleReference) {
+  for (Case c : {Case{1, 37, 64, false, DType::kF32}, Case{3, 70, 100, true, DType::kF32},
+                 Case{9, 65, 33, true, DType::kF32}, Case{17, 128, 256, false, DType::kF32},
+                 Case{2, 5, 7, true, DType::kF32}})
+    check_linear(c);
+}
+
+TEST(KernelsGemm, LinearBf16MatchesDoubleReference) {
+  for (Case c : {Case{1, 37, 64, false, DType::kBF16}, Case{3, 70, 100, true, DType::kBF16},
+                 Case{9, 65, 33, true, DType::kBF16}, Case{17, 128, 256, false, DType::kBF16},
+                 Case{2, 5, 7, true, DType::kBF16}})
+    check_linear(c);
+}
+
+TEST(KernelsGemm, PackFromBf16SourceKeepsBitsAndReloadRewrites) {
+  const int64_t n = 9, k = 40;
+  auto w = random_floats(static_cast<size_t>(n * k), 4);
+  auto wb = to_bf16(w);
+  auto pw = PackedWeight::pack(wb.data(), DType::kBF16, n, k, DType::kBF16);
+  EXPECT_EQ(std::memcmp(pw.mutable_data(), wb.data(), wb.size() * 2), 0);
+  // Same weight as f32 compute: exactly the widened bf16 values.
+  auto pf = PackedWeight::pack(wb.data(), DType::kBF16, n, k, DType::kF32);
+  const float* f = static_cast<const float*>(pf.mutable_data());
+  for (size_t i = 0; i < wb.size(); ++i) ASSERT_EQ(f[i], bf16_to_f32(wb[i]));
+  // reload: new values in place, same allocation.
+  void* before = pf.mutable_data();
+  auto w2 = random_floats(static_cast<size_t>(n * k), 5);
+  pf.reload(w2.data(), DType::kF32);
+  EXPECT_EQ(pf.mutable_data(), before);
+  EXPECT_EQ(std::memcmp(pf.mutable_data(), w2.data(), w2.size() * 4), 0);
+}
+
+TEST(KernelsGemm, ConvertTensorRoundsToNearestEven) {
+  std::vector<float> src = {1.0f, -2.5f, 3.14159265f, 1e-30f, 65504.0f, 0.0f};
+  std::vector<uint16_t> bf(src.size());
+  convert_tensor(src.data(), DType::kF32, static_cast<int64_t>(src.size()), DType::kBF16, bf.data());
+  for (size_t i = 0; i < src.size(); ++i) {
+    EXPECT_EQ(bf[i], f32_to_bf16(src[i]));
+    EXPECT_NEAR(bf16_to_f32(bf[i]), src[i], std::fabs(src[i]) / 256);
+  }
+  // f16 → f32: 1.0 is 0x3c00, -2 is 0xc000, 65504 is 0x7bff.
+  std::vector<uint16_t> h = {0x3c00, 0xc000, 0x7bff, 0x0001};
+  std::vector<float> out(h.size());
+  convert_tensor(h.data(), DType::kF16, 4, DType::kF32, out.data());
+  EXPECT_EQ(out[0], 1.0f);
+  EXPECT_EQ(out[1], -2.0f);
+  EXPECT_EQ(out[2], 65504.0f);
+  EXPECT_EQ(out[3], std::ldexp(1.0f, -24));  // smallest subnormal
+}
+
+// Every row of y for M = 1, 37 and 300 (different tilings and thread splits) is bitwise the same
+// as computing that row alone.
+void check_invariance(DType compute, bool bias) {
+  SCOPED_TRACE(dtype_name(compute));
+  const int64_t n = 200, k = 136;  // n, k not multiples of the tile sizes: tails exercised
+  auto x = random_floats(static_cast<size_t>(300 * k), 6);
+  auto w = random_floats(static_cast<size_t>(n * k), 7);
+  auto b = random_floats(static_cast<size_t>(n), 8);
+  auto pw = PackedWeight::pack(w.data(), DType::kF32, n, k, compute);
+  const float* bp = bias ? b.data() : nullptr;
+  std::vector<float> big(static_cast<size_t>(300 * n));
+  linear(x.data(), 300, pw, bp, big.data());
+  std::vector<float> mid(static_cast<size_t>(37 * n));
+  linear(x.data() + 100 * k, 37, pw, bp, mid.data());  // rows 100..136 of the big batch
+  std::vector<float> one(static_cast<size_t>(n));
+  for (int64_t r : {0, 5, 100, 117, 136, 299}) {
+    linear(x.data() + r * k, 1, pw, bp, one.data());
+    ASSERT_EQ(std::memcmp(one.data(), big.data() + r * n, n * 4), 0) << "row " << r << " M=1 vs M=300";
+    if (r >= 100 && r < 137) {
+      ASSERT_EQ(std::memcmp(one.data(), mid.data() + (r - 100) * n, n * 4), 0)
+          << "row " << r << " M=1 vs M=37";
+    }
+  }
+  for (int64_t r = 0; r < 37; ++r)
+    ASSERT_EQ(std::memcmp(mid.data() + r * n, big.data() + (r + 100) * n, n * 4), 0) << "row " << r;
+}
+
+TEST(KernelsGemm, RowsBitwiseIdenticalAcrossMF32) {
+  check_invariance(DType::kF32, false);
+  check_invariance(DType::kF32, true);
+}
+
+TEST(KernelsGemm, RowsBitwiseIdenticalAcrossMBf16) {
+  check_invariance(DType::kBF16, false);
+  check_invariance(DType::kBF16, true);
+}
+
+// The vector dot product is bit-for-bit the documented order: 16 lane-wise fma chains over K,
+// then the fixed pairwise tree — so a scalar fallback or another kernel can reproduce it.
+TEST(KernelsGemm, DotFollowsTheDocumentedReductionOrder) {
+  for (int64_t k : {1, 15, 16, 17, 64, 100, 1024}) {
+    auto x = random_floats(static_cast<size_t>(k), 20 + static_cast<uint32_t>(k), 3.0f);
+    auto w = random_floats(static_cast<size_t>(k), 40 + static_cast<uint32_t>(k), 3.0f);
+    float lanes[kLanes] = {};
+    for (int64_t i = 0; i < k; ++i) lanes[i % kLanes] = std::fma(x[i], w[i], lanes[i % kLanes]);
+    const float expect = reduce16(lanes);
+    EXPECT_EQ(dot(x.data(), w.data(), k), expect) << "k=" << k;
+    auto wb = to_bf16(w);
+    float lanes_b[kLanes] = {};
+    for (int64_t i = 0; i < k; ++i)
+      lanes_b[i % kLanes] = std::fma(x[i], bf16_to_f32(wb[i]), lanes_b[i % kLanes]);
+    EXPECT_EQ(dot(x.data(), wb.data(), k), reduce16(lanes_b)) << "k=" << k;
+  }
+}
+
+}  // namespace
+}  // namespace sgl::engine::cpu

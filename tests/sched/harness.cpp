@@ -1,0 +1,70 @@
+#include "harness.h"
+
+#include <chrono>
+
+namespace sgl::sched::testing {
+
+bool Collector::submit(Scheduler& s, GenerateRequest req) {
+  const std::string rid = req.rid;
+  const int32_t n = req.n;
+  auto r = s.submit(std::move(req), [this] {
+    std::lock_guard<std::mutex> lk(mu_);
+    woken_ = true;
+    cv_.notify_one();
+  });
+  if (!r.ok()) {
+    errors.push_back(r.error());
+    return false;
+  }
+  results[rid].resize(static_cast<size_t>(n));
+  streams_.push_back(std::move(r).value());
+  return true;
+}
+
+void Collector::drain() {
+  std::vector<OutputChunk> chunks;
+  for (auto& st : streams_) {
+    chunks.clear();
+    st->drain(chunks);
+    auto& outs = results[st->rid()];
+    for (auto& c : chunks) {
+      auto& o = outs.at(static_cast<size_t>(c.index));
+      o.tokens.insert(o.tokens.end(), c.token_ids.begin(), c.token_ids.end());
+      o.logprobs.insert(o.logprobs.end(), c.output_logprobs.begin(), c.output_logprobs.end());
+      o.input_logprobs.insert(o.input_logprobs.end(), c.input_logprobs.begin(), c.input_logprobs.end());
+      o.cached_tokens = c.cached_tokens;
+      o.prompt_tokens = c.prompt_tokens;
+      o.completion_tokens = c.completion_tokens;
+      ++o.num_chunks;
+      if (c.finish) o.finish = c.finish;
+    }
+  }
+}
+
+void Collector::wait_all(const std::function<void()>& tick) {
+  const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(60);
+  for (;;) {
+    {
+      std::unique_lock<std::mutex> lk(mu_);
+      cv_.wait_for(lk, std::chrono::milliseconds(2), [&] { return woken_; });
+      woken_ = false;
+    }
+    if (tick) tick();
+    bool all = true;
+    for (auto& st : streams_) all = all && st->all_finished();
+    drain();
+    if (all) return;
+    if (std::chrono::steady_clock::now() > deadline) return;  // the test's asserts will report it
+  }
+}
+
+GenerateRequest make_request(std::string rid, std::vector<int32_t> prompt, int64_t max_new) {
+  GenerateRequest r;
+  r.rid = std::move(rid);
+  r.input_ids = std::move(prompt);
+  r.sampling.temperature = 0.0f;
+  r.stop.max_new_tokens = max_new;
+  return r;
+}
+
+}  // namespace sgl::sched::testing

@@ -1,0 +1,46 @@
+// Test helpers: submit requests to a Scheduler, wait for every stream, collect the outcomes.
+#pragma once
+
+#include <condition_variable>
+#include <functional>
+#include <map>
+#include <mutex>
+#include <string>
+#include <vector>
+
+#include "sched/scheduler.h"
+
+namespace sgl::sched::testing {
+
+struct Outcome {
+  std::vector<int32_t> tokens;
+  std::optional<FinishReason> finish;
+  int64_t cached_tokens = 0;
+  int64_t prompt_tokens = 0;
+  int64_t completion_tokens = 0;
+  size_t num_chunks = 0;
+  std::vector<PositionLogprobs> logprobs;
+  std::vector<PositionLogprobs> input_logprobs;
+};
+
+class Collector {
+ public:
+  // Submits; returns false (and records the error) when refused.
+  bool submit(Scheduler& s, GenerateRequest req);
+  // Blocks until every submitted stream has finished; `tick` runs between waits (e.g. to abort).
+  void wait_all(const std::function<void()>& tick = {});
+  // rid → outcome per sample index
+  std::map<std::string, std::vector<Outcome>> results;
+  std::vector<Error> errors;
+
+ private:
+  void drain();
+  std::mutex mu_;
+  std::condition_variable cv_;
+  bool woken_ = false;
+  std::vector<std::shared_ptr<RequestStream>> streams_;
+};
+
+GenerateRequest make_request(std::string rid, std::vector<int32_t> prompt, int64_t max_new);
+
+}  // namespace sgl::sched::testing

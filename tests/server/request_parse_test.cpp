@@ -1,0 +1,226 @@
+// Good requests parse into the values SGLang would use (defaults, mapping of OpenAI names,
+// batch and n expansion, rids), and the chat template context carries what the template needs.
+#include <gtest/gtest.h>
+
+#include <nlohmann/json.hpp>
+#include <set>
+
+#include "server/protocol/generate_request.h"
+#include "server/protocol/openai_request.h"
+#include "server/protocol/request_id.h"
+
+namespace sgl::server {
+namespace {
+
+RequestLimits limits() {
+  RequestLimits l;
+  l.context_length = 4096;
+  l.vocab_size = 1000;
+  return l;
+}
+
+TEST(GenerateRequestParse, SinglePromptGetsSglangDefaults) {
+  auto r = parse_generate_request(R"({"text":"def main():"})", limits());
+  ASSERT_TRUE(r.ok()) << r.error().message;
+  ASSERT_EQ(r->prompts.size(), 1u);
+  EXPECT_EQ(r->prompts[0].text, "def main():");
+  EXPECT_FALSE(r->list_response);
+  ASSERT_EQ(r->items.size(), 1u);
+  const auto& it = r->items[0];
+  EXPECT_EQ(it.rid.size(), 32u);
+  EXPECT_EQ(it.sampling.max_new_tokens.value_or(-1), 128);
+  EXPECT_DOUBLE_EQ(it.sampling.temperature, 1.0);
+  EXPECT_EQ(it.sampling.top_k, -1);
+  EXPECT_TRUE(it.sampling.skip_special_tokens);
+  EXPECT_FALSE(it.logprob.return_logprob);
+  EXPECT_EQ(it.logprob.logprob_start_len, -1);
+  EXPECT_TRUE(it.logprob.return_text_in_logprobs);
+}
+
+TEST(GenerateRequestParse, SamplingFieldsAndNullsAsBenchOneBatchSendsThem) {
+  auto r = parse_generate_request(
+      R"({"input_ids":[[1,2,3],[4,5]],"stream":true,"return_logprob":true,"top_logprobs_num":2,
+          "sampling_params":{"temperature":0,"max_new_tokens":16,"ignore_eos":true,"json_schema":null,
+                             "stream_interval":4,"stop":"\n","stop_token_ids":[7],"top_p":0.9,"top_k":20,
+                             "sampling_seed":11,"logit_bias":{"5":-1.5}}})",
+      limits());
+  ASSERT_TRUE(r.ok()) << r.error().message;
+  EXPECT_TRUE(r->stream);
+  EXPECT_TRUE(r->list_response);
+  ASSERT_EQ(r->items.size(), 2u);
+  EXPECT_EQ(r->prompts[1].ids, (std::vector<int32_t>{4, 5}));
+  const auto& sp = r->items[1].sampling;
+  EXPECT_TRUE(sp.greedy());
+  EXPECT_TRUE(sp.ignore_eos);
+  EXPECT_FALSE(sp.json_schema.has_value());
+  EXPECT_EQ(sp.max_new_tokens.value_or(-1), 16);
+  EXPECT_EQ(sp.stream_interval.value_or(-1), 4);
+  EXPECT_EQ(sp.stop, std::vector<std::string>{"\n"});
+  EXPECT_EQ(sp.stop_token_ids, std::vector<int64_t>{7});
+  EXPECT_EQ(sp.top_k, 20);
+  EXPECT_EQ(sp.sampling_seed.value_or(-1), 11);
+  ASSERT_EQ(sp.logit_bias.size(), 1u);
+  EXPECT_EQ(sp.logit_bias[0].first, 5);
+  EXPECT_DOUBLE_EQ(sp.logit_bias[0].second, -1.5);
+  EXPECT_TRUE(r->items[0].logprob.return_logprob);
+  EXPECT_EQ(r->items[0].logprob.top_logprobs_num, 2);
+}
+
+TEST(GenerateRequestParse, BatchWithOneRidNumbersIt) {
+  auto r = parse_generate_request(R"({"text":["a","b","c"],"rid":"job"})", limits());
+  ASSERT_TRUE(r.ok()) << r.error().message;
+  ASSERT_EQ(r->items.size(), 3u);
+  EXPECT_EQ(r->items[0].rid, "job_0");
+  EXPECT_EQ(r->items[2].rid, "job_2");
+  auto single = parse_generate_request(R"({"text":"a","rid":"mine"})", limits());
+  ASSERT_TRUE(single.ok());
+  EXPECT_EQ(single->items[0].rid, "mine");
+}
+
+TEST(GenerateRequestParse, NExpandsPromptMajorWithFreshIds) {
+  auto r = parse_generate_request(R"({"text":["a","b"],"sampling_params":{"n":3}})", limits());
+  ASSERT_TRUE(r.ok()) << r.error().message;
+  ASSERT_EQ(r->items.size(), 6u);
+  std::set<std::string> rids;
+  for (size_t i = 0; i < 6; ++i) {
+    EXPECT_EQ(r->items[i].prompt_index, i / 3);
+    EXPECT_EQ(r->items[i].sample_index, int64_t(i % 3));
+    EXPECT_EQ(r->items[i].sampling.n, 1);
+    rids.insert(r->items[i].rid);
+  }
+  EXPECT_EQ(rids.size(), 6u);
+  auto single_n = parse_generate_request(R"({"text":"a","sampling_params":{"n":2}})", limits());
+  ASSERT_TRUE(single_n.ok());
+  EXPECT_TRUE(single_n->list_response);  // n > 1 answers a list even for one prompt
+}
+
+TEST(GenerateRequestParse, NullMaxNewTokensKeepsTheDefault) {
+  auto r = parse_generate_request(
+      R"({"text":"a","sampling_params":{"max_new_tokens":null,"temperature":null}})", limits());
+  ASSERT_TRUE(r.ok()) << r.error().message;
+  EXPECT_EQ(r->items[0].sampling.max_new_tokens.value_or(-1), 128);
+  EXPECT_DOUBLE_EQ(r->items[0].sampling.temperature, 1.0);
+}
+
+TEST(GenerateRequestParse, UnicodeAndEscapesSurvive) {
+  auto r = parse_generate_request(R"({"text":"caf\u00e9 \ud83d\ude00 \"q\" 中文"})", limits());
+  ASSERT_TRUE(r.ok()) << r.error().message;
+  EXPECT_EQ(r->prompts[0].text, "café 😀 \"q\" 中文");
+}
+
+TEST(CompletionRequestParse, MapsOpenAiNamesOntoSamplingParams) {
+  auto r = parse_completion_request(
+      R"({"model":"x","prompt":"import os\n","n":3,"seed":7,"temperature":0.8,"min_tokens":2,
+          "stream":true,"stream_options":{"include_usage":true},"logprobs":2,"echo":true,"stop":["\n\n"]})",
+      limits());
+  ASSERT_TRUE(r.ok()) << r.error().message;
+  EXPECT_EQ(r->model, "x");
+  ASSERT_EQ(r->items.size(), 3u);
+  const auto& sp = r->items[0].sampling;
+  EXPECT_EQ(sp.max_new_tokens.value_or(-1), 16);  // completions default
+  EXPECT_EQ(sp.sampling_seed.value_or(-1), 7);
+  EXPECT_EQ(sp.min_new_tokens, 2);
+  EXPECT_DOUBLE_EQ(sp.temperature, 0.8);
+  EXPECT_TRUE(r->stream_options.include_usage);
+  EXPECT_TRUE(r->items[0].logprob.return_logprob);
+  EXPECT_EQ(r->items[0].logprob.top_logprobs_num, 2);
+  EXPECT_EQ(r->items[0].logprob.logprob_start_len, 0);  // echo + logprobs: prompt logprobs too
+}
+
+TEST(CompletionRequestParse, TokenPromptsAndBatches) {
+  auto ids = parse_completion_request(R"({"model":"x","prompt":[1,2,3],"max_tokens":5})", limits());
+  ASSERT_TRUE(ids.ok()) << ids.error().message;
+  ASSERT_EQ(ids->prompts.size(), 1u);
+  EXPECT_TRUE(ids->prompts[0].is_ids);
+  EXPECT_EQ(ids->items[0].sampling.max_new_tokens.value_or(-1), 5);
+  auto batch = parse_completion_request(R"({"model":"x","prompt":[[1],[2,3]]})", limits());
+  ASSERT_TRUE(batch.ok());
+  EXPECT_EQ(batch->prompts.size(), 2u);
+  auto texts = parse_completion_request(R"({"model":"x","prompt":["a","b"],"logprobs":0})", limits());
+  ASSERT_TRUE(texts.ok());
+  EXPECT_EQ(texts->items.size(), 2u);
+  EXPECT_TRUE(texts->items[0].logprob.return_logprob);  // logprobs: 0 is valid (SGLang-JAX 500s)
+}
+
+TEST(ChatRequestParse, DefaultsAndMaxCompletionTokensPreference) {
+  SamplingParams defaults;
+  defaults.temperature = 0.6;  // e.g. from generation_config.json
+  auto r =
+      parse_chat_request(R"({"model":"m","messages":[{"role":"user","content":"hi"}]})", limits(), defaults);
+  ASSERT_TRUE(r.ok()) << r.error().message;
+  EXPECT_FALSE(r->items[0].sampling.max_new_tokens.has_value());  // rest of the context
+  EXPECT_DOUBLE_EQ(r->items[0].sampling.temperature, 0.6);
+  auto both = parse_chat_request(
+      R"({"model":"m","messages":[{"role":"user","content":"hi"}],"max_tokens":9,"max_completion_tokens":5,
+          "temperature":0,"n":2,"logprobs":true,"top_logprobs":3})",
+      limits(), defaults);
+  ASSERT_TRUE(both.ok()) << both.error().message;
+  EXPECT_EQ(both->items.size(), 2u);
+  EXPECT_EQ(both->items[0].sampling.max_new_tokens.value_or(-1), 5);
+  EXPECT_TRUE(both->items[0].sampling.greedy());
+  EXPECT_EQ(both->items[0].logprob.top_logprobs_num, 3);
+}
+
+TEST(ChatRequestParse, TemplateContextCarriesMessagesToolsKwargs) {
+  auto r = parse_chat_request(
+      R"({"model":"m","messages":[{"role":"system","content":"s"},
+          {"role":"user","content":[{"type":"text","text":"a"},{"type":"text","text":"b"}]}],
+          "tools":[{"type":"function","function":{"name":"get_weather","parameters":{"type":"object"}}}],
+          "chat_template_kwargs":{"enable_thinking":false}})",
+      limits());
+  ASSERT_TRUE(r.ok()) << r.error().message;
+  EXPECT_EQ(r->tool_choice, "auto");
+  EXPECT_FALSE(r->items[0].sampling.skip_special_tokens);
+  EXPECT_EQ(enable_thinking(*r), std::optional<bool>(false));
+  auto ctx = nlohmann::json::parse(build_chat_template_context(*r, "<s>", "</s>").context_json);
+  EXPECT_EQ(ctx["messages"].size(), 2u);
+  EXPECT_EQ(ctx["tools"][0]["function"]["name"], "get_weather");
+  EXPECT_EQ(ctx["enable_thinking"], false);
+  EXPECT_EQ(ctx["add_generation_prompt"], true);
+  EXPECT_EQ(ctx["bos_token"], "<s>");
+  EXPECT_EQ(ctx["eos_token"], "</s>");
+}
+
+TEST(ChatRequestParse, ContinueFinalMessageLeavesTheAssistantTurnToAppend) {
+  auto r = parse_chat_request(
+      R"({"model":"m","continue_final_message":true,
+          "messages":[{"role":"user","content":"q"},{"role":"assistant","content":"The answer is"}]})",
+      limits());
+  ASSERT_TRUE(r.ok()) << r.error().message;
+  auto in = build_chat_template_context(*r, "", "");
+  auto ctx = nlohmann::json::parse(in.context_json);
+  EXPECT_EQ(ctx["messages"].size(), 1u);
+  EXPECT_EQ(in.append, "The answer is");
+}
+
+TEST(ChatRequestParse, ToolChoiceNamedAndNone) {
+  auto r = parse_chat_request(
+      R"({"model":"m","messages":[{"role":"user","content":"q"}],
+          "tools":[{"type":"function","function":{"name":"f"}}],
+          "tool_choice":{"type":"function","function":{"name":"f"}}})",
+      limits());
+  ASSERT_TRUE(r.ok()) << r.error().message;
+  EXPECT_EQ(r->tool_choice, "f");
+  auto none = parse_chat_request(
+      R"({"model":"m","messages":[{"role":"user","content":"q"}],
+          "tools":[{"type":"function","function":{"name":"f"}}],"tool_choice":"none"})",
+      limits());
+  ASSERT_TRUE(none.ok());
+  auto ctx = nlohmann::json::parse(build_chat_template_context(*none, "", "").context_json);
+  EXPECT_FALSE(ctx.contains("tools"));  // tools are not shown to the model when it may not call them
+}
+
+TEST(RequestId, IsUuid4HexAndUnique) {
+  std::set<std::string> ids;
+  for (int i = 0; i < 100; ++i) {
+    std::string id = new_request_id();
+    ASSERT_EQ(id.size(), 32u);
+    EXPECT_EQ(id.find_first_not_of("0123456789abcdef"), std::string::npos);
+    EXPECT_EQ(id[12], '4');
+    ids.insert(id);
+  }
+  EXPECT_EQ(ids.size(), 100u);
+}
+
+}  // namespace
+}  // namespace sgl::server
