@@ -1,5 +1,7 @@
 #include "server/parsers/python_json.h"
 
+#include "base/json_escape.h"
+
 #include <fmt/format.h>
 
 #include <cctype>
@@ -15,37 +17,7 @@ using Json = nlohmann::ordered_json;
 
 void append_string(std::string& out, std::string_view s) {
   out.push_back('"');
-  for (unsigned char c : s) {
-    switch (c) {
-      case '"':
-        out += "\\\"";
-        break;
-      case '\\':
-        out += "\\\\";
-        break;
-      case '\n':
-        out += "\\n";
-        break;
-      case '\r':
-        out += "\\r";
-        break;
-      case '\t':
-        out += "\\t";
-        break;
-      case '\b':
-        out += "\\b";
-        break;
-      case '\f':
-        out += "\\f";
-        break;
-      default:
-        if (c < 0x20) {
-          out += fmt::format("\\u{:04x}", c);
-        } else {
-          out.push_back(static_cast<char>(c));
-        }
-    }
-  }
+  append_json_escaped(out, s);
   out.push_back('"');
 }
 
