@@ -115,7 +115,7 @@ int main(int argc, char** argv) {
   }
 
   if (a.apply_chat_template && !codec->apply_chat_template) {
-    std::cerr << "--apply-chat-template: this build has no chat-template engine yet\n";
+    std::cerr << "--apply-chat-template: the tokenizer has no chat template\n";
     return 2;
   }
   RandomDatasetOptions ro{a.num_prompts, a.random_input_len, a.random_output_len, a.random_range_ratio,

@@ -1,7 +1,9 @@
 #include "bench/serving/codec.h"
 
 #include <filesystem>
+#include <nlohmann/json.hpp>
 
+#include "server/text/chat_template.h"
 #include "server/text/tokenizer.h"
 
 namespace sgl::bench {
@@ -21,8 +23,19 @@ Result<TokenCodec> load_codec(const std::string& dir) {
     return r.ok() ? *r : std::vector<int32_t>{};
   };
   c.decode = [tok](std::span<const int32_t> ids) { return tok->decode(ids, {.skip_special_tokens = true}); };
-  // TODO(chat-template): render with the model's Jinja template once server/text has the
-  // interpreter; until then --apply-chat-template is refused by bench_serving.
+  // --apply-chat-template: one user message through the model's own template, as SGLang does.
+  if (!tok->chat_template().empty()) {
+    SGL_ASSIGN_OR_RETURN(auto tmpl, text::ChatTemplate::create(tok->chat_template()));
+    std::string bos = tok->bos_token(), eos = tok->eos_token();
+    c.apply_chat_template = [tmpl, bos, eos](const std::string& prompt) {
+      nlohmann::json ctx = {{"messages", {{{"role", "user"}, {"content", prompt}}}},
+                            {"add_generation_prompt", true},
+                            {"bos_token", bos},
+                            {"eos_token", eos}};
+      auto r = tmpl->render(ctx.dump());
+      return r.ok() ? *r : prompt;
+    };
+  }
   return c;
 }
 
