@@ -95,9 +95,7 @@ int main(int argc, char** argv) {
     std::cerr << "--extra-request-body must be a JSON object\n";
     return 2;
   }
-  Endpoint ep =
-      a.base_url.empty() ? Endpoint{a.host, std::to_string(a.port), ""} : parse_base_url(a.base_url);
-  if (const char* key = std::getenv("OPENAI_API_KEY")) ep.api_key = key;
+  Endpoint ep = endpoint_from_flags(a.base_url, a.host, a.port);
 
   auto ready = wait_for_server(ep, 600);
   if (!ready.ok()) {

@@ -6,6 +6,7 @@
 #include <boost/asio/ip/tcp.hpp>
 #include <boost/beast/core.hpp>
 #include <boost/beast/http.hpp>
+#include <cstdlib>
 
 namespace sgl::bench {
 
@@ -24,6 +25,12 @@ Endpoint parse_base_url(std::string_view url) {
     ep.host = std::string(url);
     ep.port = "80";
   }
+  return ep;
+}
+
+Endpoint endpoint_from_flags(const std::string& base_url, const std::string& host, int port) {
+  Endpoint ep = base_url.empty() ? Endpoint{host, std::to_string(port), ""} : parse_base_url(base_url);
+  if (const char* key = std::getenv("OPENAI_API_KEY")) ep.api_key = key;
   return ep;
 }
 

@@ -17,6 +17,8 @@ struct Endpoint {
 
 // Parses "http://host:port[/...]" (or "host:port").
 Endpoint parse_base_url(std::string_view url);
+// The tools' --base-url (wins when set) or --host/--port, with OPENAI_API_KEY as the bearer key.
+Endpoint endpoint_from_flags(const std::string& base_url, const std::string& host, int port);
 
 struct HttpResult {
   int status = 0;    // 0: transport failure (see error)

@@ -9,9 +9,11 @@ space runs matter. Reference ids come from transformers.js:
       ../text/fixtures/metaspace/corpus.json ../text/fixtures/metaspace/reference.json)"""
 import json
 import os
+import sys
 
 HERE = os.path.dirname(os.path.abspath(__file__))
-OUT = os.path.join(HERE, "fixtures", "metaspace")
+# The tokenizer files are generated (at CMake configure time into the build tree), not committed.
+OUT = sys.argv[1] if len(sys.argv) > 1 else os.path.join(HERE, "fixtures", "metaspace")
 SP = "\u2581"
 
 vocab = {"<unk>": 0, "<s>": 1, "</s>": 2}

@@ -4,9 +4,11 @@ Prepend/Replace normalizers, byte_fallback, ByteFallback/Fuse/Strip decoders) an
 Reference ids come from transformers.js (tests/node/tokenize_fixtures.mjs --tokenizer)."""
 import json
 import os
+import sys
 
 HERE = os.path.dirname(os.path.abspath(__file__))
-OUT = os.path.join(HERE, "fixtures", "sp")
+# The tokenizer files are generated (at CMake configure time into the build tree), not committed.
+OUT = sys.argv[1] if len(sys.argv) > 1 else os.path.join(HERE, "fixtures", "sp")
 SP = "\u2581"
 
 vocab = {"<unk>": 0, "<s>": 1, "</s>": 2}

@@ -15,7 +15,7 @@ namespace {
 using Ids = std::vector<int32_t>;
 
 std::string sp_json() {
-  std::ifstream f(std::string(SGL_SOURCE_DIR) + "/tests/text/fixtures/sp/tokenizer.json");
+  std::ifstream f(std::string(SGL_BINARY_DIR) + "/tests/text/fixtures/sp/tokenizer.json");
   return std::string((std::istreambuf_iterator<char>(f)), std::istreambuf_iterator<char>());
 }
 

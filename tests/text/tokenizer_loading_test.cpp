@@ -14,7 +14,8 @@
 namespace sgl::text {
 namespace {
 
-const std::string kSpDir = std::string(SGL_SOURCE_DIR) + "/tests/text/fixtures/sp";
+// Generated at configure time by gen_sp_tokenizer.py (tests/text/CMakeLists.txt).
+const std::string kSpDir = std::string(SGL_BINARY_DIR) + "/tests/text/fixtures/sp";
 
 nlohmann::json read_json(const std::string& path) {
   std::ifstream f(path);

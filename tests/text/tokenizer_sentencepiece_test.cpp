@@ -6,28 +6,16 @@
 #include <fstream>
 #include <nlohmann/json.hpp>
 
+#include "generated_tokenizer.h"
 #include "server/text/tokenizer.h"
 
 namespace sgl::text {
 namespace {
 
-const std::string kDir = std::string(SGL_SOURCE_DIR) + "/tests/text/fixtures/sp";
+const std::string kDir = testing::generated_dir("sp");
 
 TEST(TokenizerSentencePiece, MatchesReferenceWithAndWithoutBos) {
-  auto tok = Tokenizer::from_dir(kDir);
-  ASSERT_TRUE(tok.ok()) << tok.error().message;
-  std::ifstream f(kDir + "/reference.json");
-  auto ref = nlohmann::json::parse(f);
-  ASSERT_GE(ref.size(), 20u);
-  for (const auto& c : ref) {
-    const std::string text = c["text"];
-    auto ids = (*tok)->encode(text);
-    ASSERT_TRUE(ids.ok());
-    EXPECT_EQ(*ids, c["ids"].get<std::vector<int32_t>>()) << text;
-    auto with_bos = (*tok)->encode(text, /*add_special_tokens=*/true);
-    EXPECT_EQ(*with_bos, c["ids_with_special"].get<std::vector<int32_t>>()) << text;
-    EXPECT_EQ((*tok)->decode(*ids, {.skip_special_tokens = false}), c["decoded"].get<std::string>()) << text;
-  }
+  testing::expect_matches_reference("sp", 20);
 }
 
 TEST(TokenizerSentencePiece, ByteFallbackCharactersStreamWhole) {

@@ -17,7 +17,6 @@ enum class Flow { kNormal, kBreak, kContinue };
 // Bounds that keep a hostile template from exhausting memory or the stack (Python would hit
 // MemoryError / RecursionError; the sandbox caps range() at 100000).
 constexpr uint64_t kMaxRepeatBytes = 64u << 20;
-constexpr int64_t kMaxRange = 100000;
 constexpr int kMaxCallDepth = 200;
 
 class Renderer {
@@ -26,7 +25,7 @@ class Renderer {
     scopes_.emplace_back();
     if (ctx.is_object())
       for (const auto& [k, v] : ctx.obj->items) scopes_.back()[k] = v;
-    install_globals();
+    globals_ = make_globals(opt_);
   }
 
   Result<Flow> exec(const Body& body, std::string& out) {
@@ -51,47 +50,6 @@ class Renderer {
     return g == globals_.end() ? Value() : g->second;
   }
   void assign(const std::string& name, Value v) { scopes_.back()[name] = std::move(v); }
-
-  void install_globals() {
-    globals_["raise_exception"] = Value::function([](Args& a) -> Result<Value> {
-      return invalid_argument("template raised: " + (a.pos.empty() ? std::string() : a.pos[0].str()));
-    });
-    globals_["strftime_now"] = Value::function([this](Args& a) -> Result<Value> {
-      std::string f = a.pos.empty() ? "%Y-%m-%d" : a.pos[0].str();
-      if (opt_.strftime_now) return Value::string(opt_.strftime_now(f));
-      std::time_t t = std::time(nullptr);
-      std::tm tm{};
-      localtime_r(&t, &tm);
-      char buf[256];
-      size_t n = std::strftime(buf, sizeof(buf), f.c_str(), &tm);
-      return Value::string(std::string(buf, n));
-    });
-    globals_["range"] = Value::function([](Args& a) -> Result<Value> {
-      for (const auto& x : a.pos)
-        if (x.kind != Value::Kind::kInt) return invalid_argument("range() takes integers");
-      int64_t start = 0, stop = 0, step = 1;
-      if (a.pos.size() == 1)
-        stop = a.pos[0].i;
-      else if (a.pos.size() >= 2)
-        start = a.pos[0].i, stop = a.pos[1].i;
-      if (a.pos.size() >= 3) step = a.pos[2].i;
-      if (step == 0) return invalid_argument("range() step must not be zero");
-      Value out = Value::array();
-      const int64_t span = step > 0 ? (stop - start + step - 1) / step : (start - stop - step - 1) / -step;
-      if (span > kMaxRange)
-        return invalid_argument("Range too big. The sandbox blocks ranges larger than MAX_RANGE (100000).");
-      for (int64_t i = start; step > 0 ? i < stop : i > stop; i += step)
-        out.arr->push_back(Value::integer(i));
-      return out;
-    });
-    auto make_dict = [](Args& a) -> Result<Value> {
-      Value o = Value::object();
-      for (auto& [k, v] : a.kw) o.obj->set(k, v);
-      return o;
-    };
-    globals_["namespace"] = Value::function(make_dict);
-    globals_["dict"] = Value::function(make_dict);
-  }
 
   Result<Flow> exec(const Stmt& s, std::string& out) {
     switch (s.kind) {

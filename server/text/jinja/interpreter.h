@@ -16,6 +16,9 @@ struct RenderOptions {
 
 Result<std::string> render(const Body& tmpl, const Value& context, const RenderOptions& opt = {});
 
+// raise_exception, strftime_now, range, namespace, dict (globals.cpp). `opt` must outlive them.
+std::map<std::string, Value> make_globals(const RenderOptions& opt);
+
 // Filters, tests and methods (builtins.cpp).
 Result<Value> apply_filter(
     const std::string& name, const Value& v, Args& args,

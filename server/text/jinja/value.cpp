@@ -6,6 +6,8 @@
 #include <algorithm>
 #include <cmath>
 
+#include "base/json_escape.h"
+
 namespace sgl::text::jinja {
 
 const Value* Object::find(std::string_view key) const {
@@ -88,51 +90,31 @@ std::string py_quote(const std::string& s) {
 
 void json_string(std::string& out, const std::string& s, bool ensure_ascii = false) {
   out.push_back('"');
-  for (size_t i = 0; i < s.size(); ++i) {
-    const unsigned char c = static_cast<unsigned char>(s[i]);
-    if (ensure_ascii && c >= 0x80) {  // \uXXXX, with a surrogate pair above the BMP
-      const size_t len = c >= 0xf0 ? 4 : c >= 0xe0 ? 3 : c >= 0xc0 ? 2 : 1;
-      uint32_t cp = len == 1 ? c : c & (0x7f >> len);
-      for (size_t k = 1; k < len && i + k < s.size(); ++k)
-        cp = (cp << 6) | (static_cast<unsigned char>(s[i + k]) & 0x3f);
-      i += len - 1;
-      if (cp >= 0x10000) {
-        cp -= 0x10000;
-        out += fmt::format("\\u{:04x}\\u{:04x}", 0xd800 + (cp >> 10), 0xdc00 + (cp & 0x3ff));
-      } else {
-        out += fmt::format("\\u{:04x}", cp);
-      }
+  // ASCII runs take the shared escaper; with ensure_ascii each other code point becomes \uXXXX
+  // (a surrogate pair above the BMP), as json.dumps writes it.
+  const std::string_view sv(s);
+  size_t run = 0, i = 0;
+  while (ensure_ascii && i < sv.size()) {
+    const auto c = static_cast<unsigned char>(sv[i]);
+    if (c < 0x80) {
+      ++i;
       continue;
     }
-    switch (c) {
-      case '"':
-        out += "\\\"";
-        break;
-      case '\\':
-        out += "\\\\";
-        break;
-      case '\n':
-        out += "\\n";
-        break;
-      case '\r':
-        out += "\\r";
-        break;
-      case '\t':
-        out += "\\t";
-        break;
-      case '\b':
-        out += "\\b";
-        break;
-      case '\f':
-        out += "\\f";
-        break;
-      default:
-        if (c < 0x20)
-          out += fmt::format("\\u{:04x}", c);
-        else
-          out.push_back(static_cast<char>(c));
+    append_json_escaped(out, sv.substr(run, i - run));
+    const size_t len = c >= 0xf0 ? 4 : c >= 0xe0 ? 3 : c >= 0xc0 ? 2 : 1;
+    uint32_t cp = len == 1 ? c : c & (0x7f >> len);
+    for (size_t k = 1; k < len && i + k < sv.size(); ++k)
+      cp = (cp << 6) | (static_cast<unsigned char>(sv[i + k]) & 0x3f);
+    if (cp >= 0x10000) {
+      cp -= 0x10000;
+      out += fmt::format("\\u{:04x}\\u{:04x}", 0xd800 + (cp >> 10), 0xdc00 + (cp & 0x3ff));
+    } else {
+      out += fmt::format("\\u{:04x}", cp);
     }
+    i += len;
+    run = i;
   }
+  append_json_escaped(out, sv.substr(run));
   out.push_back('"');
 }
 
