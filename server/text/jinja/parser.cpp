@@ -3,6 +3,7 @@
 #include <fmt/format.h>
 
 #include <algorithm>
+#include <array>
 #include <cctype>
 #include <optional>
 
@@ -88,21 +89,38 @@ class ExprParser {
     }
     return e;
   }
-  Result<ExprPtr> parse_or() {
-    SGL_ASSIGN_OR_RETURN(ExprPtr e, parse_and());
-    while (accept_name("or")) {
-      SGL_ASSIGN_OR_RETURN(ExprPtr r, parse_and());
-      e = binary("or", std::move(e), std::move(r));
+  // Left-associative binary operators by precedence, loosest first (Jinja's grammar). The
+  // logical run ends in `not`/comparisons, the arithmetic run in unary operators.
+  struct BinaryLevel {
+    std::array<std::string_view, 4> ops;
+    bool keyword;  // `or`/`and` are name tokens, the rest operator tokens
+  };
+  static constexpr BinaryLevel kLogicalLevels[] = {{{"or"}, true}, {{"and"}, true}};
+  static constexpr BinaryLevel kArithmeticLevels[] = {
+      {{"+", "-"}, false}, {{"~"}, false}, {{"*", "/", "//", "%"}, false}, {{"**"}, false}};
+
+  std::optional<std::string_view> accept_binary_op(const BinaryLevel& level) {
+    for (std::string_view op : level.ops) {
+      if (op.empty()) break;
+      if (level.keyword ? accept_name(op) : accept_op(op)) return op;
+    }
+    return std::nullopt;
+  }
+  template <size_t N, class Operand>
+  Result<ExprPtr> parse_binary(const BinaryLevel (&levels)[N], size_t i, Operand operand) {
+    if (i == N) return operand();
+    SGL_ASSIGN_OR_RETURN(ExprPtr e, parse_binary(levels, i + 1, operand));
+    while (auto op = accept_binary_op(levels[i])) {
+      SGL_ASSIGN_OR_RETURN(ExprPtr r, parse_binary(levels, i + 1, operand));
+      e = binary(std::string(*op), std::move(e), std::move(r));
     }
     return e;
   }
-  Result<ExprPtr> parse_and() {
-    SGL_ASSIGN_OR_RETURN(ExprPtr e, parse_not());
-    while (accept_name("and")) {
-      SGL_ASSIGN_OR_RETURN(ExprPtr r, parse_not());
-      e = binary("and", std::move(e), std::move(r));
-    }
-    return e;
+  Result<ExprPtr> parse_or() {
+    return parse_binary(kLogicalLevels, 0, [this] { return parse_not(); });
+  }
+  Result<ExprPtr> parse_add() {
+    return parse_binary(kArithmeticLevels, 0, [this] { return parse_unary(); });
   }
   Result<ExprPtr> parse_not() {
     if (++depth_ > kMaxDepth) return error("expression nested too deeply");
@@ -137,40 +155,6 @@ class ExprParser {
       SGL_ASSIGN_OR_RETURN(ExprPtr r, parse_add());
       e = binary(op, std::move(e), std::move(r));
     }
-  }
-  Result<ExprPtr> parse_add() {
-    SGL_ASSIGN_OR_RETURN(ExprPtr e, parse_concat());
-    while (peek_op("+") || peek_op("-")) {
-      std::string op = t_[p_++].text;
-      SGL_ASSIGN_OR_RETURN(ExprPtr r, parse_concat());
-      e = binary(op, std::move(e), std::move(r));
-    }
-    return e;
-  }
-  Result<ExprPtr> parse_concat() {
-    SGL_ASSIGN_OR_RETURN(ExprPtr e, parse_mul());
-    while (accept_op("~")) {
-      SGL_ASSIGN_OR_RETURN(ExprPtr r, parse_mul());
-      e = binary("~", std::move(e), std::move(r));
-    }
-    return e;
-  }
-  Result<ExprPtr> parse_mul() {
-    SGL_ASSIGN_OR_RETURN(ExprPtr e, parse_pow());
-    while (peek_op("*") || peek_op("/") || peek_op("//") || peek_op("%")) {
-      std::string op = t_[p_++].text;
-      SGL_ASSIGN_OR_RETURN(ExprPtr r, parse_pow());
-      e = binary(op, std::move(e), std::move(r));
-    }
-    return e;
-  }
-  Result<ExprPtr> parse_pow() {
-    SGL_ASSIGN_OR_RETURN(ExprPtr e, parse_unary());
-    while (accept_op("**")) {
-      SGL_ASSIGN_OR_RETURN(ExprPtr r, parse_unary());
-      e = binary("**", std::move(e), std::move(r));
-    }
-    return e;
   }
   // As Jinja's parser: `-x | f` is f(-x); the sign's operand takes no filters of its own.
   Result<ExprPtr> parse_unary(bool with_filters = true) {
