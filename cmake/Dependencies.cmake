@@ -19,6 +19,8 @@ else()
   message(FATAL_ERROR "oneDNN not found: run scripts/setup.sh (libdnnl-dev)")
 endif()
 find_package(BLAS REQUIRED)
+# Collectives between CPU ranks / across nodes (tensor parallelism): Debian's libgloo-dev (TCP).
+find_package(Gloo CONFIG REQUIRED PATHS /usr/share/cmake/Gloo)
 
 if(NOT SGL_ENGINE_ONLY)
   find_package(Boost 1.81 REQUIRED)

@@ -18,6 +18,17 @@ struct EngineConfig {
   uint64_t random_seed = 0;          // dummy weights and unseeded sampling
   int64_t context_length = 0;        // 0 = from config.json
   int num_threads = 0;               // 0 = all cores (oneTBB)
+  // --device cuda: decode steps of up to this many requests replay CUDA graphs (0 = 160, SGLang's
+  // default cap for small GPUs); --disable-cuda-graph turns them off.
+  int cuda_graph_max_bs = 0;
+  bool disable_cuda_graph = false;
+  // Tensor / expert parallelism (engine/dist/): ranks per node = tp_size / nnodes.
+  int tp_size = 1;
+  int ep_size = 1;
+  int nnodes = 1;
+  int node_rank = 0;
+  std::string dist_init_addr;  // host:port of node 0's rendezvous store (required when nnodes > 1)
+  int dist_timeout_s = 60;     // rendezvous and per-collective timeout (a dead or hung rank)
 };
 
 // Resolves the architecture through the model registry and loads the weights.

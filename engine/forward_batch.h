@@ -33,7 +33,10 @@ struct ForwardBatch {
   std::vector<int32_t> input_ids;  // sum(new_len); may hold placeholder_token(slot)
   std::vector<int32_t> positions;  // sum(new_len); usually prefix_len + i
   std::vector<Segment> segments;
-  std::vector<int32_t> kv_slots;           // KV slot of every position (prefix then new), per segment
+  // KV slot of every position (prefix then new) of each segment, from its slot_offset. Segments'
+  // ranges need not be adjacent or in order: the scheduler keeps them in place across steps, and
+  // entries between them are unused (but valid slot numbers). Index only through slot_offset.
+  std::vector<int32_t> kv_slots;
   std::vector<int> capture_hidden_layers;  // layer indices whose output hidden states to return
 
   int64_t num_tokens() const { return static_cast<int64_t>(input_ids.size()); }
@@ -41,6 +44,17 @@ struct ForwardBatch {
     int64_t n = 0;
     for (const auto& s : segments) n += s.logits_start < 0 ? 0 : s.new_len - s.logits_start;
     return n;
+  }
+  // The token index (into input_ids) of each logits row, in row order.
+  std::vector<int64_t> logit_token_indices() const {
+    std::vector<int64_t> rows;
+    int64_t tok = 0;
+    for (const auto& s : segments) {
+      if (s.logits_start >= 0)
+        for (int32_t i = s.logits_start; i < s.new_len; ++i) rows.push_back(tok + i);
+      tok += s.new_len;
+    }
+    return rows;
   }
 };
 
@@ -78,8 +92,8 @@ struct TokenLogprob {
 };
 
 struct RowResult {
-  int32_t token = -1;                   // sampled id (when RowSampling::sample)
-  float logprob = 0.0f;                 // log p(token) as SGLang reports it (processed or original mode: engine/sampling.h)
+  int32_t token = -1;    // sampled id (when RowSampling::sample)
+  float logprob = 0.0f;  // log p(token) as SGLang reports it (processed or original mode: engine/sampling.h)
   std::vector<TokenLogprob> top;        // top_logprobs_num best, descending
   std::vector<TokenLogprob> requested;  // for token_ids_logprob
 };

@@ -5,8 +5,12 @@
 #include <filesystem>
 
 #include "engine/cpu/cpu_model_runner.h"
+#include "engine/dist/tp_runner.h"
 #include "engine/engine_config.h"
 #include "engine/models/registry.h"
+#if SGL_HAVE_CUDA
+#include "engine/cuda/cuda_model_runner.h"
+#endif
 
 namespace sgl::engine {
 
@@ -34,6 +38,24 @@ Result<std::string> resolve_config_path(const std::string& model_path) {
 }  // namespace
 
 Result<std::unique_ptr<ModelRunner>> create_model_runner(const EngineConfig& cfg) {
+  if (cfg.device == "cuda") {
+#if SGL_HAVE_CUDA
+    if (cfg.tp_size > 1 || cfg.nnodes > 1)
+      return unsupported("--device cuda runs on one GPU (--tp-size 1) so far");
+    SGL_ASSIGN_OR_RETURN(auto cuda_runner, cuda::CudaModelRunner::create(cfg));
+    return std::unique_ptr<ModelRunner>(std::move(cuda_runner));
+#else
+    return unsupported("--device cuda: this binary was built without the CUDA toolkit");
+#endif
+  }
+  if (cfg.tp_size > 1 || cfg.nnodes > 1) return dist::create_tp_runner(cfg);  // node 0's leader
+  SGL_ASSIGN_OR_RETURN(auto runner, cpu::create_cpu_runner(cfg, ShardPlan{}, nullptr));
+  return std::unique_ptr<ModelRunner>(std::move(runner));
+}
+
+Result<std::unique_ptr<cpu::CpuModelRunner>> cpu::create_cpu_runner(const EngineConfig& cfg,
+                                                                    const ShardPlan& requested_shard,
+                                                                    dist::Communicator* comm) {
   if (cfg.device == "tpu") return unsupported("--device tpu: sglcpp runs on cpu or cuda, not TPUs");
   if (cfg.device == "cuda") return unsupported("--device cuda: the CUDA backend is not built in this binary");
   if (cfg.device != "cpu") return invalid_argument("unknown --device '" + cfg.device + "' (cpu, cuda)");
@@ -65,6 +87,13 @@ Result<std::unique_ptr<ModelRunner>> create_model_runner(const EngineConfig& cfg
         config_path + " is a config file: real weights need a model directory (or --load-format dummy)");
 
   auto model = std::make_unique<DecoderModel>(mc, opts, compute);
+  // A default ShardPlan (tp_size 1) means the whole model; otherwise its rank, tp and ep sizes.
+  ShardPlan shard = ShardPlan::whole(mc);
+  if (requested_shard.sharded()) {
+    SGL_ASSIGN_OR_RETURN(shard, ShardPlan::make(mc, requested_shard.tp_rank, requested_shard.tp_size,
+                                                requested_shard.ep_size));
+  }
+  model->set_shard(shard, comm);
   model->allocate();
   if (format == "dummy") {
     model->init_dummy(cfg.random_seed);
@@ -83,9 +112,9 @@ Result<std::unique_ptr<ModelRunner>> create_model_runner(const EngineConfig& cfg
   info.context_length = cfg.context_length > 0 ? cfg.context_length : mc.max_position_embeddings;
   info.eos_token_ids = mc.eos_token_ids;
   info.weight_bytes = model->weight_bytes();
-  info.kv_bytes_per_token = 2LL * mc.num_layers * mc.num_kv_heads * mc.head_dim * dtype_size(compute);
-  return std::unique_ptr<ModelRunner>(
-      std::make_unique<cpu::CpuModelRunner>(std::move(model), std::move(info), cfg));
+  // Per rank: its KV heads only.
+  info.kv_bytes_per_token = 2LL * mc.num_layers * shard.kv_heads * mc.head_dim * dtype_size(compute);
+  return std::make_unique<cpu::CpuModelRunner>(std::move(model), std::move(info), cfg);
 }
 
 }  // namespace sgl::engine

@@ -7,6 +7,7 @@
 #include <boost/asio/awaitable.hpp>
 #include <functional>
 #include <memory>
+#include <string>
 #include <string_view>
 
 #include "base/result.h"
@@ -55,6 +56,11 @@ class Exchange {
   // dropped when the exchange ends.
   void on_disconnect(std::function<void()> callback);
 
+  // --- Access log ----------------------------------------------------------------------------
+  // What the handler wants appended to this request's log line (e.g. its token counts).
+  void set_log_note(std::string note) { log_note_ = std::move(note); }
+  const std::string& log_note() const { return log_note_; }
+
  private:
   boost::asio::awaitable<Status> write_chunk(std::string_view prefix, std::string_view payload,
                                              std::string_view suffix);
@@ -63,6 +69,7 @@ class Exchange {
   Request request_;
   bool streaming_ = false;
   bool ended_ = false;
+  std::string log_note_;
 };
 
 }  // namespace sgl::net

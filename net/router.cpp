@@ -14,20 +14,32 @@ Router& Router::add(std::string method, std::string path, Handler handler) {
   return *this;
 }
 
+Router& Router::add_prefix(std::string method, std::string prefix, Handler handler) {
+  prefixes_[std::move(prefix)][std::move(method)] = std::move(handler);
+  return *this;
+}
+
 Router::Match Router::match(const Request& request) const {
   Match m;
-  auto route = routes_.find(request.path);
-  if (route == routes_.end()) {
+  const MethodMap* methods = nullptr;
+  if (auto route = routes_.find(request.path); route != routes_.end()) {
+    methods = &route->second;
+  } else {
+    // Map order puts a longer prefix after its shorter ones, so the last hit is the longest.
+    for (const auto& [prefix, handlers] : prefixes_)
+      if (request.path.starts_with(prefix)) methods = &handlers;
+  }
+  if (methods == nullptr) {
     m.error = formatter_(404, "Not Found: " + request.method + " " + request.path, request);
     return m;
   }
-  auto handler = route->second.find(request.method);
-  if (handler != route->second.end()) {
+  auto handler = methods->find(request.method);
+  if (handler != methods->end()) {
     m.handler = &handler->second;
     return m;
   }
   std::string allow;
-  for (const auto& [method, unused] : route->second) {
+  for (const auto& [method, unused] : *methods) {
     if (!allow.empty()) allow += ", ";
     allow += method;
   }

@@ -33,6 +33,9 @@ class Router {
   Router& add(std::string method, std::string path, Handler handler);
   Router& get(std::string path, Handler h) { return add("GET", std::move(path), std::move(h)); }
   Router& post(std::string path, Handler h) { return add("POST", std::move(path), std::move(h)); }
+  // Registers `handler` for every path that starts with `prefix` and has no exact route (the
+  // longest prefix wins), e.g. "/v1/models/" so that any model name gets the API's own 404.
+  Router& add_prefix(std::string method, std::string prefix, Handler handler);
   void set_error_formatter(ErrorFormatter formatter) { formatter_ = std::move(formatter); }
 
   // What to run for a request: a handler, or the 404/405 response to send.
@@ -47,7 +50,9 @@ class Router {
   }
 
  private:
-  std::map<std::string, std::map<std::string, Handler>, std::less<>> routes_;  // path -> method -> handler
+  using MethodMap = std::map<std::string, Handler>;
+  std::map<std::string, MethodMap, std::less<>> routes_;    // path -> method -> handler
+  std::map<std::string, MethodMap, std::less<>> prefixes_;  // prefix -> method -> handler
   ErrorFormatter formatter_;
 };
 

@@ -6,6 +6,7 @@
 #include <algorithm>
 
 #include "sched/scheduler_impl.h"
+#include "sched/spec/spec_runtime.h"
 
 namespace sgl::sched {
 namespace {
@@ -162,8 +163,10 @@ void SchedulerImpl::release_kv(Req& req, bool insert) {
     for (int64_t i = req.cached_len / ps_; i < np; ++i) pool_.free(req.pages[i]);
   }
   if (req.last_node) radix_.dec_lock(req.last_node);
+  if (spec_) spec_->forget(&req);
   req.pages.clear();
   req.slot_table.clear();
+  ++req.slot_table_version;
   req.kv_len = req.cached_len = 0;
   req.last_node = nullptr;
   if (req.slot >= 0) free_slots_.push_back(req.slot);
@@ -180,13 +183,14 @@ void SchedulerImpl::sweep_aborts() {
   for (auto& r : victims) finish(*r, FinishReason{FinishReason::Type::kAbort, {}, {}, 0, r->abort_message});
 }
 
-void SchedulerImpl::log_prefill(int64_t new_seq, int64_t new_tokens, int64_t cached_tokens) {
+void SchedulerImpl::log_prefill(int64_t new_seq, int64_t new_tokens, int64_t cached_tokens,
+                                size_t running_before) {
   const double usage = 1.0 - static_cast<double>(pool_.num_free() * ps_ + radix_.evictable_tokens()) /
                                  static_cast<double>(limits_.max_total_num_tokens);
-  spdlog::debug(
+  spdlog::info(  // every prefill batch, as SGLang logs it
       "Prefill batch. #new-seq: {}, #new-token: {}, #cached-token: {}, token usage: {:.2f}, "
       "#running-req: {}, #queue-req: {}",
-      new_seq, new_tokens, cached_tokens, usage, running_.size(), waiting_.size());
+      new_seq, new_tokens, cached_tokens, usage, running_before, waiting_.size());
 }
 
 void SchedulerImpl::publish_stats(bool) {
@@ -218,17 +222,22 @@ void SchedulerImpl::publish_stats(bool) {
     last_throughput_ = secs > 0 ? static_cast<double>(interval_tokens_) / secs : 0.0;
     interval_tokens_ = 0;
     interval_start_ = now;
+    // EAGLE3: SGLang adds the average accept length after the token usage.
+    const std::string accept = spec_ ? fmt::format("accept len: {:.2f}, ", spec_->avg_accept_length()) : "";
     spdlog::info(
-        "Decode batch. #running-req: {}, #token: {}, token usage: {:.2f}, cache hit rate: {:.2f}%, "
+        "Decode batch. #running-req: {}, #token: {}, token usage: {:.2f}, {}cache hit rate: {:.2f}%, "
         "gen throughput (token/s): {:.2f}, #queue-req: {}",
-        s.num_running_reqs, s.num_used_tokens, s.token_usage, s.cache_hit_rate * 100.0, last_throughput_,
-        s.num_queue_reqs);
+        s.num_running_reqs, s.num_used_tokens, s.token_usage, accept, s.cache_hit_rate * 100.0,
+        last_throughput_, s.num_queue_reqs);
   }
   s.gen_throughput = last_throughput_;
+  if (spec_) s.avg_spec_accept_length = spec_->avg_accept_length();
   timespec ts{};
   if (std::this_thread::get_id() == thread_.get_id() && clock_gettime(CLOCK_THREAD_CPUTIME_ID, &ts) == 0)
     cpu_seconds_ = static_cast<double>(ts.tv_sec) + static_cast<double>(ts.tv_nsec) * 1e-9;
   s.scheduler_cpu_seconds = cpu_seconds_;
+  s.forward_seconds = worker_.forward_seconds();
+  s.forward_gap_seconds = worker_.gap_seconds();
   std::lock_guard<std::mutex> lk(stats_mu_);
   stats_ = s;
 }

@@ -32,6 +32,8 @@ struct Req {
   // KV: positions [0, kv_len) have slots; pages[i] backs positions [i*ps, (i+1)*ps).
   std::vector<int32_t> pages;
   std::vector<int32_t> slot_table;  // the req-to-token table: KV slot of each position [0, kv_len)
+  // Bumped whenever slot_table changes other than by appending (SlotLayout copies only appends).
+  uint64_t slot_table_version = 0;
   int64_t kv_len = 0;
   int64_t cached_len = 0;          // leading tokens whose pages the radix tree owns (locked)
   RadixNode* last_node = nullptr;  // locked node ending the cached prefix

@@ -3,12 +3,11 @@
 // server implements with its tokenizer.
 #pragma once
 
-#include <tbb/concurrent_queue.h>
-
 #include <atomic>
 #include <cstdint>
 #include <functional>
 #include <memory>
+#include <mutex>
 #include <optional>
 #include <string>
 #include <vector>
@@ -103,7 +102,10 @@ class RequestStream {
 
  private:
   std::string rid_;
-  tbb::concurrent_queue<OutputChunk> chunks_;
+  // A short critical section on each side: one push per request per step and a swap per drain
+  // cost less than a lock-free queue that allocates a page for every (large) chunk.
+  std::mutex mu_;
+  std::vector<OutputChunk> chunks_;
   std::atomic<int32_t> remaining_;
   std::atomic<bool> pending_{false};
   std::function<void()> notify_;

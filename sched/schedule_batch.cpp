@@ -6,6 +6,7 @@
 
 #include "sched/schedule_policy.h"
 #include "sched/scheduler_impl.h"
+#include "sched/spec/spec_runtime.h"
 
 namespace sgl::sched {
 namespace {
@@ -35,6 +36,7 @@ bool SchedulerImpl::alloc_pages(int64_t n, std::vector<int32_t>& out) {
 }
 
 void SchedulerImpl::fill_slots(Req& req, int64_t from, int64_t to) {
+  if (static_cast<size_t>(from) < req.slot_table.size()) ++req.slot_table_version;
   req.slot_table.resize(static_cast<size_t>(from));
   for (int64_t p = from; p < to; ++p)
     req.slot_table.push_back(req.pages[p / ps_] * ps_ + static_cast<int32_t>(p % ps_));
@@ -55,7 +57,6 @@ void SchedulerImpl::add_segment(StepRecord& step, const std::shared_ptr<Req>& re
   engine::Segment seg;
   seg.prefix_len = static_cast<int32_t>(prefix_len);
   seg.new_len = static_cast<int32_t>(new_len);
-  seg.slot_offset = static_cast<int64_t>(b.kv_slots.size());
   seg.logits_start = sample ? static_cast<int32_t>(new_len - 1) : -1;
   // Prompt logprobs: rows of positions [lp_from, prompt_len - 1) predict prompt tokens 1.. .
   const int64_t lp_first = lp_from < 0 ? -1 : std::max(lp_from, prefix_len);
@@ -63,7 +64,8 @@ void SchedulerImpl::add_segment(StepRecord& step, const std::shared_ptr<Req>& re
   const bool input_rows = lp_first >= 0 && lp_first < lp_end;
   if (input_rows) seg.logits_start = static_cast<int32_t>(lp_first - prefix_len);
   const int64_t end = prefix_len + new_len;
-  b.kv_slots.insert(b.kv_slots.end(), req->slot_table.begin(), req->slot_table.begin() + end);
+  seg.slot_offset = step.slot_layout.place(b.kv_slots, req->slot, req->arrival, req->slot_table_version,
+                                           req->slot_table, end);
   const int64_t known = static_cast<int64_t>(req->tokens.size());
   for (int64_t p = prefix_len; p < end; ++p) {
     // Overlap: the token sampled by the step still in flight is known only to the engine.
@@ -95,6 +97,10 @@ void SchedulerImpl::add_segment(StepRecord& step, const std::shared_ptr<Req>& re
       auto snap = std::make_shared<std::vector<int32_t>>(req->output_ids);
       rs.output_ids = snap.get();
       rs.prompt_ids = &spec.input_ids;
+      const int64_t in_flight = req->sampled - static_cast<int64_t>(req->output_ids.size());
+      if (in_flight > 0)
+        step.penalty_fixups.push_back({static_cast<int32_t>(step.penalty_snapshots.size()), req->slot,
+                                       static_cast<int32_t>(in_flight)});
       step.penalty_snapshots.push_back(std::move(snap));
     }
     rs.return_logprob = spec.logprob.return_logprob;
@@ -118,6 +124,7 @@ void SchedulerImpl::cache_unfinished(Req& req) {
   // Where the tree already held these tokens our pages are duplicates: use the tree's, free ours.
   for (int64_t i = req.cached_len / ps_; i < m.len / ps_; ++i) {
     if (req.pages[i] != m.pages[i]) {
+      ++req.slot_table_version;
       pool_.free(req.pages[i]);
       req.pages[i] = m.pages[i];
       for (int64_t p = i * ps_; p < (i + 1) * ps_; ++p)
@@ -137,6 +144,7 @@ bool SchedulerImpl::add_prefills(StepRecord& step, int64_t mixed_decodes) {
   int64_t rem_input = limits_.max_prefill_tokens - mixed_decodes;
   int64_t rem_chunk = chunk_size > 0 ? chunk_size - mixed_decodes : INT64_MAX;
   int64_t new_seq = 0, new_tokens = 0, cached = 0;
+  const size_t running_before = running_.size();
   std::vector<std::shared_ptr<Req>> to_cache;
 
   if (chunked_) {  // a chunked prompt continues first; nothing else joins it (SGLang-JAX)
@@ -156,7 +164,7 @@ bool SchedulerImpl::add_prefills(StepRecord& step, int64_t mixed_decodes) {
       running_.push_back(r);
     }
     cache_unfinished(*r);
-    log_prefill(0, take, 0);
+    log_prefill(0, take, 0, running_before);
     return true;
   }
   if (waiting_.empty()) return false;
@@ -193,6 +201,7 @@ bool SchedulerImpl::add_prefills(StepRecord& step, int64_t mixed_decodes) {
       radix_.dec_lock(m.node);
       r->pages.clear();
       r->slot_table.clear();
+      ++r->slot_table_version;
       r->kv_len = r->cached_len = 0;
       r->last_node = nullptr;
       break;
@@ -237,7 +246,7 @@ bool SchedulerImpl::add_prefills(StepRecord& step, int64_t mixed_decodes) {
     // Set only now so that n > 1 siblings are admitted by a later step, matching the cached prompt.
     if (r->state == Req::State::kRunning) r->prefill_done = true;
   }
-  log_prefill(new_seq, new_tokens, cached);
+  log_prefill(new_seq, new_tokens, cached, running_before);
   return true;
 }
 
@@ -305,6 +314,8 @@ std::unique_ptr<StepRecord> SchedulerImpl::schedule_step() {
   } else {
     step = std::make_unique<StepRecord>();
   }
+  // Incremental kv_slots except under speculation, whose hooks rewrite slot tables themselves.
+  step->slot_layout.begin(step->input.batch.kv_slots, /*incremental=*/!spec_);
   const bool admitting = !paused_ && exclusive_.empty();
   const bool mixed = cfg_.enable_mixed_chunk && limits_.chunked_prefill_size > 0;
   int64_t mixed_decodes = 0;
@@ -312,7 +323,13 @@ std::unique_ptr<StepRecord> SchedulerImpl::schedule_step() {
     for (auto& r : running_) mixed_decodes += (!r->done() && r->sampled < r->max_new_tokens()) ? 1 : 0;
   const bool prefill = (admitting || chunked_) && add_prefills(*step, mixed_decodes);
   step->is_prefill = prefill;
+  if (prefill && spec_) step->input.batch.capture_hidden_layers = spec_->capture_layers();
   if (prefill && !mixed) return step;  // prefill has priority over decode (SGLang)
+  if (spec_) {                         // decode = one EAGLE3 round, run right here (spec/scheduler_hooks.cpp)
+    spec_decode_step();
+    spare_steps_.push_back(std::move(step));
+    return nullptr;
+  }
   std::vector<std::shared_ptr<Req>> decodes;
   if (!running_.empty()) {
     // A request admitted by this very step's prefill is not decoded in it.
@@ -321,10 +338,6 @@ std::unique_ptr<StepRecord> SchedulerImpl::schedule_step() {
       for (auto& r : step->reqs) fresh.push_back(r);
     }
     if (prepare_decodes(decodes, fresh)) {
-      size_t slots = step->input.batch.kv_slots.size();
-      for (auto& r : decodes) slots += static_cast<size_t>(r->kv_len);
-      auto& kv = step->input.batch.kv_slots;
-      if (kv.capacity() < slots) kv.reserve(slots + slots / 2);  // contexts grow every step
       for (auto& r : decodes) add_segment(*step, r, r->kv_len - 1, 1, true);
       ++decode_steps_;
     }

@@ -14,6 +14,10 @@
 #include "engine/model_runner.h"
 #include "sched/request.h"
 
+namespace sgl::engine::spec {
+class Eagle3Draft;
+}
+
 namespace sgl::sched {
 
 struct SchedulerConfig {
@@ -33,6 +37,12 @@ struct SchedulerConfig {
   int64_t context_length = 0;                // 0: the runner's info().context_length
   uint64_t random_seed = 42;                 // random policy; base of unseeded sampling is the engine's
   std::vector<int32_t> extra_eos_token_ids;  // tokenizer's EOS ids beyond the model's
+  // EAGLE3 speculative decoding (sched/spec/): the loaded draft head, null = off. Needs the
+  // overlap pipeline off; mixed chunks are not used with it.
+  std::shared_ptr<engine::spec::Eagle3Draft> spec_draft;
+  int spec_num_steps = 3;
+  int spec_eagle_topk = 1;
+  int spec_num_draft_tokens = 4;
 };
 
 // The capacity the scheduler settled on at start (logged, and reported by /get_server_info).
@@ -67,8 +77,11 @@ struct SchedulerStats {
   int64_t num_finished_reqs = 0;
   int64_t num_aborted_reqs = 0;
   double new_token_ratio = 0.0;
-  double scheduler_cpu_seconds = 0.0;  // CPU time of the scheduler thread so far
-  bool idle = true;                    // nothing queued, running, in flight or waiting to be freed
+  double scheduler_cpu_seconds = 0.0;   // CPU time of the scheduler thread so far
+  double forward_seconds = 0.0;         // time the worker spent in the runner's forwards so far
+  double forward_gap_seconds = 0.0;     // device idle between forwards caused by the scheduler
+  bool idle = true;                     // nothing queued, running, in flight or waiting to be freed
+  double avg_spec_accept_length = 0.0;  // tokens per speculative verify round (0: no speculation)
 };
 
 class SchedulerImpl;

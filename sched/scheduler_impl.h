@@ -22,6 +22,10 @@
 
 namespace sgl::sched {
 
+namespace spec {
+class SpecRuntime;
+}
+
 struct CmdSubmit {
   std::vector<std::shared_ptr<Req>> reqs;
 };
@@ -91,7 +95,13 @@ class SchedulerImpl {
   void release_kv(Req& req, bool insert);
   void sweep_aborts();
   void publish_stats(bool log_decode);
-  void log_prefill(int64_t new_seq, int64_t new_tokens, int64_t cached_tokens);
+  // running_before: the running batch before this prefill joined it (what SGLang reports).
+  void log_prefill(int64_t new_seq, int64_t new_tokens, int64_t cached_tokens, size_t running_before);
+
+  // spec/scheduler_hooks.cpp: EAGLE3 speculation (spec_ set only when a draft is configured).
+  void spec_after_prefill(StepRecord& step);
+  bool spec_decode_step();
+  std::unique_ptr<spec::SpecRuntime> spec_;
 
   engine::ModelRunner& runner_;
   SchedulerConfig cfg_;
@@ -139,6 +149,7 @@ class SchedulerImpl {
   double last_throughput_ = 0.0;
   int64_t last_logged_decode_step_ = 0;
   double cpu_seconds_ = 0.0;
+  std::chrono::steady_clock::time_point woke_;  // when the loop last left an idle wait
 
   mutable std::mutex stats_mu_;
   SchedulerStats stats_;

@@ -4,6 +4,7 @@
 #include <algorithm>
 
 #include "sched/scheduler_impl.h"
+#include "sched/spec/spec_runtime.h"
 
 namespace sgl::sched {
 
@@ -25,6 +26,16 @@ SchedulerImpl::SchedulerImpl(engine::ModelRunner& runner, SchedulerConfig cfg, S
   ratio_decay_ = (init_ratio_ - min_ratio_) / 600.0;
   new_token_ratio_ = init_ratio_;
   interval_start_ = std::chrono::steady_clock::now();
+  if (cfg_.spec_draft) {
+    // EAGLE3 rounds run on the scheduler thread between serial steps (spec/scheduler_hooks.cpp).
+    cfg_.disable_overlap_schedule = true;
+    cfg_.enable_mixed_chunk = false;
+    const spec::SpecConfig sc{cfg_.spec_num_steps, cfg_.spec_eagle_topk, cfg_.spec_num_draft_tokens, 1,
+                              cfg_.random_seed};
+    spec_ = std::make_unique<spec::SpecRuntime>(runner, cfg_.spec_draft, sc);
+    if (Status s = spec_->init(limits_.max_total_num_tokens); !s.ok())
+      spdlog::error("Draft KV cache: {}", s.error().message);
+  }
   publish_stats(false);
 }
 
@@ -127,6 +138,7 @@ void SchedulerImpl::process_oldest() {
   --pending_steps_;
   for (auto& r : step->reqs) --r->inflight;
   process(*step);
+  if (spec_ && step->is_prefill) spec_after_prefill(*step);
   recycle(std::move(step));
 }
 
@@ -135,13 +147,14 @@ void SchedulerImpl::recycle(std::unique_ptr<StepRecord> step) {
   b.input_ids.clear();
   b.positions.clear();
   b.segments.clear();
-  b.kv_slots.clear();
+  // kv_slots stays: the record's SlotLayout updates it in place next time (slot_layout.h).
   b.capture_hidden_layers.clear();
   step->input.sampling.clear();
   step->input.return_logits = false;
   step->reqs.clear();
   step->roles.clear();
   step->penalty_snapshots.clear();
+  step->penalty_fixups.clear();
   step->is_prefill = false;
   step->output.reset();
   if (spare_steps_.size() < 4) spare_steps_.push_back(std::move(step));
@@ -149,10 +162,14 @@ void SchedulerImpl::recycle(std::unique_ptr<StepRecord> step) {
 
 void SchedulerImpl::loop() {
   for (;;) {
-    if (!drain_commands(idle())) break;
+    const bool was_idle = idle();
+    if (!drain_commands(was_idle)) break;
+    // Device idle time while the loop itself waited for work is not the scheduler's overhead.
+    if (was_idle) woke_ = std::chrono::steady_clock::now();
     sweep_aborts();
     auto step = schedule_step();
     const bool launched = step != nullptr;
+    if (launched) step->ready_since = woke_;
     if (launched) launch(std::move(step));
     // Overlap: the device runs the step just launched while we finish the previous one.
     const int64_t keep = (launched && !cfg_.disable_overlap_schedule) ? 1 : 0;

@@ -1,5 +1,7 @@
 #include "sched/step_worker.h"
 
+#include <algorithm>
+
 namespace sgl::sched {
 
 StepWorker::StepWorker(engine::ModelRunner& runner) : runner_(runner) {
@@ -26,8 +28,42 @@ void StepWorker::run() {
     StepRecord* s = nullptr;
     todo_.pop(s);
     if (s == nullptr) return;
+    complete_penalty_snapshots(*s);
+    using Clock = std::chrono::steady_clock;
+    const auto start = Clock::now();
+    if (last_end_) {
+      const auto from = std::max(*last_end_, s->ready_since);
+      if (start > from) gap_ns_ += std::chrono::duration_cast<std::chrono::nanoseconds>(start - from).count();
+    }
     s->output.emplace(runner_.step(s->input));
+    last_end_ = Clock::now();
+    forward_ns_ += std::chrono::duration_cast<std::chrono::nanoseconds>(*last_end_ - start).count();
+    if (s->output->ok()) remember_sampled(*s);
     done_.push(s);
+  }
+}
+
+void StepWorker::complete_penalty_snapshots(StepRecord& step) const {
+  for (const auto& f : step.penalty_fixups) {
+    auto& snap = *step.penalty_snapshots[static_cast<size_t>(f.snapshot)];
+    const auto slot = static_cast<size_t>(f.req_slot);
+    if (slot >= recent_.size()) continue;  // cannot happen: the earlier step sampled for this slot
+    const auto& r = recent_[slot];
+    const size_t n = std::min(static_cast<size_t>(f.missing), r.size());
+    snap.insert(snap.end(), r.end() - static_cast<std::ptrdiff_t>(n), r.end());
+  }
+}
+
+void StepWorker::remember_sampled(const StepRecord& step) {
+  const auto& rows = step.output->value().rows;
+  for (size_t i = 0; i < rows.size() && i < step.input.sampling.size(); ++i) {
+    const auto& rs = step.input.sampling[i];
+    if (!rs.sample || rs.req_slot < 0) continue;
+    const auto slot = static_cast<size_t>(rs.req_slot);
+    if (slot >= recent_.size()) recent_.resize(slot + 1);
+    auto& r = recent_[slot];
+    if (r.size() == kRecentTokens) r.erase(r.begin());
+    r.push_back(rows[i].token);
   }
 }
 

@@ -18,6 +18,7 @@ PACKAGES=(
   libpcre2-dev                # tokenizer split regexes
   libutf8proc-dev             # Unicode normalisation
   libdnnl-dev libopenblas-dev # GEMMs
+  libgloo-dev                 # collectives between CPU ranks and across nodes (TCP)
   libgtest-dev libgmock-dev libbenchmark-dev
   python3 python3-jinja2      # chat-template fixture generator (tests)
 )

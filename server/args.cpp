@@ -120,9 +120,19 @@ void add_parallel_flags(CLI::App& app, ServerArgs& a) {
   app.add_option("--nnodes", a.nnodes, "Nodes")->capture_default_str()->group(g);
   app.add_option("--node-rank", a.node_rank, "This node's rank")->capture_default_str()->group(g);
   app.add_option("--dist-init-addr", a.dist_init_addr, "host:port of node 0's rendezvous")->group(g);
+  app.add_option("--dist-timeout", a.dist_timeout, "Seconds to wait for other nodes / a collective")
+      ->capture_default_str()
+      ->group(g);
   app.add_option("--attention-backend", a.attention_backend, "fa | native")
       ->check(CLI::IsMember({"fa", "native"}))
       ->capture_default_str()
+      ->group(g);
+  app.add_option("--cuda-graph-max-bs", a.cuda_graph_max_bs,
+                 "--device cuda: decode batches up to this size replay CUDA graphs (0: 256)")
+      ->check(CLI::NonNegativeNumber)
+      ->capture_default_str()
+      ->group(g);
+  app.add_flag("--disable-cuda-graph", a.disable_cuda_graph, "--device cuda: launch every kernel each step")
       ->group(g);
   app.add_option("--jax-precompile-prefill-token-paddings", a.jax_precompile_prefill_token_paddings,
                  "Accepted and ignored (no XLA compilation here)")
@@ -147,6 +157,9 @@ void add_api_and_logging_flags(CLI::App& app, ServerArgs& a) {
   app.add_option("--tool-call-parser", a.tool_call_parser, "qwen3_coder | hermes | qwen25")->group(g);
   app.add_option("--reasoning-parser", a.reasoning_parser, "qwen3 | deepseek-r1")->group(g);
   app.add_flag("--enable-cache-report", a.enable_cache_report, "Report cached tokens in usage")->group(g);
+  // Test builds only in spirit: an empty group keeps it out of --help.
+  app.add_option("--test-scripted-output", a.test_scripted_output, "Force every output to this script")
+      ->group("");
   const char* l = "Logging and metrics";
   app.add_option("--log-level", a.log_level, "debug | info | warning | error | critical")
       ->check(CLI::IsMember({"trace", "debug", "info", "warning", "warn", "error", "critical"}))
@@ -229,6 +242,16 @@ Status validate_server_args(const ServerArgs& a, const BuiltFeatures& built) {
                 "--tp-size, --ep-size and --nnodes must be >= 1"));
   SGL_TRY(check(a.node_rank >= 0 && a.node_rank < a.nnodes,
                 fmt::format("--node-rank {} must be in [0, --nnodes {})", a.node_rank, a.nnodes)));
+  if (a.tp_size > 1 || a.nnodes > 1) {
+    SGL_TRY(check(
+        a.tp_size % a.nnodes == 0,
+        fmt::format("--tp-size {} must be a multiple of --nnodes {} (ranks per node)", a.tp_size, a.nnodes)));
+    SGL_TRY(check(a.tp_size % a.ep_size == 0,
+                  fmt::format("--ep-size {} must divide --tp-size {}", a.ep_size, a.tp_size)));
+    SGL_TRY(check(a.nnodes == 1 || !a.dist_init_addr.empty(),
+                  fmt::format("--nnodes {} needs --dist-init-addr host:port (node 0's address)", a.nnodes)));
+    SGL_TRY(check(a.dist_timeout >= 2, "--dist-timeout must be at least 2 seconds"));
+  }
   if (!a.speculative_algorithm.empty()) {
     SGL_TRY(check(a.speculative_algorithm == "EAGLE" || a.speculative_algorithm == "EAGLE3",
                   "--speculative-algorithm must be EAGLE or EAGLE3, got '" + a.speculative_algorithm + "'"));
@@ -237,6 +260,14 @@ Status validate_server_args(const ServerArgs& a, const BuiltFeatures& built) {
                          ": speculative decoding is not built in this binary yet");
     SGL_TRY(check(!a.speculative_draft_model_path.empty(),
                   "--speculative-algorithm needs --speculative-draft-model-path"));
+    // SGLang's rule: the tree holds at most 1 + steps·topk tokens (steps + 1 for a chain).
+    const int steps = a.speculative_num_steps.value_or(3), topk = a.speculative_eagle_topk.value_or(1);
+    const int drafts = a.speculative_num_draft_tokens.value_or(topk == 1 ? steps + 1 : 8);
+    SGL_TRY(check(steps >= 1, "--speculative-num-steps must be >= 1"));
+    SGL_TRY(check(topk >= 1, "--speculative-eagle-topk must be >= 1"));
+    SGL_TRY(check(drafts >= 2 && drafts <= 1 + steps * topk,
+                  fmt::format("--speculative-num-draft-tokens {} must be in [2, 1 + steps x topk = {}]",
+                              drafts, 1 + steps * topk)));
   }
   SGL_TRY(check(a.port > 0 && a.port < 65536, fmt::format("--port must be in [1, 65535], got {}", a.port)));
   SGL_TRY(check(a.mem_fraction_static > 0 && a.mem_fraction_static <= 1,
@@ -312,9 +343,12 @@ std::string server_args_to_json(const ServerArgs& a) {
       {"device", a.device},
       {"tp_size", a.tp_size},
       {"ep_size", a.ep_size},
+      {"cuda_graph_max_bs", a.cuda_graph_max_bs},
+      {"disable_cuda_graph", a.disable_cuda_graph},
       {"nnodes", a.nnodes},
       {"node_rank", a.node_rank},
       {"dist_init_addr", str_or_null(a.dist_init_addr)},
+      {"dist_timeout", a.dist_timeout},
       {"attention_backend", a.attention_backend},
       {"jax_precompile_prefill_token_paddings", a.jax_precompile_prefill_token_paddings},
       {"speculative_algorithm", str_or_null(a.speculative_algorithm)},

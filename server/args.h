@@ -59,7 +59,10 @@ struct ServerArgs {
   int nnodes = 1;
   int node_rank = 0;
   std::string dist_init_addr;
-  std::string attention_backend = "fa";                        // fa | native
+  int dist_timeout = 60;                 // s: rendezvous and per-collective timeout (a dead or hung rank)
+  std::string attention_backend = "fa";  // fa | native
+  int cuda_graph_max_bs = 0;             // --device cuda: largest decode batch replayed as a graph (0: 256)
+  bool disable_cuda_graph = false;
   std::vector<int64_t> jax_precompile_prefill_token_paddings;  // accepted, ignored (no XLA here)
 
   // Speculative decoding.
@@ -73,6 +76,9 @@ struct ServerArgs {
   std::string tool_call_parser;
   std::string reasoning_parser;
   bool enable_cache_report = false;
+  // Hidden test hook: every request's output tokens are replaced by this script (token ids
+  // "1,2,3" or text to encode); see engine/testing/scripted_runner.h.
+  std::string test_scripted_output;
 
   // Logging and metrics.
   std::string log_level = "info";

@@ -175,8 +175,15 @@ void Generation::absorb(ItemState& s, sched::OutputChunk& c) {
       app_.metrics.itl.observe(gap);
     s.last_token = now;
   }
-  for (int32_t id : c.token_ids) {
+  // SGLang trims a matched stop token (EOS, stop_token_ids) from the text unless no_stop_trim; it
+  // stays in output_ids and the token counts. Only visible when skip_special_tokens is false.
+  const bool trim_stop_token = c.finish && c.finish->type == sched::FinishReason::Type::kStop &&
+                               !c.finish->matched_string && c.finish->matched_token &&
+                               !s.item.sampling.no_stop_trim;
+  for (size_t i = 0; i < c.token_ids.size(); ++i) {
+    const int32_t id = c.token_ids[i];
     s.out.output_ids.push_back(id);
+    if (trim_stop_token && i + 1 == c.token_ids.size() && id == *c.finish->matched_token) continue;
     s.out.text += s.detok->feed(id);
   }
   s.new_ids += c.token_ids.size();
@@ -205,12 +212,37 @@ void Generation::absorb(ItemState& s, sched::OutputChunk& c) {
       if (pos == std::string::npos) pos = s.out.text.find(s.out.finish.matched_str);
       if (pos != std::string::npos) s.out.text.resize(pos);
     }
-    if (s.out.finish.type == FinishReason::Type::kAbort) app_.metrics.aborted_requests.fetch_add(1);
     double e2e = std::chrono::duration<double>(now - s.start).count();
     s.out.e2e_latency = e2e;
     app_.metrics.e2e.observe(e2e);
   }
-  s.changed = true;
+}
+
+// SGLang's stream_interval (per request, else --stream-interval): the first token goes out at
+// once (clients take TTFT from it), then one event per `interval` tokens, and the finish always.
+bool Generation::due(const ItemState& s) const {
+  if (s.out.finish.finished()) return true;
+  const int64_t interval = s.item.sampling.stream_interval.value_or(app_.args.stream_interval);
+  const size_t tokens = s.out.output_ids.size();
+  if (interval <= 1) return true;
+  if (s.emitted_ids == 0) return tokens > 0;
+  return tokens >= s.emitted_ids + size_t(interval);
+}
+
+std::string Generation::log_summary() const {
+  std::string rids;
+  int64_t prompt = 0, completion = 0, cached = 0;
+  for (const auto& s : items_) {
+    if (s.item.sample_index == 0) {
+      if (!rids.empty()) rids += ',';
+      rids += s.item.rid;
+      prompt += s.out.prompt_tokens;
+      cached += s.out.cached_tokens;
+    }
+    completion += s.out.completion_tokens;
+  }
+  return fmt::format("rid={} prompt_tokens={} completion_tokens={} cached_tokens={}", rids, prompt,
+                     completion, cached);
 }
 
 boost::asio::awaitable<bool> Generation::next() {
@@ -222,7 +254,9 @@ boost::asio::awaitable<bool> Generation::next() {
       scratch_.clear();
       if (s.stream && s.stream->drain(scratch_) > 0) {
         for (auto& c : scratch_) absorb(s, c);
-        any = true;
+        s.changed = due(s);
+        if (s.changed) s.emitted_ids = s.out.output_ids.size();
+        any = any || s.changed;
       }
     }
     if (any) co_return true;

@@ -11,6 +11,7 @@
 
 #include "base/result.h"
 #include "net/async_notifier.h"
+#include "net/exchange.h"
 #include "sched/request.h"
 #include "server/app.h"
 #include "server/protocol/generate_request.h"
@@ -24,11 +25,12 @@ struct ItemState {
   int64_t max_new_tokens = 0;
   std::shared_ptr<sched::RequestStream> stream;
   std::unique_ptr<text::StreamingDetokenizer> detok;
-  GenerateOutput out;    // cumulative text/ids/logprobs/finish
-  size_t sent_text = 0;  // bytes of out.text already streamed as deltas (OpenAI)
-  size_t sent_ids = 0;   // output ids already streamed (logprob deltas)
-  size_t new_ids = 0;    // ids added by the last update
-  bool changed = false;
+  GenerateOutput out;      // cumulative text/ids/logprobs/finish
+  size_t sent_text = 0;    // bytes of out.text already streamed as deltas (OpenAI)
+  size_t sent_ids = 0;     // output ids already streamed (logprob deltas)
+  size_t new_ids = 0;      // ids added by the last update
+  size_t emitted_ids = 0;  // output ids when `changed` was last set (stream_interval)
+  bool changed = false;    // worth an event now: first token, stream_interval more, or finished
   std::chrono::steady_clock::time_point start, last_token;
 };
 
@@ -40,19 +42,37 @@ class Generation {
   // Tokenized prompt per item; checks the context length and submits. Errors refuse the request.
   Status submit(std::vector<GenerateItem> items, const std::vector<std::vector<int32_t>>& prompt_ids);
 
-  // Waits for new output; false once every item is finished and drained.
+  // Waits until some item has output worth an event (see ItemState::changed); false once every
+  // item is finished and drained.
   boost::asio::awaitable<bool> next();
   std::vector<ItemState>& items() { return items_; }
   bool all_finished() const;
   void abort_all();  // client gone: abort at the scheduler
+  // "rid=… prompt_tokens=… completion_tokens=… cached_tokens=…" for the request's log line.
+  std::string log_summary() const;
 
  private:
   void absorb(ItemState& s, sched::OutputChunk& chunk);
+  bool due(const ItemState& s) const;
 
   App& app_;
   std::shared_ptr<net::AsyncNotifier> notifier_;
   std::vector<ItemState> items_;
   std::vector<sched::OutputChunk> scratch_;
+};
+
+// Puts the generation's token counts on the request's log line when the route returns, on every
+// path out of it (finished, client gone, error event).
+class LogNoteOnExit {
+ public:
+  LogNoteOnExit(net::Exchange& ex, std::shared_ptr<const Generation> gen) : ex_(ex), gen_(std::move(gen)) {}
+  ~LogNoteOnExit() { ex_.set_log_note(gen_->log_summary()); }
+  LogNoteOnExit(const LogNoteOnExit&) = delete;
+  LogNoteOnExit& operator=(const LogNoteOnExit&) = delete;
+
+ private:
+  net::Exchange& ex_;
+  std::shared_ptr<const Generation> gen_;
 };
 
 // Prompt tokens of a PromptInput (text is encoded with the tokenizer's special-token rules).

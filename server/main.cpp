@@ -3,10 +3,12 @@
 
 #include <csignal>
 #include <cstdio>
+#include <optional>
 
 #include "net/http_server.h"
 #include "server/app.h"
 #include "server/args.h"
+#include "server/dist_node.h"
 
 namespace {
 
@@ -31,11 +33,19 @@ int main(int argc, char** argv) {
   const ServerArgs& args = parsed.args;
   spdlog::set_level(log_level(args.log_level));
   spdlog::set_pattern("[%Y-%m-%d %H:%M:%S] %v");
-  if (auto st = validate_server_args(args); !st.ok()) {
+  BuiltFeatures built;
+  built.speculative = true;  // EAGLE3 (sched/spec/)
+  built.multi_rank = true;   // tensor/expert parallelism, multi-node (engine/dist/)
+#if SGL_HAVE_CUDA
+  built.cuda = true;  // engine/cuda/ is compiled in (the toolkit was found at build time)
+#endif
+  if (auto st = validate_server_args(args, built); !st.ok()) {
     spdlog::error("{}", st.error().message);
     return 1;
   }
   for (const auto& note : parsed.notes) spdlog::info("{}", note);
+  // Nodes other than 0 serve node 0's steps and run no HTTP (SGLang's multi-node model).
+  if (args.nnodes > 1 && args.node_rank > 0) return run_dist_follower(args);
 
   // Block the stop signals in every thread; the main thread waits for them below.
   sigset_t stop_signals;
@@ -49,6 +59,8 @@ int main(int argc, char** argv) {
     spdlog::error("Startup failed: {}", app.error().message);
     return 1;
   }
+  std::optional<DistMonitor> dist_monitor;  // a dead or hung rank: /health 503, exit 1
+  if (args.tp_size > 1 || args.nnodes > 1) dist_monitor.emplace(**app, std::chrono::milliseconds(3000));
   sgl::net::ServerOptions opts;
   opts.host = args.host;
   opts.port = uint16_t(args.port);

@@ -49,7 +49,8 @@ std::string Metrics::render(const std::string& model, const sched::SchedulerStat
   counter("sglang:prompt_tokens_total", prompt_tokens.load());
   counter("sglang:generation_tokens_total", generation_tokens.load());
   counter("sglang:num_requests_total", requests.load());
-  counter("sglang:num_aborted_requests_total", aborted_requests.load());
+  // The scheduler's count: it also sees aborts whose client left before the abort came back.
+  counter("sglang:num_aborted_requests_total", s.num_aborted_reqs);
   gauge("sglang:num_running_reqs", double(s.num_running_reqs));
   gauge("sglang:num_queue_reqs", double(s.num_queue_reqs));
   gauge("sglang:num_used_tokens", double(s.num_used_tokens));

@@ -33,7 +33,6 @@ struct Metrics {
   std::atomic<int64_t> prompt_tokens{0};
   std::atomic<int64_t> generation_tokens{0};
   std::atomic<int64_t> requests{0};
-  std::atomic<int64_t> aborted_requests{0};
   Histogram ttft, itl, e2e;
 
   std::string render(const std::string& model, const sched::SchedulerStats& s) const;

@@ -41,7 +41,8 @@ net::Handler wrap(App& app, RouteFn fn) {
     net::Response r = co_await fn(app, ex);
     double ms = std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - t0).count();
     if (req.path != "/health" && req.path != "/metrics")
-      spdlog::info("{} {} {} {:.1f} ms", req.method, req.path, ex.streaming() ? 200 : r.status, ms);
+      spdlog::info("{} {} {} {:.1f} ms{}{}", req.method, req.path, ex.streaming() ? 200 : r.status, ms,
+                   ex.log_note().empty() ? "" : " ", ex.log_note());
     co_return r;
   };
 }
@@ -73,6 +74,7 @@ net::Router make_router(App& app) {
   r.post("/v1/chat/completions", wrap(app, handle_chat_completions));
   r.get("/v1/models", wrap(app, handle_models));
   r.get("/v1/models/" + app.args.served_model_name, wrap(app, handle_model_card));
+  r.add_prefix("GET", "/v1/models/", wrap(app, handle_model_card));  // any other name: OpenAI's 404
   r.get("/get_model_info", wrap(app, handle_get_model_info));
   r.get("/model_info", wrap(app, handle_get_model_info));
   r.get("/get_server_info", wrap(app, handle_get_server_info));

@@ -9,7 +9,11 @@
 
 #include "engine/engine_config.h"
 #include "engine/model_config.h"
+#include "engine/spec/eagle3_draft.h"
+#include "engine/testing/scripted_runner.h"
 #include "server/app.h"
+#include "server/dist_node.h"
+#include "server/scripted_output.h"
 
 namespace sgl::server {
 namespace {
@@ -66,16 +70,15 @@ Result<std::unique_ptr<App>> create_app(const ServerArgs& args) {
   SGL_ASSIGN_OR_RETURN(app->tokenizer, text::Tokenizer::from_dir(args.tokenizer_path));
   SGL_ASSIGN_OR_RETURN(app->chat_template, load_chat_template(args, *app->tokenizer));
 
-  engine::EngineConfig ec;
-  ec.model_path = args.model_path;
-  ec.load_format = args.load_format;
-  ec.dtype = args.dtype == "half" ? "float16" : args.dtype == "float" ? "float32" : args.dtype;
-  ec.device = args.device;
-  ec.random_seed = uint64_t(args.random_seed);
-  ec.context_length = args.context_length.value_or(0);
+  engine::EngineConfig ec = engine_config_from_args(args);  // server/dist_node.cpp
   spdlog::info("Loading model {} (load_format={}, dtype={}, device={})", args.model_path, args.load_format,
                ec.dtype, args.device);
   SGL_ASSIGN_OR_RETURN(app->runner, engine::create_model_runner(ec));
+  if (!args.test_scripted_output.empty()) {
+    SGL_ASSIGN_OR_RETURN(auto script, scripted_output_tokens(args.test_scripted_output, *app->tokenizer));
+    spdlog::warn("--test-scripted-output: every output is forced to a {}-token script", script.size());
+    app->runner = std::make_unique<engine::ScriptedRunner>(std::move(app->runner), std::move(script));
+  }
   const auto& info = app->runner->info();
   spdlog::info("Model: {} ({}), {} layers, vocab {}, context {}, weights {:.1f} MiB", info.architecture,
                info.model_type, info.num_layers, info.vocab_size, info.context_length,
@@ -87,8 +90,22 @@ Result<std::unique_ptr<App>> create_app(const ServerArgs& args) {
     if (mc->default_top_p > 0) app->chat_defaults.top_p = mc->default_top_p;
   }
 
-  SGL_ASSIGN_OR_RETURN(app->scheduler,
-                       sched::Scheduler::create(*app->runner, scheduler_config(args, *app->tokenizer)));
+  sched::SchedulerConfig sc = scheduler_config(args, *app->tokenizer);
+  if (!args.speculative_algorithm.empty()) {
+    // EAGLE3 draft head, computed in the target's precision (its KV bytes per element say which).
+    const int64_t kv_elems = 2LL * info.num_layers * info.num_kv_heads * info.head_dim;
+    const auto elem = info.kv_bytes_per_token / std::max<int64_t>(1, kv_elems);
+    spdlog::info("Loading {} draft model {}", args.speculative_algorithm, args.speculative_draft_model_path);
+    SGL_ASSIGN_OR_RETURN(
+        auto draft, engine::spec::Eagle3Draft::load(args.speculative_draft_model_path, args.model_path, info,
+                                                    elem == 4 ? engine::DType::kF32 : engine::DType::kBF16));
+    sc.spec_draft = std::move(draft);
+    sc.spec_num_steps = args.speculative_num_steps.value_or(3);
+    sc.spec_eagle_topk = args.speculative_eagle_topk.value_or(1);
+    sc.spec_num_draft_tokens =
+        args.speculative_num_draft_tokens.value_or(sc.spec_eagle_topk == 1 ? sc.spec_num_steps + 1 : 8);
+  }
+  SGL_ASSIGN_OR_RETURN(app->scheduler, sched::Scheduler::create(*app->runner, std::move(sc)));
   // The scheduler logs its capacity plan (max_total_num_tokens, chunked_prefill_size, ...).
   const auto& lim = app->scheduler->limits();
   app->limits.context_length = lim.context_len;

@@ -13,9 +13,13 @@
 #include <fstream>
 #include <iostream>
 #include <nlohmann/json.hpp>
+#include <numeric>
+#include <optional>
 #include <random>
 #include <stdexcept>
 
+#include "cuda_roofline.h"
+#include "engine/dist/tp_runner.h"
 #include "engine/engine_config.h"
 #include "membw.h"
 
@@ -109,6 +113,7 @@ nlohmann::json run_once(ModelRunner& runner, const Case& c, const Layout& kv, ui
   m["prefill_latency"] = prefill_s;
   m["prefill_throughput"] = c.input_len * c.bs / prefill_s;
   std::vector<double> lat;
+  dist::reset_tp_collective_stats(runner);  // tensor parallel: collective time of the decode steps
   for (int i = 0; i < c.output_len - 1; ++i) {
     const StepInput d = decode_input(c, kv, i);
     auto t1 = std::chrono::steady_clock::now();
@@ -127,6 +132,16 @@ nlohmann::json run_once(ModelRunner& runner, const Case& c, const Layout& kv, ui
     fmt::print("Decode.  median latency: {:6.5f} s, median throughput: {:9.2f} token/s\n", med, c.bs / med);
     m["median_decode_latency"] = med;
     m["median_decode_throughput"] = c.bs / med;
+    if (auto cs = dist::tp_collective_stats(runner)) {
+      const double steps = static_cast<double>(n);
+      fmt::print(
+          "Decode collectives (rank 0): {:.1f} calls, {:.1f} KB, {:6.5f} s per step "
+          "({:.1f} % of the mean step)\n",
+          cs->calls / steps, cs->bytes / steps / 1e3, cs->seconds / steps,
+          100.0 * cs->seconds / std::accumulate(lat.begin(), lat.end(), 0.0));
+      m["decode_collective_seconds_per_step"] = cs->seconds / steps;
+      m["decode_collective_calls_per_step"] = cs->calls / steps;
+    }
   }
   const double tput = static_cast<double>(c.input_len + c.output_len) * c.bs / total_s;
   fmt::print("Total. latency: {:6.3f} s, throughput: {:9.2f} token/s\n", total_s, tput);
@@ -146,6 +161,24 @@ void add_roofline(nlohmann::json& m, const ModelInfo& info, const Case& c, doubl
   m["memory_bandwidth_gbps"] = bandwidth / 1e9;
   m["decode_roofline_latency"] = roof_s;
   m["decode_roofline_ratio"] = ratio;
+}
+
+// Prefill against the GPU's measured GEMM peak: FLOPs of the linear layers only (2 per weight per
+// token; the embedding and the LM head, which runs on one row per request, excluded; attention's
+// FLOPs not counted, so the ratio understates long prompts slightly).
+void add_prefill_roofline(nlohmann::json& m, const ModelInfo& info, const Case& c, double gemm_flops) {
+  const int64_t dtype_bytes =
+      info.kv_bytes_per_token / (2LL * info.num_layers * info.num_kv_heads * info.head_dim);
+  const double params = static_cast<double>(info.weight_bytes) / static_cast<double>(dtype_bytes) -
+                        2.0 * static_cast<double>(info.vocab_size * info.hidden_size);
+  const double flops = 2.0 * params * c.input_len * c.bs / m["prefill_latency"].get<double>();
+  fmt::print(
+      "Prefill roofline: {:.1f} TFLOP/s in the linear layers; {:.1f} % of the measured GEMM peak ({:.1f} "
+      "TFLOP/s)\n",
+      flops / 1e12, 100.0 * flops / gemm_flops, gemm_flops / 1e12);
+  m["prefill_linear_tflops"] = flops / 1e12;
+  m["gemm_peak_tflops"] = gemm_flops / 1e12;
+  m["prefill_gemm_peak_ratio"] = flops / gemm_flops;
 }
 
 }  // namespace
@@ -170,6 +203,9 @@ int main(int argc, char** argv) {
   app.add_option("--random-seed", cfg.random_seed);
   app.add_option("--context-length", cfg.context_length);
   app.add_option("--num-threads", cfg.num_threads, "0 = all cores");
+  app.add_option("--tp-size,--tensor-parallel-size", cfg.tp_size, "CPU ranks (threads) over Gloo");
+  app.add_option("--ep-size,--expert-parallel-size", cfg.ep_size);
+  app.add_option("--dist-timeout", cfg.dist_timeout_s);
   app.add_option("--run-name", run_name);
   app.add_option("--result-filename", result_filename, "JSONL records appended here ('' = none)");
   app.add_option("--log-decode-step", log_decode_step, "also print every n-th decode step");
@@ -184,10 +220,26 @@ int main(int argc, char** argv) {
     return 2;
   }
 
-  fmt::print("Measuring memory read bandwidth...\n");
-  const sgl::bench::ReadBandwidthProbe probe;
-  const double bw = probe.measure();
-  fmt::print("Memory read bandwidth: {:.2f} GB/s\n", bw / 1e9);
+  // --device cuda: the GPU's copy bandwidth and GEMM peak; otherwise the host's read bandwidth.
+  std::optional<sgl::bench::CudaRoofline> gpu;
+  std::optional<sgl::bench::ReadBandwidthProbe> probe;
+  double bw = 0;
+  if (cfg.device == "cuda") {
+    fmt::print("Measuring device-to-device copy bandwidth and bf16 GEMM peak...\n");
+    gpu = sgl::bench::measure_cuda_roofline();
+    if (!gpu) {
+      std::cerr << "--device cuda: no CUDA device visible (or this binary has no CUDA backend)\n";
+      return 1;
+    }
+    bw = gpu->copy_bandwidth;
+    fmt::print("Device copy bandwidth: {:.1f} GB/s (read + write); bf16 GEMM 8192^3: {:.1f} TFLOP/s\n",
+               bw / 1e9, gpu->gemm_flops / 1e12);
+  } else {
+    fmt::print("Measuring memory read bandwidth...\n");
+    probe.emplace();
+    bw = probe->measure();
+    fmt::print("Memory read bandwidth: {:.2f} GB/s\n", bw / 1e9);
+  }
   auto t0 = std::chrono::steady_clock::now();
   auto runner = create_model_runner(cfg);
   if (!runner.ok()) {
@@ -222,8 +274,9 @@ int main(int argc, char** argv) {
           fmt::print("\n==== batch size {} | input {} | output {} ====\n", bs, il, ol);
           auto m = run_once(**runner, c, kv, cfg.random_seed + static_cast<uint64_t>(bs), log_decode_step,
                             run_name);
-          const double bw_case = std::max(bw, probe.measure(3));
+          const double bw_case = gpu ? bw : std::max(bw, probe->measure(3));
           add_roofline(m, info, c, bw_case);
+          if (gpu) add_prefill_roofline(m, info, c, gpu->gemm_flops);
           results.push_back(std::move(m));
         }
   } catch (const std::exception& e) {

@@ -4,6 +4,7 @@
 
 #include <tbb/global_control.h>
 
+#include <functional>
 #include <memory>
 #include <optional>
 #include <vector>
@@ -12,6 +13,7 @@
 #include "engine/model_runner.h"
 #include "engine/models/decoder.h"
 #include "engine/sampling.h"
+#include "engine/step_input_checks.h"
 
 namespace sgl::engine::cpu {
 
@@ -25,16 +27,31 @@ class CpuModelRunner final : public ModelRunner {
   Result<StepOutput> step(const StepInput& input) override;
   Status load_weights_from_disk(const std::string& model_path) override;
   int64_t available_memory_bytes() const override;
+  // The model on the host (engine/cuda/ uploads its weights).
+  const DecoderModel& model() const { return *model_; }
+
+  // Tensor parallelism (engine/dist/): the leader rank runs `hook` with each step's batch and its
+  // resolved input ids right before the forward (to broadcast them); follower ranks run the same
+  // forward through forward_only, without sampling.
+  using PreForwardHook = std::function<Status(const ForwardBatch&, const std::vector<int32_t>& ids)>;
+  void set_pre_forward_hook(PreForwardHook hook) { pre_forward_ = std::move(hook); }
+  Status forward_only(const ForwardBatch& batch, const std::vector<int32_t>& ids);
+  // Checks (dry_run) or loads the checkpoint's slice of this rank: weight swap across ranks.
+  Status load_weights_shard(const std::string& model_path, bool dry_run);
 
  private:
-  Status validate(const StepInput& input) const;
-
   std::unique_ptr<DecoderModel> model_;
   ModelInfo info_;
   KvPool kv_;
   Sampler sampler_;
-  std::vector<int32_t> last_token_;  // per request slot: the token it sampled last
+  LastSampledTokens last_token_;
   std::optional<tbb::global_control> threads_;
+  PreForwardHook pre_forward_;
 };
+
+// One rank's CPU runner: the slice `shard` of the model, collectives through `comm` (null when
+// whole). Defined beside create_model_runner (engine/runner_factory.cpp).
+Result<std::unique_ptr<CpuModelRunner>> create_cpu_runner(const EngineConfig& cfg, const ShardPlan& shard,
+                                                          dist::Communicator* comm);
 
 }  // namespace sgl::engine::cpu

@@ -30,6 +30,38 @@ Status load_rows(const WeightFiles& f, const std::string& name, int64_t rows, in
   return {};
 }
 
+// Copies rows [r0, r0 + nr) × columns [c0, c0 + nc) of a [rows, cols] tensor into rows
+// [dst_row0, dst_row0 + nr) of a packed weight (nc == w.k()): a tensor-parallel rank's slice, read
+// straight from the mapped file so no rank touches the rest of the tensor.
+Status load_block(const WeightFiles& f, const std::string& name, int64_t rows, int64_t cols, int64_t r0,
+                  int64_t nr, int64_t c0, int64_t dst_row0, cpu::PackedWeight& w, bool dry) {
+  SGL_ASSIGN_OR_RETURN(TensorView v, f.get(name, {rows, cols}));
+  if (dry) return {};
+  const int64_t nc = w.k();
+  const auto es = static_cast<int64_t>(dtype_size(v.dtype)), ds = static_cast<int64_t>(dtype_size(w.dtype()));
+  auto* dst = static_cast<uint8_t*>(w.mutable_data()) + dst_row0 * nc * ds;
+  const auto* src = static_cast<const uint8_t*>(v.data);
+  if (c0 == 0 && nc == cols) {
+    cpu::convert_tensor(src + r0 * cols * es, v.dtype, nr * nc, w.dtype(), dst);
+    return {};
+  }
+  tbb::parallel_for(tbb::blocked_range<int64_t>(0, nr, 16), [&](const tbb::blocked_range<int64_t>& r) {
+    for (int64_t i = r.begin(); i < r.end(); ++i)
+      cpu::convert_tensor(src + ((r0 + i) * cols + c0) * es, v.dtype, nc, w.dtype(), dst + i * nc * ds);
+  });
+  return {};
+}
+
+// Elements [off, off + n) of a 1-D tensor of `full` elements, written at dst[dst_off].
+Status load_vec_slice(const WeightFiles& f, const std::string& name, int64_t full, int64_t off, int64_t n,
+                      std::vector<float>& dst, int64_t dst_off, bool dry) {
+  SGL_ASSIGN_OR_RETURN(TensorView v, f.get(name, {full}));
+  if (dry) return {};
+  cpu::convert_tensor(static_cast<const uint8_t*>(v.data) + off * dtype_size(v.dtype), v.dtype, n,
+                      DType::kF32, dst.data() + dst_off);
+  return {};
+}
+
 // Counter-based uniform numbers in [-scale, scale]: same seed → same weights, any thread split.
 uint64_t mix(uint64_t x) {
   x += 0x9e3779b97f4a7c15ull;
@@ -68,21 +100,29 @@ void fill_linear(cpu::PackedWeight& w, uint64_t seed) {
 }  // namespace
 
 cpu::KvLayer KvPool::layer(const ModelConfig& c, int l) {
-  return {k[l].data(), v[l].data(), dtype, num_slots, c.num_kv_heads, c.head_dim};
+  // The pool holds this rank's KV heads (all of them on a whole model).
+  return {k[l].data(), v[l].data(), dtype, num_slots, static_cast<int>(k[l].shape()[1]), c.head_dim};
 }
 
 DecoderModel::DecoderModel(ModelConfig config, FamilyOptions options, DType compute)
     : config_(std::move(config)),
       options_(options),
       compute_(compute == DType::kF32 ? DType::kF32 : DType::kBF16),
-      rope_(config_.rope) {}
+      rope_(config_.rope),
+      shard_(ShardPlan::whole(config_)) {}
+
+void DecoderModel::set_shard(const ShardPlan& shard, dist::Communicator* comm) {
+  shard_ = shard;
+  comm_ = shard.sharded() ? comm : nullptr;
+}
 
 void DecoderModel::allocate() {
   const auto& c = config_;
+  const ShardPlan& p = shard_;
   const int64_t h = c.hidden_size, d = c.head_dim;
-  const int64_t qkv_rows = (c.num_heads + 2 * static_cast<int64_t>(c.num_kv_heads)) * d;
-  embed_ = Tensor::empty(compute_, {c.vocab_size, h});  // written whole by load() or init_dummy()
-  lm_head_ = cpu::PackedWeight::pack(nullptr, DType::kF32, c.vocab_size, h, compute_);
+  const int64_t qkv_rows = (p.q_heads + 2 * static_cast<int64_t>(p.kv_heads)) * d;
+  embed_ = Tensor::empty(compute_, {p.vocab, h});  // written whole by load() or init_dummy()
+  lm_head_ = cpu::PackedWeight::pack(nullptr, DType::kF32, p.vocab, h, compute_);
   final_norm_.assign(static_cast<size_t>(h), 1.0f);
   layers_.resize(static_cast<size_t>(c.num_layers));
   for (int l = 0; l < c.num_layers; ++l) {
@@ -94,21 +134,20 @@ void DecoderModel::allocate() {
     if (options_.qkv_bias) w.qkv_bias.assign(static_cast<size_t>(qkv_rows), 0.0f);
     if (options_.o_bias) w.o_bias.assign(static_cast<size_t>(h), 0.0f);
     w.qkv = cpu::PackedWeight::pack(nullptr, DType::kF32, qkv_rows, h, compute_);
-    w.o = cpu::PackedWeight::pack(nullptr, DType::kF32, h, c.num_heads * d, compute_);
+    w.o = cpu::PackedWeight::pack(nullptr, DType::kF32, h, p.q_heads * d, compute_);
     w.moe = options_.moe && c.is_moe_layer(l);
     if (w.moe) {
       // The router stays fp32 whatever the compute dtype: it is tiny (E × H), and rounding its
       // inputs to bf16 flips near-tied top-k choices, which moves logits far more than bf16 GEMMs.
       w.router = cpu::PackedWeight::pack(nullptr, DType::kF32, c.num_experts, h, DType::kF32);
-      for (int e = 0; e < c.num_experts; ++e) {
+      for (int e = 0; e < p.experts; ++e) {  // this rank's experts only (expert parallelism)
         w.expert_gate_up.push_back(
-            cpu::PackedWeight::pack(nullptr, DType::kF32, 2 * c.moe_intermediate_size, h, compute_));
-        w.expert_down.push_back(
-            cpu::PackedWeight::pack(nullptr, DType::kF32, h, c.moe_intermediate_size, compute_));
+            cpu::PackedWeight::pack(nullptr, DType::kF32, 2 * p.moe_inter, h, compute_));
+        w.expert_down.push_back(cpu::PackedWeight::pack(nullptr, DType::kF32, h, p.moe_inter, compute_));
       }
     } else {
-      w.gate_up = cpu::PackedWeight::pack(nullptr, DType::kF32, 2 * c.intermediate_size, h, compute_);
-      w.down = cpu::PackedWeight::pack(nullptr, DType::kF32, h, c.intermediate_size, compute_);
+      w.gate_up = cpu::PackedWeight::pack(nullptr, DType::kF32, 2 * p.inter, h, compute_);
+      w.down = cpu::PackedWeight::pack(nullptr, DType::kF32, h, p.inter, compute_);
     }
   }
 }
@@ -125,31 +164,33 @@ int64_t DecoderModel::weight_bytes() const {
 
 Status DecoderModel::load(const WeightFiles& f, bool dry) {
   const auto& c = config_;
+  const ShardPlan& p = shard_;
   const int64_t h = c.hidden_size, d = c.head_dim, hq = c.num_heads * d, hkv = c.num_kv_heads * d;
+  // This rank's rows of the q, k, v projections (all of them on a whole model).
+  const int64_t q0 = p.q_head0 * d, nq = p.q_heads * d, kv0 = p.kv_head0 * d, nkv = p.kv_heads * d;
   SGL_ASSIGN_OR_RETURN(TensorView emb, f.get("model.embed_tokens.weight", {c.vocab_size, h}));
-  if (!dry) cpu::convert_tensor(emb.data, emb.dtype, emb.numel(), compute_, embed_.data());
+  const auto* emb_rows = static_cast<const uint8_t*>(emb.data) + p.vocab0 * h * dtype_size(emb.dtype);
+  if (!dry) cpu::convert_tensor(emb_rows, emb.dtype, p.vocab * h, compute_, embed_.data());
   if (c.tie_word_embeddings && !f.contains("lm_head.weight")) {
-    if (!dry) lm_head_.reload(emb.data, emb.dtype);
+    if (!dry) lm_head_.reload(emb_rows, emb.dtype);
   } else {
-    SGL_TRY(load_rows(f, "lm_head.weight", c.vocab_size, 0, lm_head_, dry));
+    SGL_TRY(load_block(f, "lm_head.weight", c.vocab_size, h, p.vocab0, p.vocab, 0, 0, lm_head_, dry));
   }
   SGL_TRY(load_vec(f, "model.norm.weight", h, final_norm_, dry));
   for (int l = 0; l < c.num_layers; ++l) {
     LayerWeights& w = layers_[l];
     SGL_TRY(load_vec(f, layer_name(l, "input_layernorm.weight"), h, w.input_norm, dry));
     SGL_TRY(load_vec(f, layer_name(l, "post_attention_layernorm.weight"), h, w.post_norm, dry));
-    SGL_TRY(load_rows(f, layer_name(l, "self_attn.q_proj.weight"), hq, 0, w.qkv, dry));
-    SGL_TRY(load_rows(f, layer_name(l, "self_attn.k_proj.weight"), hkv, hq, w.qkv, dry));
-    SGL_TRY(load_rows(f, layer_name(l, "self_attn.v_proj.weight"), hkv, hq + hkv, w.qkv, dry));
-    SGL_TRY(load_rows(f, layer_name(l, "self_attn.o_proj.weight"), h, 0, w.o, dry));
+    SGL_TRY(load_block(f, layer_name(l, "self_attn.q_proj.weight"), hq, h, q0, nq, 0, 0, w.qkv, dry));
+    SGL_TRY(load_block(f, layer_name(l, "self_attn.k_proj.weight"), hkv, h, kv0, nkv, 0, nq, w.qkv, dry));
+    SGL_TRY(
+        load_block(f, layer_name(l, "self_attn.v_proj.weight"), hkv, h, kv0, nkv, 0, nq + nkv, w.qkv, dry));
+    SGL_TRY(load_block(f, layer_name(l, "self_attn.o_proj.weight"), h, hq, 0, h, q0, 0, w.o, dry));
     if (options_.qkv_bias) {
-      std::vector<float> b;
-      SGL_TRY(load_vec(f, layer_name(l, "self_attn.q_proj.bias"), hq, b, dry));
-      if (!dry) std::copy(b.begin(), b.end(), w.qkv_bias.begin());
-      SGL_TRY(load_vec(f, layer_name(l, "self_attn.k_proj.bias"), hkv, b, dry));
-      if (!dry) std::copy(b.begin(), b.end(), w.qkv_bias.begin() + hq);
-      SGL_TRY(load_vec(f, layer_name(l, "self_attn.v_proj.bias"), hkv, b, dry));
-      if (!dry) std::copy(b.begin(), b.end(), w.qkv_bias.begin() + hq + hkv);
+      SGL_TRY(load_vec_slice(f, layer_name(l, "self_attn.q_proj.bias"), hq, q0, nq, w.qkv_bias, 0, dry));
+      SGL_TRY(load_vec_slice(f, layer_name(l, "self_attn.k_proj.bias"), hkv, kv0, nkv, w.qkv_bias, nq, dry));
+      SGL_TRY(load_vec_slice(f, layer_name(l, "self_attn.v_proj.bias"), hkv, kv0, nkv, w.qkv_bias, nq + nkv,
+                             dry));
     }
     if (options_.o_bias) SGL_TRY(load_vec(f, layer_name(l, "self_attn.o_proj.bias"), h, w.o_bias, dry));
     if (options_.qk_norm) {
@@ -158,29 +199,32 @@ Status DecoderModel::load(const WeightFiles& f, bool dry) {
     }
     if (w.moe) {
       SGL_TRY(load_rows(f, layer_name(l, "mlp.gate.weight"), c.num_experts, 0, w.router, dry));
-      const int64_t i = c.moe_intermediate_size;
-      for (int e = 0; e < c.num_experts; ++e) {
-        auto ex = [&](const char* p) {
-          return layer_name(l, fmt::format("mlp.experts.{}.{}", e, p).c_str());
+      const int64_t i = c.moe_intermediate_size, i0 = p.moe_inter0, ni = p.moe_inter;
+      for (int le = 0; le < p.experts; ++le) {
+        const int e = p.expert0 + le;
+        auto ex = [&](const char* part) {
+          return layer_name(l, fmt::format("mlp.experts.{}.{}", e, part).c_str());
         };
-        SGL_TRY(load_rows(f, ex("gate_proj.weight"), i, 0, w.expert_gate_up[e], dry));
-        SGL_TRY(load_rows(f, ex("up_proj.weight"), i, i, w.expert_gate_up[e], dry));
-        SGL_TRY(load_rows(f, ex("down_proj.weight"), h, 0, w.expert_down[e], dry));
+        SGL_TRY(load_block(f, ex("gate_proj.weight"), i, h, i0, ni, 0, 0, w.expert_gate_up[le], dry));
+        SGL_TRY(load_block(f, ex("up_proj.weight"), i, h, i0, ni, 0, ni, w.expert_gate_up[le], dry));
+        SGL_TRY(load_block(f, ex("down_proj.weight"), h, i, 0, h, i0, 0, w.expert_down[le], dry));
       }
     } else {
-      const int64_t i = c.intermediate_size;
-      SGL_TRY(load_rows(f, layer_name(l, "mlp.gate_proj.weight"), i, 0, w.gate_up, dry));
-      SGL_TRY(load_rows(f, layer_name(l, "mlp.up_proj.weight"), i, i, w.gate_up, dry));
-      SGL_TRY(load_rows(f, layer_name(l, "mlp.down_proj.weight"), h, 0, w.down, dry));
+      const int64_t i = c.intermediate_size, i0 = p.inter0, ni = p.inter;
+      SGL_TRY(load_block(f, layer_name(l, "mlp.gate_proj.weight"), i, h, i0, ni, 0, 0, w.gate_up, dry));
+      SGL_TRY(load_block(f, layer_name(l, "mlp.up_proj.weight"), i, h, i0, ni, 0, ni, w.gate_up, dry));
+      SGL_TRY(load_block(f, layer_name(l, "mlp.down_proj.weight"), h, i, 0, h, i0, 0, w.down, dry));
     }
   }
   return {};
 }
 
 void DecoderModel::init_dummy(uint64_t seed) {
-  uint64_t s = mix(seed);
+  // A sharded model draws each rank's slice from its own stream: dummy weights only need the right
+  // shapes and scale (benchmarks), not equality with the whole model's.
+  uint64_t s = mix(seed + static_cast<uint64_t>(shard_.tp_rank) * 0x100000001b3ull);
   auto next = [&] { return s = mix(s); };
-  fill_uniform(embed_.data(), compute_, config_.vocab_size * config_.hidden_size, next(), 0.05f);
+  fill_uniform(embed_.data(), compute_, shard_.vocab * config_.hidden_size, next(), 0.05f);
   if (config_.tie_word_embeddings) {
     lm_head_.reload(embed_.data(), compute_);  // tied: the LM head is the embedding table
   } else {

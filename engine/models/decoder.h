@@ -11,10 +11,15 @@
 #include "engine/cpu/kernels.h"
 #include "engine/forward_batch.h"
 #include "engine/model_config.h"
+#include "engine/models/shard_plan.h"
 #include "engine/safetensors.h"
 #include "engine/tensor.h"
 
 namespace sgl::engine {
+
+namespace dist {
+class Communicator;
+}
 
 struct FamilyOptions {
   bool qk_norm = false;   // RMSNorm on each q and k head before RoPE (Qwen3)
@@ -34,7 +39,7 @@ struct LayerWeights {
 
 // One layer's slice of the KV pool.
 struct KvPool {
-  std::vector<Tensor> k, v;  // per layer: [num_slots, kv_heads, head_dim] of dtype
+  std::vector<Tensor> k, v;  // per layer: [num_slots, kv_heads, head_dim] of dtype (this rank's heads)
   DType dtype = DType::kF32;
   int64_t num_slots = 0;
   cpu::KvLayer layer(const ModelConfig& c, int l);
@@ -47,6 +52,18 @@ class DecoderModel {
   const ModelConfig& config() const { return config_; }
   DType compute_dtype() const { return compute_; }
   int64_t weight_bytes() const;
+
+  // Tensor parallelism: this rank's slice and the group's communicator (which must outlive the
+  // model). Call before allocate(); without it the model is whole (tp 1, no collectives).
+  void set_shard(const ShardPlan& shard, dist::Communicator* comm);
+  const ShardPlan& shard() const { return shard_; }
+
+  // Read-only views of the loaded weights, for backends that upload them (engine/cuda/).
+  const FamilyOptions& options() const { return options_; }
+  const Tensor& embed_weight() const { return embed_; }
+  const cpu::PackedWeight& lm_head_weight() const { return lm_head_; }
+  const std::vector<float>& final_norm_weight() const { return final_norm_; }
+  const std::vector<LayerWeights>& layer_weights() const { return layers_; }
 
   // Allocates every weight (uninitialised) — the shapes come from the config alone.
   void allocate();
@@ -61,6 +78,7 @@ class DecoderModel {
   struct Output {
     std::vector<float> logits;                      // rows × vocab
     std::vector<std::vector<float>> hidden_states;  // per captured layer: tokens × hidden
+    Status status;  // a failed collective (a peer rank died or hung); the outputs are then garbage
   };
   // `ids` are resolved token ids (no placeholders); logits for the rows the segments ask for.
   Output forward(const ForwardBatch& batch, const std::vector<int32_t>& ids, KvPool& kv) const;
@@ -70,6 +88,10 @@ class DecoderModel {
                        float* out) const;
   void mlp_block(int l, const float* normed, int64_t t, float* out) const;
   void moe_block(int l, const float* normed, int64_t t, float* out) const;
+  // Tensor-parallel steps (no-ops on a whole model): the first failure is kept in `st`.
+  void all_reduce(float* data, int64_t n, Status& st) const;
+  void embed(const std::vector<int32_t>& ids, float* x, Status& st) const;
+  void lm_head(const float* normed, int64_t rows, float* logits, Status& st) const;
 
   ModelConfig config_;
   FamilyOptions options_;
@@ -79,6 +101,8 @@ class DecoderModel {
   cpu::PackedWeight lm_head_;
   std::vector<float> final_norm_;
   std::vector<LayerWeights> layers_;
+  ShardPlan shard_;
+  dist::Communicator* comm_ = nullptr;
 };
 
 }  // namespace sgl::engine

@@ -4,6 +4,7 @@
 #include <algorithm>
 #include <cmath>
 
+#include "engine/dist/communicator.h"
 #include "engine/models/decoder.h"
 
 namespace sgl::engine {
@@ -12,7 +13,10 @@ void DecoderModel::attention_block(int l, const ForwardBatch& batch, const float
                                    KvPool& kv, float* out) const {
   const auto& c = config_;
   const LayerWeights& w = layers_[l];
-  const int64_t d = c.head_dim, hq = c.num_heads * d, hkv = c.num_kv_heads * d, qkv_n = hq + 2 * hkv;
+  // This rank's heads (all of them on a whole model); the o projection's partial sums are all-reduced
+  // by the caller.
+  const int q_heads = shard_.q_heads, kv_heads = shard_.kv_heads;
+  const int64_t d = c.head_dim, hq = q_heads * d, hkv = kv_heads * d, qkv_n = hq + 2 * hkv;
   std::vector<float> qkv(static_cast<size_t>(t * qkv_n));
   cpu::linear(normed, t, w.qkv, w.qkv_bias.empty() ? nullptr : w.qkv_bias.data(), qkv.data());
   std::vector<float> q(static_cast<size_t>(t * hq)), k(static_cast<size_t>(t * hkv)),
@@ -26,19 +30,18 @@ void DecoderModel::attention_block(int l, const ForwardBatch& batch, const float
     }
   });
   if (options_.qk_norm) {  // per head, before RoPE (Qwen3)
-    cpu::rms_norm(q.data(), w.q_norm.data(), t * c.num_heads, d, static_cast<float>(c.rms_norm_eps),
-                  q.data());
-    cpu::rms_norm(k.data(), w.k_norm.data(), t * c.num_kv_heads, d, static_cast<float>(c.rms_norm_eps),
-                  k.data());
+    cpu::rms_norm(q.data(), w.q_norm.data(), t * q_heads, d, static_cast<float>(c.rms_norm_eps), q.data());
+    cpu::rms_norm(k.data(), w.k_norm.data(), t * kv_heads, d, static_cast<float>(c.rms_norm_eps), k.data());
   }
-  rope_.apply(q.data(), t, c.num_heads, d, batch.positions.data());
-  rope_.apply(k.data(), t, c.num_kv_heads, d, batch.positions.data());
+  rope_.apply(q.data(), t, q_heads, d, batch.positions.data());
+  rope_.apply(k.data(), t, kv_heads, d, batch.positions.data());
   cpu::KvLayer layer = kv.layer(c, l);
   cpu::kv_store(batch, k.data(), v.data(), layer);
   std::vector<float> attn(static_cast<size_t>(t * hq));
-  cpu::paged_attention(batch, q.data(), c.num_heads, layer, 1.0f / std::sqrt(static_cast<float>(d)),
-                       attn.data());
-  cpu::linear(attn.data(), t, w.o, w.o_bias.empty() ? nullptr : w.o_bias.data(), out);
+  cpu::paged_attention(batch, q.data(), q_heads, layer, 1.0f / std::sqrt(static_cast<float>(d)), attn.data());
+  // The bias belongs to the sum: only rank 0 adds it.
+  const bool bias = !w.o_bias.empty() && shard_.tp_rank == 0;
+  cpu::linear(attn.data(), t, w.o, bias ? w.o_bias.data() : nullptr, out);
 }
 
 void DecoderModel::mlp_block(int l, const float* normed, int64_t t, float* out) const {
@@ -53,7 +56,10 @@ void DecoderModel::mlp_block(int l, const float* normed, int64_t t, float* out) 
 void DecoderModel::moe_block(int l, const float* normed, int64_t t, float* out) const {
   const auto& c = config_;
   const LayerWeights& w = layers_[l];
-  const int64_t h = c.hidden_size, inter = c.moe_intermediate_size;
+  // This rank's experts [expert0, expert0 + experts), each its slice of the intermediate columns;
+  // tokens are replicated on every rank, so dispatch is a local selection and the combine is the
+  // block's all-reduce (done by the caller).
+  const int64_t h = c.hidden_size, inter = shard_.moe_inter;
   const int k = c.num_experts_per_tok;
   std::vector<float> logits(static_cast<size_t>(t * c.num_experts));
   cpu::linear(normed, t, w.router, nullptr, logits.data());
@@ -63,19 +69,21 @@ void DecoderModel::moe_block(int l, const float* normed, int64_t t, float* out) 
   // Each expert runs on the rows routed to it; its outputs land in (token, slot) so every token sums
   // its experts in slot order — independent of which other tokens share the batch.
   std::vector<float> slot_out(static_cast<size_t>(t * k * h));
-  for (int e = 0; e < c.num_experts; ++e) {
+  std::vector<uint8_t> routed_here(static_cast<size_t>(t * k), 0);
+  for (int le = 0; le < shard_.experts; ++le) {
+    const int e = shard_.expert0 + le;
     std::vector<int64_t> rows;
     for (int64_t i = 0; i < t * k; ++i)
-      if (ids[i] == e) rows.push_back(i);
+      if (ids[i] == e) rows.push_back(i), routed_here[i] = 1;
     if (rows.empty()) continue;
     const auto n = static_cast<int64_t>(rows.size());
     std::vector<float> x(static_cast<size_t>(n * h)), gu(static_cast<size_t>(n * 2 * inter)),
         act(static_cast<size_t>(n * inter)), y(static_cast<size_t>(n * h));
     for (int64_t r = 0; r < n; ++r)
       std::copy(normed + rows[r] / k * h, normed + (rows[r] / k + 1) * h, x.data() + r * h);
-    cpu::linear(x.data(), n, w.expert_gate_up[e], nullptr, gu.data());
+    cpu::linear(x.data(), n, w.expert_gate_up[le], nullptr, gu.data());
     cpu::silu_mul(gu.data(), n, inter, act.data());
-    cpu::linear(act.data(), n, w.expert_down[e], nullptr, y.data());
+    cpu::linear(act.data(), n, w.expert_down[le], nullptr, y.data());
     for (int64_t r = 0; r < n; ++r)
       std::copy(y.data() + r * h, y.data() + (r + 1) * h, slot_out.data() + rows[r] * h);
   }
@@ -84,6 +92,7 @@ void DecoderModel::moe_block(int l, const float* normed, int64_t t, float* out) 
       float* o = out + i * h;
       std::fill(o, o + h, 0.0f);
       for (int s = 0; s < k; ++s) {
+        if (!routed_here[i * k + s]) continue;  // another rank's expert (never on a whole model)
         const float wt = weights[i * k + s];
         const float* so = slot_out.data() + (i * k + s) * h;
         for (int64_t j = 0; j < h; ++j) o[j] += wt * so[j];
@@ -101,38 +110,87 @@ DecoderModel::Output DecoderModel::forward(const ForwardBatch& batch, const std:
   const std::vector<int>& capture = batch.capture_hidden_layers;
   out.hidden_states.resize(capture.size());
   std::vector<float> x(static_cast<size_t>(t * h)), normed(x.size()), delta(x.size());
-  cpu::embedding(embed_.data(), compute_, h, ids.data(), t, x.data());
+  embed(ids, x.data(), out.status);
   for (int l = 0; l < c.num_layers; ++l) {
     const LayerWeights& w = layers_[l];
     cpu::rms_norm(x.data(), w.input_norm.data(), t, h, eps, normed.data());
     attention_block(l, batch, normed.data(), t, kv, delta.data());
+    all_reduce(delta.data(), t * h, out.status);
     cpu::add_rms_norm(delta.data(), x.data(), w.post_norm.data(), t, h, eps, normed.data());
     if (w.moe) {
       moe_block(l, normed.data(), t, delta.data());
     } else {
       mlp_block(l, normed.data(), t, delta.data());
     }
+    all_reduce(delta.data(), t * h, out.status);
     for (int64_t i = 0; i < t * h; ++i) x[i] += delta[i];
     // hidden_states[i] belongs to capture_hidden_layers[i], whatever order (or repeats) it lists.
     for (size_t i = 0; i < capture.size(); ++i)
       if (capture[i] == l) out.hidden_states[i] = x;
   }
   // Only the rows whose logits were asked for go through the final norm and the LM head.
-  std::vector<int64_t> rows;
-  int64_t tok = 0;
-  for (const auto& s : batch.segments) {
-    if (s.logits_start >= 0)
-      for (int32_t i = s.logits_start; i < s.new_len; ++i) rows.push_back(tok + i);
-    tok += s.new_len;
-  }
+  const std::vector<int64_t> rows = batch.logit_token_indices();
   const auto r = static_cast<int64_t>(rows.size());
   std::vector<float> sel(static_cast<size_t>(r * h));
   for (int64_t i = 0; i < r; ++i)
     std::copy(x.data() + rows[i] * h, x.data() + (rows[i] + 1) * h, sel.data() + i * h);
   cpu::rms_norm(sel.data(), final_norm_.data(), r, h, eps, sel.data());
   out.logits.resize(static_cast<size_t>(r * c.vocab_size));
-  cpu::linear(sel.data(), r, lm_head_, nullptr, out.logits.data());
+  lm_head(sel.data(), r, out.logits.data(), out.status);
   return out;
+}
+
+void DecoderModel::all_reduce(float* data, int64_t n, Status& st) const {
+  if (comm_ == nullptr || !st.ok()) return;
+  if (auto s = comm_->all_reduce_sum(data, static_cast<size_t>(n)); !s.ok()) st = std::move(s);
+}
+
+void DecoderModel::embed(const std::vector<int32_t>& ids, float* x, Status& st) const {
+  const int64_t t = static_cast<int64_t>(ids.size()), h = config_.hidden_size;
+  if (comm_ == nullptr) {
+    cpu::embedding(embed_.data(), compute_, h, ids.data(), t, x);
+    return;
+  }
+  // Vocabulary-parallel: each rank looks up the ids in its range, zeros elsewhere; the all-reduce
+  // adds exactly one non-zero row per token, so the result equals the whole table's bitwise.
+  std::vector<int32_t> local(ids.size());
+  for (int64_t i = 0; i < t; ++i) {
+    const int64_t id = ids[i] - shard_.vocab0;
+    local[i] = id >= 0 && id < shard_.vocab ? static_cast<int32_t>(id) : -1;
+  }
+  std::vector<int32_t> safe(local);
+  for (auto& id : safe) id = std::max(id, 0);
+  if (shard_.vocab > 0) cpu::embedding(embed_.data(), compute_, h, safe.data(), t, x);
+  for (int64_t i = 0; i < t; ++i)
+    if (local[i] < 0) std::fill(x + i * h, x + (i + 1) * h, 0.0f);
+  all_reduce(x, t * h, st);
+}
+
+void DecoderModel::lm_head(const float* normed, int64_t rows, float* logits, Status& st) const {
+  if (comm_ == nullptr) {
+    cpu::linear(normed, rows, lm_head_, nullptr, logits);
+    return;
+  }
+  // Vocabulary-parallel LM head: each rank's [rows, V/tp] block, gathered rank after rank, then
+  // interleaved into full rows.
+  const int64_t v = config_.vocab_size;
+  std::vector<float> mine(static_cast<size_t>(rows * shard_.vocab));
+  if (rows > 0 && shard_.vocab > 0) cpu::linear(normed, rows, lm_head_, nullptr, mine.data());
+  if (!st.ok() || rows == 0) return;  // every rank has the same rows: all skip together
+  std::vector<size_t> counts(static_cast<size_t>(shard_.tp_size));
+  for (int r = 0; r < shard_.tp_size; ++r) counts[r] = static_cast<size_t>(rows * shard_.vocab_of(r, v));
+  std::vector<float> all(static_cast<size_t>(rows * v));
+  if (auto s = comm_->all_gatherv(mine.data(), counts, all.data()); !s.ok()) {
+    st = std::move(s);
+    return;
+  }
+  int64_t off = 0;
+  for (int r = 0; r < shard_.tp_size; ++r) {
+    const int64_t vr = shard_.vocab_of(r, v), v0 = std::min(v, r * shard_.vocab_per_rank);
+    for (int64_t i = 0; i < rows; ++i)
+      std::copy(all.data() + off + i * vr, all.data() + off + (i + 1) * vr, logits + i * v + v0);
+    off += rows * vr;
+  }
 }
 
 }  // namespace sgl::engine

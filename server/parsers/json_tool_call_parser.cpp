@@ -8,6 +8,7 @@
 
 #include <spdlog/spdlog.h>
 
+#include <cctype>
 #include <nlohmann/json.hpp>
 
 #include "server/parsers/normal_text.h"
@@ -19,11 +20,14 @@ namespace {
 constexpr std::string_view kStart = "<tool_call>";
 constexpr std::string_view kEnd = "</tool_call>";
 
-// First end tag not inside a JSON string literal ("echo '</tool_call>'" is an argument).
-size_t find_end_tag_outside_strings(std::string_view s) {
-  bool in_string = false, escaped = false;
-  for (size_t i = 0; i < s.size(); ++i) {
-    char c = s[i];
+}  // namespace
+
+// Scans what was added to the open call since the last feed: the JSON value's brackets (as
+// scan_json_value does) and the first end tag outside string literals ("echo '</tool_call>'" is an
+// argument). Resuming keeps a long call (a whole file as an argument) linear, not quadratic.
+void JsonToolCallParser::CallScan::advance(std::string_view buf) {
+  while (next < buf.size() && end_tag == std::string::npos) {
+    const char c = buf[next];
     if (in_string) {
       if (escaped)
         escaped = false;
@@ -31,16 +35,42 @@ size_t find_end_tag_outside_strings(std::string_view s) {
         escaped = true;
       else if (c == '"')
         in_string = false;
-    } else if (c == '"') {
-      in_string = true;
-    } else if (s.substr(i).starts_with(kEnd)) {
-      return i;
+      ++next;
+      continue;
     }
+    if (c == '<') {
+      std::string_view rest = buf.substr(next);
+      if (rest.starts_with(kEnd)) {
+        end_tag = next;
+        break;
+      }
+      if (rest.size() < kEnd.size() && kEnd.starts_with(rest)) break;  // maybe the tag: wait
+    }
+    if (state == JsonScan::State::kIncomplete) {
+      if (stack.empty()) {
+        if (c == '{' || c == '[') {
+          stack.push_back(c == '{' ? '}' : ']');
+        } else if (!std::isspace(static_cast<unsigned char>(c))) {
+          state = JsonScan::State::kInvalid;
+        }
+      } else if (c == '{' || c == '[') {
+        stack.push_back(c == '{' ? '}' : ']');
+      } else if (c == '}' || c == ']') {
+        if (stack.back() != c) {
+          state = JsonScan::State::kInvalid;
+        } else {
+          stack.pop_back();
+          if (stack.empty()) {
+            state = JsonScan::State::kComplete;
+            value_end = next + 1;
+          }
+        }
+      }
+    }
+    if (c == '"') in_string = true;
+    ++next;
   }
-  return std::string_view::npos;
 }
-
-}  // namespace
 
 JsonToolCallParser::JsonToolCallParser(std::vector<ToolSchema> tools) : tools_(std::move(tools)) {}
 
@@ -53,6 +83,7 @@ void JsonToolCallParser::emit_outside(bool final_flush, ToolParseResult& out) {
       text_.push(std::string_view(buffer_).substr(0, start_tag), out.normal_text);
       buffer_.erase(0, start_tag + kStart.size());
       in_call_ = true;
+      scan_ = {};
       return;
     }
     if (end_tag != std::string::npos) {  // a stray end tag is not content
@@ -133,8 +164,9 @@ void JsonToolCallParser::run(bool final_flush, ToolParseResult& out) {
       emit_outside(final_flush, out);
       if (!in_call_) return;
     }
-    JsonScan scan = scan_json_value(buffer_, 0);
-    size_t end_tag = find_end_tag_outside_strings(buffer_);
+    scan_.advance(buffer_);
+    const JsonScan scan{scan_.state, scan_.value_end};
+    size_t end_tag = scan_.end_tag;
     if (end_tag == std::string::npos && scan.state == JsonScan::State::kInvalid)
       end_tag = buffer_.find(kEnd);  // not JSON at all: quotes mean nothing
     bool bad = scan.state == JsonScan::State::kInvalid ||

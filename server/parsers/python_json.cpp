@@ -1,7 +1,5 @@
 #include "server/parsers/python_json.h"
 
-#include "base/json_escape.h"
-
 #include <fmt/format.h>
 
 #include <cctype>
@@ -9,6 +7,8 @@
 #include <cstdlib>
 #include <nlohmann/json.hpp>
 #include <string>
+
+#include "base/json_escape.h"
 
 namespace sgl::server {
 namespace {

@@ -2,6 +2,7 @@
 
 #include <spdlog/spdlog.h>
 
+#include <algorithm>
 #include <cctype>
 
 #include "server/parsers/python_json.h"
@@ -15,6 +16,7 @@ constexpr std::string_view kFunction = "<function=";
 constexpr std::string_view kFunctionEnd = "</function>";
 constexpr std::string_view kParam = "<parameter=";
 constexpr std::string_view kParamEnd = "</parameter>";
+constexpr size_t kLongestTag = std::max({kEnd.size(), kFunctionEnd.size(), kParam.size(), kParamEnd.size()});
 constexpr size_t kMaxHeader = 512;  // a <function=...> or <parameter=...> header longer is garbage
 
 size_t skip_ws(std::string_view s, size_t i = 0) {
@@ -164,8 +166,16 @@ bool Qwen3CoderParser::step_in_function(bool final_flush, ToolParseResult& out) 
       return true;
     }
     std::string_view body = rest.substr(close + 1);
-    size_t end = min_pos({body.find(kParamEnd), body.find(kParam), body.find(kFunctionEnd), body.find(kEnd)});
-    if (end == std::string::npos && !final_flush) return false;
+    // The value only grows while it waits for its end: resume the search where the last one
+    // stopped (less a tag's length), so a long value costs linear time, not quadratic.
+    const size_t from = value_scanned_;
+    size_t end = min_pos({body.find(kParamEnd, from), body.find(kParam, from), body.find(kFunctionEnd, from),
+                          body.find(kEnd, from)});
+    if (end == std::string::npos && !final_flush) {
+      value_scanned_ = body.size() > kLongestTag ? body.size() - kLongestTag : 0;
+      return false;
+    }
+    value_scanned_ = 0;
     if (end == std::string::npos) end = body.size();
     std::string name(trim(rest.substr(kParam.size(), close - kParam.size())));
     std::string_view value = body.substr(0, end);

@@ -34,6 +34,7 @@ class Qwen3CoderParser final : public ToolCallParser {
   std::string block_raw_;  // text of the current block before its first <function=...>
   const ToolSchema* tool_ = nullptr;
   int params_sent_ = 0;
+  size_t value_scanned_ = 0;  // bytes of the open parameter value known to hold no tag start
   int next_index_ = 0;
   bool function_in_block_ = false;
   NormalTextEmitter text_;

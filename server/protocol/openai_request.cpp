@@ -93,7 +93,9 @@ Status validate_message(json::Element el, size_t i) {
         fmt::format("{}.role: Input should be 'system', 'developer', 'user', 'assistant' or 'tool', got '{}'",
                     path, role));
   auto content = json::find(m, "content");
-  if (!content || content->type() == element_type::STRING) return ok_status();
+  // null content: an assistant turn that only made tool calls.
+  if (!content || content->type() == element_type::STRING || content->type() == element_type::NULL_VALUE)
+    return ok_status();
   if (content->type() != element_type::ARRAY)
     return json::type_error(path + ".content", "a valid string or list of content parts");
   size_t j = 0;
@@ -290,16 +292,57 @@ Result<ChatRequest> parse_chat_request(std::string_view body, const RequestLimit
   return req;
 }
 
+namespace {
+
+using OJson = nlohmann::ordered_json;
+
+// SGLang hands the template each tool's `function` (pydantic Function.model_dump(): description,
+// name, parameters, strict), only the named one when tool_choice names a function.
+OJson template_tools(const ChatRequest& req) {
+  OJson tools = OJson::array();
+  OJson given = OJson::parse(*req.tools_json, nullptr, false);
+  if (!given.is_array()) return tools;
+  const bool named = req.tool_choice != "auto" && req.tool_choice != "required";
+  for (const auto& t : given) {
+    if (!t.is_object() || !t.contains("function") || !t["function"].is_object()) continue;
+    const OJson& f = t["function"];
+    if (named && f.value("name", "") != req.tool_choice) continue;
+    tools.push_back({{"description", f.value("description", OJson(nullptr))},
+                     {"name", f.value("name", OJson(nullptr))},
+                     {"parameters", f.value("parameters", OJson(nullptr))},
+                     {"strict", f.value("strict", OJson(false))}});
+  }
+  return tools;
+}
+
+// What SGLang does to each message before templating: null content becomes "", and an
+// assistant's tool-call arguments (a JSON string in OpenAI's format) become the object the
+// templates iterate over.
+void prepare_message(OJson& m) {
+  if (!m.contains("content") || m["content"].is_null()) m["content"] = "";
+  if (m.value("role", "") != "assistant" || !m.contains("tool_calls") || !m["tool_calls"].is_array()) return;
+  for (auto& call : m["tool_calls"]) {
+    if (!call.is_object() || !call.contains("function") || !call["function"].is_object()) continue;
+    auto& f = call["function"];
+    if (f.contains("arguments") && f["arguments"].is_string()) {
+      OJson args = OJson::parse(f["arguments"].get<std::string>(), nullptr, false);
+      if (!args.is_discarded()) f["arguments"] = std::move(args);
+    }
+  }
+}
+
+}  // namespace
+
 ChatTemplateInput build_chat_template_context(const ChatRequest& req, std::string_view bos_token,
                                               std::string_view eos_token) {
-  using nlohmann::json;
   ChatTemplateInput out;
-  json ctx = json::parse(req.chat_template_kwargs_json, nullptr, false);
-  if (!ctx.is_object()) ctx = json::object();
-  json messages = json::parse(req.messages_json, nullptr, false);
+  // ordered: the template's tojson must print keys in the client's order, as Python does.
+  OJson ctx = OJson::parse(req.chat_template_kwargs_json, nullptr, false);
+  if (!ctx.is_object()) ctx = OJson::object();
+  OJson messages = OJson::parse(req.messages_json, nullptr, false);
   if (req.continue_final_message && messages.is_array() && !messages.empty() &&
       messages.back().value("role", "") == "assistant") {
-    const json& content = messages.back()["content"];
+    const OJson& content = messages.back()["content"];
     if (content.is_string()) {
       out.append = content.get<std::string>();
     } else if (content.is_array()) {
@@ -308,13 +351,15 @@ ChatTemplateInput build_chat_template_context(const ChatRequest& req, std::strin
     }
     messages.erase(messages.end() - 1);
   }
+  if (messages.is_array())
+    for (auto& m : messages)
+      if (m.is_object()) prepare_message(m);
   ctx["messages"] = std::move(messages);
-  if (req.tools_json && req.tool_choice != "none")
-    ctx["tools"] = json::parse(*req.tools_json, nullptr, false);
+  if (req.tools_json && req.tool_choice != "none") ctx["tools"] = template_tools(req);
   if (!ctx.contains("add_generation_prompt")) ctx["add_generation_prompt"] = true;
   ctx["bos_token"] = bos_token;
   ctx["eos_token"] = eos_token;
-  out.context_json = ctx.dump(-1, ' ', false, json::error_handler_t::replace);
+  out.context_json = ctx.dump(-1, ' ', false, OJson::error_handler_t::replace);
   return out;
 }
 

@@ -129,7 +129,8 @@ std::string chat_chunk_json(const ResponseHead& head, const ChatChoice& c,
                                 {"delta", std::move(delta)},
                                 {"logprobs", chat_logprobs_json(c.logprobs)},
                                 {"finish_reason", chat_finish(c)},
-                                {"matched_stop", chat_matched(c)}}});
+                                // SGLang's stream keeps the matched stop even for "tool_calls".
+                                {"matched_stop", detail::matched_stop_json(c.finish)}}});
   j["usage"] = usage ? detail::usage_json(*usage) : ojson(nullptr);
   return detail::dump(j);
 }

@@ -1,8 +1,10 @@
-// POST /v1/chat/completions: messages through the model's chat template, OpenAI chat answers.
-// Tool calls and reasoning are returned unparsed for now (their parsers are wired separately).
+// POST /v1/chat/completions: messages (and tools) through the model's chat template, then each
+// choice's text through the reasoning and tool-call parsers into OpenAI chat answers.
 #include <nlohmann/json.hpp>
 
+#include "server/parsers/chat_output.h"
 #include "server/protocol/openai_request.h"
+#include "server/routes/chat_stream.h"
 #include "server/routes/openai_common.h"
 #include "server/routes/route_util.h"
 #include "server/routes/routes.h"
@@ -30,18 +32,30 @@ std::string plain_prompt(const std::string& messages_json) {
   return out + "Assistant: ";
 }
 
-Result<std::vector<int32_t>> chat_prompt_ids(const App& app, const ChatRequest& req) {
+// The prompt text (its ids come from it, and the reasoning parser looks for an open <think>).
+Result<std::string> render_chat_prompt(const App& app, const ChatRequest& req) {
   ChatTemplateInput in =
       build_chat_template_context(req, app.tokenizer->bos_token(), app.tokenizer->eos_token());
-  std::string prompt;
-  if (app.chat_template) {
-    SGL_ASSIGN_OR_RETURN(prompt, app.chat_template->render(in.context_json));
-  } else {
-    prompt = plain_prompt(req.messages_json);
-  }
-  prompt += in.append;
-  // The template already wrote the special tokens.
-  return app.tokenizer->encode(prompt, /*add_special_tokens=*/false);
+  if (!app.chat_template) return plain_prompt(req.messages_json) + in.append;
+  auto rendered = app.chat_template->render(in.context_json);
+  // A template's raise_exception is the client's fault (SGLang answers 400).
+  if (!rendered.ok()) return invalid_argument(rendered.error().message);
+  return *rendered + in.append;
+}
+
+ChatChoice whole_choice(const App& app, const ChatRequest& req, size_t i, ItemState& s,
+                        ChatOutputParser& parser) {
+  ChatMessageParts parts = parse_chat_output(parser, s.out.text);
+  ChatChoice c;
+  c.index = i;
+  c.role = "assistant";
+  c.content = std::move(parts.content);
+  if (!parts.reasoning.empty()) c.reasoning_content = std::move(parts.reasoning);
+  if (!parts.calls.empty()) c.tool_calls_json = tool_calls_json(parts.calls);
+  c.finish = s.out.finish;
+  c.finished_by_tool_calls = finished_by_tool_calls(s.out.finish, int(parts.calls.size()));
+  if (req.logprobs) c.logprobs = chat_logprobs(app, s, 0, s.out.output_ids.size());
+  return c;
 }
 
 }  // namespace
@@ -50,70 +64,33 @@ RouteResult handle_chat_completions(App& app, net::Exchange& ex) {
   if (auto st = check_json_content_type(ex.request()); !st.ok()) co_return openai_error(st.error());
   auto req = parse_chat_request(ex.request().body, app.limits, app.chat_defaults);
   if (!req.ok()) co_return openai_error(req.error());
-  auto ids = chat_prompt_ids(app, *req);
+  auto prompt = render_chat_prompt(app, *req);
+  if (!prompt.ok()) co_return openai_error(prompt.error());
+  // The template already wrote the special tokens.
+  auto ids = app.tokenizer->encode(*prompt, /*add_special_tokens=*/false);
   if (!ids.ok()) co_return openai_error(invalid_argument(ids.error().message));
+  std::vector<std::unique_ptr<ChatOutputParser>> parsers;
+  for (size_t i = 0; i < req->items.size(); ++i) {
+    auto p = ChatOutputParser::create(chat_parsing_options(app.args, *req), *prompt);
+    if (!p.ok()) co_return openai_error(p.error());
+    parsers.push_back(std::move(*p));
+  }
   auto gen = std::make_shared<Generation>(app);
   if (auto st = gen->submit(req->items, {ids.value()}); !st.ok()) co_return openai_error(st.error());
+  LogNoteOnExit log_note(ex, gen);
   std::weak_ptr<Generation> weak = gen;
   ex.on_disconnect([weak] {
     if (auto g = weak.lock()) g->abort_all();
   });
-  if (!req->stream) {
-    while (co_await gen->next()) {
-    }
-    auto& items = gen->items();
-    ResponseHead head{items[0].item.rid, unix_now(), req->model};
-    std::vector<ChatChoice> choices;
-    for (size_t i = 0; i < items.size(); ++i) {
-      ChatChoice c;
-      c.index = i;
-      c.role = "assistant";
-      c.content = items[i].out.text;
-      c.finish = items[i].out.finish;
-      if (req->logprobs) c.logprobs = chat_logprobs(app, items[i], 0, items[i].out.output_ids.size());
-      choices.push_back(std::move(c));
-    }
-    co_return net::Response::json(200, chat_response_json(head, choices, usage_of(app, items)));
+  if (req->stream) co_return co_await stream_chat_response(app, ex, *req, *gen, parsers);
+  while (co_await gen->next()) {
   }
   auto& items = gen->items();
-  // With n > 1 each choice's chunks carry that choice's own rid, as SGLang does.
-  auto head_of = [&](size_t i) { return ResponseHead{items[i].item.rid, unix_now(), req->model}; };
-  for (size_t i = 0; i < items.size(); ++i) {
-    ChatChoice first;
-    first.index = i;
-    first.role = "assistant";
-    first.content = "";
-    if (!(co_await ex.write_event(chat_chunk_json(head_of(i), first))).ok()) co_return net::Response{};
-  }
-  while (co_await gen->next()) {
-    for (size_t i = 0; i < items.size(); ++i) {
-      auto& s = items[i];
-      if (!s.changed) continue;
-      ChatChoice c;
-      c.index = i;
-      std::string delta = s.out.text.substr(std::min(s.sent_text, s.out.text.size()));
-      if (req->logprobs) c.logprobs = chat_logprobs(app, s, s.sent_ids, s.out.output_ids.size());
-      s.sent_text = s.out.text.size();
-      s.sent_ids = s.out.output_ids.size();
-      if (!delta.empty() || (c.logprobs && !c.logprobs->empty())) {
-        c.content = std::move(delta);
-        if (!(co_await ex.write_event(chat_chunk_json(head_of(i), c))).ok()) {
-          gen->abort_all();
-          co_return net::Response{};
-        }
-      }
-      if (s.out.finish.finished()) {
-        ChatChoice last;
-        last.index = i;
-        last.finish = s.out.finish;
-        if (!(co_await ex.write_event(chat_chunk_json(head_of(i), last))).ok()) co_return net::Response{};
-      }
-    }
-  }
-  if (req->stream_options.include_usage)
-    co_await ex.write_event(usage_chunk_json(head_of(0), "chat.completion.chunk", usage_of(app, items)));
-  co_await ex.finish();
-  co_return net::Response{};
+  ResponseHead head{items[0].item.rid, unix_now(), req->model};
+  std::vector<ChatChoice> choices;
+  for (size_t i = 0; i < items.size(); ++i)
+    choices.push_back(whole_choice(app, *req, i, items[i], *parsers[i]));
+  co_return net::Response::json(200, chat_response_json(head, choices, usage_of(app, items)));
 }
 
 }  // namespace sgl::server

@@ -20,6 +20,7 @@ RouteResult handle_completions(App& app, net::Exchange& ex) {
   }
   auto gen = std::make_shared<Generation>(app);
   if (auto st = gen->submit(req->items, ids); !st.ok()) co_return openai_error(st.error());
+  LogNoteOnExit log_note(ex, gen);
   std::weak_ptr<Generation> weak = gen;
   ex.on_disconnect([weak] {
     if (auto g = weak.lock()) g->abort_all();

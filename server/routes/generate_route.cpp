@@ -19,6 +19,7 @@ boost::asio::awaitable<net::Response> handle_generate(App& app, net::Exchange& e
   }
   auto gen = std::make_shared<Generation>(app);
   if (auto st = gen->submit(std::move(req->items), ids); !st.ok()) co_return native_error(st.error());
+  LogNoteOnExit log_note(ex, gen);
   std::weak_ptr<Generation> weak = gen;
   ex.on_disconnect([weak] {
     if (auto g = weak.lock()) g->abort_all();

@@ -102,7 +102,8 @@ RouteResult handle_get_server_info(App& app, net::Exchange&) {
   j["max_prefill_tokens"] = lim.max_prefill_tokens;
   j["internal_states"] = ordered_json::array(
       {{{"last_gen_throughput", s.gen_throughput},
-        {"avg_spec_accept_length", nullptr},
+        {"avg_spec_accept_length",
+         s.avg_spec_accept_length > 0 ? ordered_json(s.avg_spec_accept_length) : ordered_json(nullptr)},
         {"memory_usage", {{"kvcache", s.token_usage}, {"token_capacity", lim.max_total_num_tokens}}},
         {"waiting_queue_size", s.num_queue_reqs},
         {"running_batch_size", s.num_running_reqs},
@@ -112,6 +113,8 @@ RouteResult handle_get_server_info(App& app, net::Exchange&) {
         {"cache_hit_rate", s.cache_hit_rate},
         {"radix_protected_tokens", s.radix_protected_tokens},
         {"radix_locked_nodes", s.radix_locked_nodes},
+        {"num_free_pages", s.num_free_pages},
+        {"num_total_pages", s.num_total_pages},
         {"num_generated_tokens", s.num_generated_tokens},
         {"idle", s.idle}}});
   j["version"] = "0.1.0";

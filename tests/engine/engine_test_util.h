@@ -6,6 +6,7 @@
 #include <string>
 #include <vector>
 
+#include "base/result.h"
 #include "base/shared_dir.h"
 #include "engine/engine_config.h"
 #include "engine/model_runner.h"
@@ -78,6 +79,26 @@ inline void add_chunk(StepInput& in, Request& req, const std::vector<int32_t>& c
   }
   in.batch.segments.push_back(std::move(s));
   req.cached += static_cast<int64_t>(chunk.size());
+}
+
+// Prefills `ids` as request `req` in chunks that end at each of `positions` (ascending), so only
+// those rows need logits: the logits row of every position, or the step's error message.
+inline Result<std::vector<std::vector<float>>> logits_at_positions(ModelRunner& runner, SlotPool& pool,
+                                                                   Request& req,
+                                                                   const std::vector<int32_t>& ids,
+                                                                   const std::vector<int64_t>& positions) {
+  std::vector<std::vector<float>> rows;
+  int64_t start = 0;
+  for (int64_t p : positions) {
+    StepInput in;
+    in.return_logits = true;
+    add_chunk(in, req, std::vector<int32_t>(ids.begin() + start, ids.begin() + p + 1), pool, false);
+    auto out = runner.step(in);
+    if (!out.ok()) return std::move(out).take_error();
+    rows.emplace_back(out->logits.begin(), out->logits.end());
+    start = p + 1;
+  }
+  return rows;
 }
 
 }  // namespace sgl::engine::testing

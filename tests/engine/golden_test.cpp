@@ -33,19 +33,10 @@ void run_golden(const std::string& model, const std::string& dtype, Tolerance to
     SCOPED_TRACE(model + " case '" + c["text"].get<std::string>().substr(0, 40) + "'");
     SlotPool pool(runner->kv_num_slots(), 16);
     Request req;
-    // Prefill in chunks that end at each checked position, so only those rows need logits.
-    std::vector<std::vector<float>> rows;
-    int64_t start = 0;
-    for (int64_t p : positions) {
-      StepInput in;
-      in.return_logits = true;
-      add_chunk(in, req, std::vector<int32_t>(ids.begin() + start, ids.begin() + p + 1), pool, false);
-      auto out = runner->step(in);
-      ASSERT_TRUE(out.ok()) << out.error().message;
-      rows.emplace_back(out->logits.begin(), out->logits.end());
-      start = p + 1;
-    }
-    ASSERT_EQ(start, static_cast<int64_t>(ids.size())) << "the last position ends the prompt";
+    auto logits = testing::logits_at_positions(*runner, pool, req, ids, positions);
+    ASSERT_TRUE(logits.ok()) << logits.error().message;
+    const std::vector<std::vector<float>>& rows = *logits;
+    ASSERT_EQ(positions.back() + 1, static_cast<int64_t>(ids.size())) << "the last position ends the prompt";
     for (size_t i = 0; i < positions.size(); ++i) {
       const auto& row = rows[i];
       double mx = *std::max_element(row.begin(), row.end()), s = 0;

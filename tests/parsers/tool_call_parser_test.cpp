@@ -204,6 +204,26 @@ TEST(HermesParser, TextAfterCallAndStrayEndTag) {
   expect_stream_equals_whole("hermes", text);
 }
 
+// Long values are searched incrementally (each feed resumes where the last stopped): tag-like
+// text deep inside a value, and real tags split across feeds, must still be found exactly.
+TEST(ToolCallParser, LongValuesWithTagLikeTextStreamLikeWhole) {
+  std::string filler(300, 'x');
+  std::string coder = "<tool_call>\n<function=execute_bash>\n<parameter=command>\n" + filler +
+                      " </paramete <tool_cal {\"}\" " + filler + "\n</parameter>\n</function>\n</tool_call>";
+  auto c = parse_whole("qwen3_coder", coder);
+  ASSERT_EQ(c.calls.size(), 1u);
+  EXPECT_NE(c.calls[0].arguments.find(" </paramete <tool_cal {\\\"}\\\" "), std::string::npos)
+      << c.calls[0].arguments;
+  expect_stream_equals_whole("qwen3_coder", coder);
+  std::string hermes = "<tool_call>\n{\"name\": \"execute_bash\", \"arguments\": {\"command\": \"" + filler +
+                       " </tool_call> } ] \\\" { " + filler + "\"}}\n</tool_call>";
+  auto h = parse_whole("hermes", hermes);
+  ASSERT_EQ(h.calls.size(), 1u) << h.content;
+  EXPECT_NE(h.calls[0].arguments.find(" </tool_call> } ] \\\" { "), std::string::npos)
+      << h.calls[0].arguments;
+  expect_stream_equals_whole("hermes", hermes);
+}
+
 TEST(ToolCallParser, PlainAnswerKeepsEveryByte) {
   std::string text = "  Hello,\n\n world!  \n";
   for (const char* name : {"hermes", "qwen3_coder"}) {

@@ -14,9 +14,17 @@ float bias_of(const engine::SamplingParams* p, int32_t tok) {
 }
 }  // namespace
 
-int32_t fake_sample(uint64_t h, const engine::SamplingParams* p, int64_t step) {
+int32_t fake_sample(uint64_t h, const engine::SamplingParams* p, int64_t step,
+                    const std::vector<int32_t>* outputs) {
   uint64_t x = h;
   if (p != nullptr && !p->greedy()) x = mix(mix(h, p->seed.value_or(12345)), static_cast<uint64_t>(step));
+  const bool penalized = p != nullptr && (p->frequency_penalty != 0.0f || p->presence_penalty != 0.0f ||
+                                          p->repetition_penalty != 1.0f);
+  if (penalized) {
+    x = mix(x, outputs == nullptr ? 0x77ull : outputs->size());
+    if (outputs != nullptr)
+      for (int32_t t : *outputs) x = mix(x, static_cast<uint64_t>(t));
+  }
   auto tok = static_cast<int32_t>(x % kFakeVocab);
   while (bias_of(p, tok) < -1e6f) tok = (tok + 1) % kFakeVocab;  // a masked id is never sampled
   return tok;
@@ -70,7 +78,7 @@ Result<engine::StepOutput> FakeRunner::step(const engine::StepInput& in) {
       if (seg.logits_start >= 0 && i >= seg.logits_start) {
         const auto& rs = in.sampling.at(row_i++);
         engine::RowResult r;
-        r.token = fake_sample(kv_[s], rs.params, rs.step);
+        r.token = fake_sample(kv_[s], rs.params, rs.step, rs.output_ids);
         r.logprob = -static_cast<float>(kv_[s] % 97) / 10.0f;
         for (int32_t k = 0; k < rs.top_logprobs_num; ++k)
           r.top.push_back({(r.token + k) % 1000, r.logprob - k});
@@ -100,7 +108,7 @@ std::vector<int32_t> fake_reference(const std::vector<int32_t>& prompt, int64_t 
   std::vector<int32_t> out;
   while (static_cast<int64_t>(out.size()) < max_new) {
     const int64_t step = static_cast<int64_t>(out.size());
-    const int32_t t = fake_sample(h, step < min_new ? &masked : &params, step);
+    const int32_t t = fake_sample(h, step < min_new ? &masked : &params, step, &out);
     out.push_back(t);
     if (std::find(stop_ids.begin(), stop_ids.end(), t) != stop_ids.end()) break;
     h = mix(h, static_cast<uint64_t>(t));

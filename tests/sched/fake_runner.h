@@ -20,8 +20,10 @@ inline uint64_t mix(uint64_t h, uint64_t x) {
 
 constexpr int64_t kFakeVocab = 1000;
 
-// The token sampled after a prefix whose last hash is h.
-int32_t fake_sample(uint64_t h, const engine::SamplingParams* p, int64_t step);
+// The token sampled after a prefix whose last hash is h. With a penalty set, the token also
+// depends on every output id so far (as real penalties do), so a stale output list shows.
+int32_t fake_sample(uint64_t h, const engine::SamplingParams* p, int64_t step,
+                    const std::vector<int32_t>* outputs = nullptr);
 
 class FakeRunner final : public engine::ModelRunner {
  public:

@@ -7,10 +7,12 @@ namespace sgl::sched::testing {
 bool Collector::submit(Scheduler& s, GenerateRequest req) {
   const std::string rid = req.rid;
   const int32_t n = req.n;
-  auto r = s.submit(std::move(req), [this] {
-    std::lock_guard<std::mutex> lk(mu_);
-    woken_ = true;
-    cv_.notify_one();
+  // The callback holds the wake-up state itself: the scheduler thread may still run it while
+  // this Collector is being destroyed (its stream's last notify races the test's scope end).
+  auto r = s.submit(std::move(req), [w = wake_] {
+    std::lock_guard<std::mutex> lk(w->mu);
+    w->woken = true;
+    w->cv.notify_one();
   });
   if (!r.ok()) {
     errors.push_back(r.error());
@@ -45,9 +47,9 @@ void Collector::wait_all(const std::function<void()>& tick) {
   const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(60);
   for (;;) {
     {
-      std::unique_lock<std::mutex> lk(mu_);
-      cv_.wait_for(lk, std::chrono::milliseconds(2), [&] { return woken_; });
-      woken_ = false;
+      std::unique_lock<std::mutex> lk(wake_->mu);
+      wake_->cv.wait_for(lk, std::chrono::milliseconds(2), [&] { return wake_->woken; });
+      wake_->woken = false;
     }
     if (tick) tick();
     bool all = true;

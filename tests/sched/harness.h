@@ -4,6 +4,7 @@
 #include <condition_variable>
 #include <functional>
 #include <map>
+#include <memory>
 #include <mutex>
 #include <string>
 #include <vector>
@@ -35,9 +36,12 @@ class Collector {
 
  private:
   void drain();
-  std::mutex mu_;
-  std::condition_variable cv_;
-  bool woken_ = false;
+  struct Wake {
+    std::mutex mu;
+    std::condition_variable cv;
+    bool woken = false;
+  };
+  std::shared_ptr<Wake> wake_ = std::make_shared<Wake>();
   std::vector<std::shared_ptr<RequestStream>> streams_;
 };
 

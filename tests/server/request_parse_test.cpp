@@ -174,7 +174,9 @@ TEST(ChatRequestParse, TemplateContextCarriesMessagesToolsKwargs) {
   EXPECT_EQ(enable_thinking(*r), std::optional<bool>(false));
   auto ctx = nlohmann::json::parse(build_chat_template_context(*r, "<s>", "</s>").context_json);
   EXPECT_EQ(ctx["messages"].size(), 2u);
-  EXPECT_EQ(ctx["tools"][0]["function"]["name"], "get_weather");
+  // SGLang templates each tool's `function` object (Function.model_dump()), not the wrapper.
+  EXPECT_EQ(ctx["tools"][0]["name"], "get_weather");
+  EXPECT_EQ(ctx["tools"][0]["parameters"]["type"], "object");
   EXPECT_EQ(ctx["enable_thinking"], false);
   EXPECT_EQ(ctx["add_generation_prompt"], true);
   EXPECT_EQ(ctx["bos_token"], "<s>");

@@ -1,0 +1,36 @@
+// What node 0's leader rank sends the other ranks each step, as bytes for a broadcast: a fixed
+// header (the command and the payload's size), then the payload — for a forward, the batch with
+// its input ids already resolved (placeholders are a leader-side table).
+#pragma once
+
+#include <cstdint>
+#include <string>
+#include <vector>
+
+#include "base/result.h"
+#include "engine/forward_batch.h"
+
+namespace sgl::engine::dist {
+
+enum class Command : uint32_t {
+  kForward = 1,      // payload: encoded batch + ids
+  kInitKv = 2,       // payload: num_slots, page_size
+  kLoadWeights = 3,  // payload: model path
+  kHeartbeat = 4,    // no payload; followed by a barrier (proves every rank alive)
+  kShutdown = 5,
+};
+
+struct CommandHeader {
+  uint32_t command = 0;
+  uint32_t reserved = 0;
+  uint64_t payload_bytes = 0;
+};
+static_assert(sizeof(CommandHeader) == 16);
+
+std::vector<uint8_t> encode_forward(const ForwardBatch& batch, const std::vector<int32_t>& ids);
+Status decode_forward(const std::vector<uint8_t>& bytes, ForwardBatch& batch, std::vector<int32_t>& ids);
+
+std::vector<uint8_t> encode_init_kv(int64_t num_slots, int page_size);
+Status decode_init_kv(const std::vector<uint8_t>& bytes, int64_t& num_slots, int& page_size);
+
+}  // namespace sgl::engine::dist
