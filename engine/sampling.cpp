@@ -308,6 +308,26 @@ LogprobMode logprob_mode_from_env() {
   return LogprobMode::kProcessed;
 }
 
+void apply_logit_processing(float* logits, int64_t vocab, const RowSampling& rs) {
+  if (has_penalties(rs.params)) apply_penalties(logits, vocab, rs);
+}
+
+RowResult logprobs_of_token(const float* logits, int64_t vocab, const RowSampling& rs, int32_t token,
+                            LogprobMode mode) {
+  RowResult res;
+  res.token = token;
+  if (!wants_logprobs(rs)) return res;
+  const SamplingParams* p = rs.params;
+  const float mx = max_of(logits, vocab);
+  const bool greedy = p == nullptr || p->greedy() || !std::isfinite(mx);
+  const float scale = !greedy && mode == LogprobMode::kProcessed ? 1.0f / p->temperature : 1.0f;
+  const LogDist d{logits, mx, scale, log_sum_exp(logits, vocab, mx, scale)};
+  if (token >= 0 && token < vocab) res.logprob = d.of(token);
+  std::vector<int32_t> idx;
+  fill_logprobs(d, vocab, rs, res, idx);
+  return res;
+}
+
 Sampler::Sampler(uint64_t seed, LogprobMode mode) : state_(mix(seed)), mode_(mode) {}
 
 std::vector<RowResult> Sampler::sample(float* logits, int64_t vocab, std::span<const RowSampling> rows) {

@@ -24,6 +24,16 @@ enum class LogprobMode {
 // RETURN_ORIGINAL_LOGPROB) to 1/true, else kProcessed.
 LogprobMode logprob_mode_from_env();
 
+// Step 1 of the sampler alone: penalties and logit bias of `rs` applied to one logits row in place
+// (nothing when rs.params is null). For callers that choose tokens themselves from the processed
+// row, such as speculative verification.
+void apply_logit_processing(float* logits, int64_t vocab, const RowSampling& rs);
+
+// What Sampler::sample would report for `token` chosen from the processed row `logits` under
+// rs.params (greedy or tempered, per `mode`): its logprob, the top-N and the requested ids.
+RowResult logprobs_of_token(const float* logits, int64_t vocab, const RowSampling& rs, int32_t token,
+                            LogprobMode mode);
+
 class Sampler {
  public:
   explicit Sampler(uint64_t seed) : Sampler(seed, logprob_mode_from_env()) {}

@@ -15,6 +15,12 @@
 
 namespace sgl::sched {
 
+// Whether sampling a row for `p` needs the request's output ids (frequency, presence or
+// repetition penalty).
+inline bool has_penalties(const engine::SamplingParams& p) {
+  return p.frequency_penalty != 0.0f || p.presence_penalty != 0.0f || p.repetition_penalty != 1.0f;
+}
+
 struct Req {
   std::string rid;
   int32_t index = 0;  // sample index of an n > 1 request

@@ -11,9 +11,6 @@
 namespace sgl::sched {
 namespace {
 constexpr int64_t kMaxNewTokensEstimate = 4096;  // SGLang's CLIP_MAX_NEW_TOKENS
-bool has_penalties(const engine::SamplingParams& p) {
-  return p.frequency_penalty != 0.0f || p.presence_penalty != 0.0f || p.repetition_penalty != 1.0f;
-}
 }  // namespace
 
 int64_t SchedulerImpl::input_logprob_from(const Req& req) const {

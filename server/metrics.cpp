@@ -58,6 +58,9 @@ std::string Metrics::render(const std::string& model, const sched::SchedulerStat
   gauge("sglang:cache_hit_rate", s.cache_hit_rate);
   gauge("sglang:gen_throughput", s.gen_throughput);
   gauge("sglang:num_retractions", double(s.num_retractions));
+  // Tokens gained per verify round since start (accepted drafts + the bonus token); 0 without
+  // speculative decoding, as SGLang's gauge reads then.
+  gauge("sglang:spec_accept_length", s.avg_spec_accept_length);
   ttft.render(out, "sglang:time_to_first_token_seconds", model);
   itl.render(out, "sglang:inter_token_latency_seconds", model);
   e2e.render(out, "sglang:e2e_request_latency_seconds", model);

@@ -43,7 +43,7 @@ Result<StepOutput> CpuModelRunner::step(const StepInput& input) {
   SGL_ASSIGN_OR_RETURN(std::vector<int32_t> ids,
                        last_token_.resolve(input.batch.input_ids, info_.vocab_size));
   if (pre_forward_) SGL_TRY(pre_forward_(input.batch, ids));
-  DecoderModel::Output fwd = model_->forward(input.batch, ids, kv_);
+  DecoderModel::Output fwd = model_->forward(input.batch, ids, kv_, std::move(logits_buffer_));
   if (!fwd.status.ok()) return std::move(fwd.status).take_error();
   StepOutput out;
   out.vocab_size = info_.vocab_size;
@@ -51,6 +51,7 @@ Result<StepOutput> CpuModelRunner::step(const StepInput& input) {
   out.rows = sampler_.sample(fwd.logits.data(), info_.vocab_size, input.sampling);
   last_token_.record(input.sampling, out.rows);
   out.hidden_states = std::move(fwd.hidden_states);
+  logits_buffer_ = std::move(fwd.logits);
   return out;
 }
 

@@ -45,6 +45,8 @@ class CpuModelRunner final : public ModelRunner {
   KvPool kv_;
   Sampler sampler_;
   LastSampledTokens last_token_;
+  // The previous step's logits vector, reused as the next one's storage (its capacity only grows).
+  std::vector<float> logits_buffer_;
   std::optional<tbb::global_control> threads_;
   PreForwardHook pre_forward_;
 };

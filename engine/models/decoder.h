@@ -81,7 +81,10 @@ class DecoderModel {
     Status status;  // a failed collective (a peer rank died or hung); the outputs are then garbage
   };
   // `ids` are resolved token ids (no placeholders); logits for the rows the segments ask for.
-  Output forward(const ForwardBatch& batch, const std::vector<int32_t>& ids, KvPool& kv) const;
+  // `logits_storage` becomes Output::logits: a caller that hands back the previous step's vector
+  // spares the allocator a fresh (and, above glibc's mmap threshold, page-faulting) buffer per step.
+  Output forward(const ForwardBatch& batch, const std::vector<int32_t>& ids, KvPool& kv,
+                 std::vector<float> logits_storage = {}) const;
 
  private:
   void attention_block(int l, const ForwardBatch& batch, const float* normed, int64_t t, KvPool& kv,

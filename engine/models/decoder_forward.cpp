@@ -102,11 +102,12 @@ void DecoderModel::moe_block(int l, const float* normed, int64_t t, float* out) 
 }
 
 DecoderModel::Output DecoderModel::forward(const ForwardBatch& batch, const std::vector<int32_t>& ids,
-                                           KvPool& kv) const {
+                                           KvPool& kv, std::vector<float> logits_storage) const {
   const auto& c = config_;
   const int64_t t = static_cast<int64_t>(ids.size()), h = c.hidden_size;
   const auto eps = static_cast<float>(c.rms_norm_eps);
   Output out;
+  out.logits = std::move(logits_storage);
   const std::vector<int>& capture = batch.capture_hidden_layers;
   out.hidden_states.resize(capture.size());
   std::vector<float> x(static_cast<size_t>(t * h)), normed(x.size()), delta(x.size());

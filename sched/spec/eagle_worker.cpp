@@ -4,8 +4,11 @@
 
 #include <algorithm>
 #include <cmath>
+#include <deque>
+#include <map>
 #include <numeric>
 
+#include "engine/sampling.h"
 #include "sched/spec/draft_tree.h"
 #include "sched/spec/tree_verify.h"
 
@@ -14,6 +17,25 @@ namespace sgl::sched::spec {
 namespace {
 
 bool is_greedy(const engine::SamplingParams* p) { return p == nullptr || p->greedy(); }
+
+// The row plain decoding would sample after tree node j (see SpecSeq::next_row). Output-id lists
+// that include the path's tokens live in `storage` (stable addresses) until the round ends.
+engine::RowSampling node_row(const SpecSeq& seq, const DraftTree& tree, int j,
+                             std::deque<std::vector<int32_t>>& storage) {
+  engine::RowSampling rs = seq.next_row;
+  if (rs.params == nullptr) rs.params = seq.params;
+  rs.req_slot = -1;
+  rs.step = seq.next_row.step + tree.depth[j];
+  if (seq.min_phase_params != nullptr && rs.step < seq.min_new_tokens) rs.params = seq.min_phase_params;
+  if (tree.depth[j] > 0 && rs.output_ids != nullptr) {
+    auto& ids = storage.emplace_back(*rs.output_ids);
+    const auto anc = tree.ancestors(j);
+    for (size_t a = 1; a < anc.size(); ++a) ids.push_back(tree.tokens[anc[a]]);
+    ids.push_back(tree.tokens[j]);
+    rs.output_ids = &ids;
+  }
+  return rs;
+}
 
 }  // namespace
 
@@ -32,7 +54,7 @@ struct EagleWorker::Drafted {
 };
 
 EagleWorker::EagleWorker(engine::ModelRunner& target, engine::spec::Eagle3Draft& draft, SpecConfig cfg)
-    : target_(target), draft_(draft), cfg_(cfg) {}
+    : target_(target), draft_(draft), cfg_(cfg), logprob_mode_(engine::logprob_mode_from_env()) {}
 
 void EagleWorker::set_top(SpecSeq& s, const float* logits) const {
   const int64_t v = draft_.draft_vocab_size();
@@ -194,6 +216,8 @@ Result<std::vector<int32_t>> EagleWorker::decode_group(const std::vector<SpecSeq
   auto& b = in.batch;
   b.capture_hidden_layers = capture_layers();
   std::vector<int64_t> root_tok(static_cast<size_t>(n)), first_row(static_cast<size_t>(n));
+  std::deque<std::vector<int32_t>> path_outputs;
+  std::vector<std::vector<engine::RowSampling>> node_rows(static_cast<size_t>(n));
   int64_t tok = 0, row = 0;
   for (int64_t s = 0; s < n; ++s) {
     const SpecSeq& seq = *seqs[s];
@@ -235,10 +259,11 @@ Result<std::vector<int32_t>> EagleWorker::decode_group(const std::vector<SpecSeq
       b.segments.push_back(std::move(seg));
       ++tok;
     }
+    // Greedy rows go through the engine's sampler as plain decode rows would (penalties, min-phase
+    // stop-id masking, logprobs); sampled ones are processed here from the raw logits.
     for (int j = 0; j < tree.size(); ++j) {
-      engine::RowSampling rs;
-      rs.params = is_greedy(seq.params) ? seq.params : nullptr;
-      in.sampling.push_back(rs);
+      node_rows[s].push_back(node_row(seq, tree, j, path_outputs));
+      in.sampling.push_back(is_greedy(seq.params) ? node_rows[s].back() : engine::RowSampling{});
     }
     row += tree.size();
     if (!is_greedy(seq.params)) in.return_logits = true;
@@ -250,16 +275,33 @@ Result<std::vector<int32_t>> EagleWorker::decode_group(const std::vector<SpecSeq
   for (int64_t s = 0; s < n; ++s) {
     SpecSeq& seq = *seqs[s];
     const DraftTree& tree = trees[s].tree;
+    const auto& rows_of = node_rows[s];
     VerifyResult v;
+    seq.emitted.clear();
     if (is_greedy(seq.params)) {
       std::vector<int32_t> argmax(static_cast<size_t>(tree.size()));
       for (int j = 0; j < tree.size(); ++j) argmax[j] = out.rows[first_row[s] + j].token;
       v = verify_greedy(tree, argmax);
+      // The path's rows sampled exactly the emitted tokens: the root's gave the first accepted
+      // draft (or the bonus), each accepted node's the next.
+      seq.emitted.push_back(std::move(out.rows[first_row[s]]));
+      for (int32_t j : v.accepted) seq.emitted.push_back(std::move(out.rows[first_row[s] + j]));
     } else {
+      std::map<int, std::vector<float>> processed;  // the nodes the walk reaches
       auto probs = [&](int j) {
-        return target_distribution(out.logits.data() + (first_row[s] + j) * vocab, vocab, *seq.params);
+        const float* raw = out.logits.data() + (first_row[s] + j) * vocab;
+        auto& row = processed[j] = std::vector<float>(raw, raw + vocab);
+        engine::apply_logit_processing(row.data(), vocab, rows_of[j]);
+        return target_distribution(row.data(), vocab, *rows_of[j].params);
       };
       v = verify_sampled(tree, probs, seq.rng);
+      std::vector<int32_t> path = {0};
+      path.insert(path.end(), v.accepted.begin(), v.accepted.end());
+      for (size_t k = 0; k < path.size(); ++k) {
+        const int32_t token = k + 1 < path.size() ? tree.tokens[path[k + 1]] : v.bonus;
+        seq.emitted.push_back(engine::logprobs_of_token(processed[path[k]].data(), vocab, rows_of[path[k]],
+                                                        token, logprob_mode_));
+      }
     }
     const auto t = static_cast<int64_t>(seq.tokens->size());
     int64_t on_place = 0;  // leading accepted drafts whose KV already sits at their position

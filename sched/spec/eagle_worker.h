@@ -21,6 +21,7 @@
 
 #include "base/result.h"
 #include "engine/model_runner.h"
+#include "engine/sampling.h"
 #include "engine/spec/eagle3_draft.h"
 #include "sched/spec/spec_config.h"
 
@@ -32,6 +33,18 @@ struct SpecSeq {
   const std::vector<int32_t>* slot_table = nullptr;  // target (and mirrored draft) slot per position
   const engine::SamplingParams* params = nullptr;    // null: greedy
   int64_t committed = 0;  // positions [0, committed) have target KV (set by prefill, then by rounds)
+
+  // How plain decoding would sample the request's next token (set before each round): params,
+  // the prompt and output ids its penalties see, logprob options, step = outputs so far. A round
+  // samples the tree node at depth d as output step + d, exactly as plain decoding would at that
+  // point of the path: the path's tokens join the output ids, and `min_phase_params` (stop ids
+  // masked) apply while that output index is below `min_new_tokens`.
+  engine::RowSampling next_row;
+  const engine::SamplingParams* min_phase_params = nullptr;
+  int64_t min_new_tokens = 0;
+  // Filled by each round: per emitted token (accepted drafts, then the bonus), the token and its
+  // logprobs when next_row asks for them.
+  std::vector<engine::RowResult> emitted;
 
   // Draft state after the last draft extend: top-k of its last row and that row's hidden state.
   std::vector<float> top_p;
@@ -89,6 +102,7 @@ class EagleWorker {
   engine::ModelRunner& target_;
   engine::spec::Eagle3Draft& draft_;
   SpecConfig cfg_;
+  engine::LogprobMode logprob_mode_;  // as the target's sampler reports logprobs
   RoundStats stats_;
 };
 

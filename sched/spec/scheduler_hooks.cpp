@@ -89,6 +89,24 @@ bool SchedulerImpl::spec_decode_step() {
     [[maybe_unused]] const bool ok = alloc_pages(pages, r->pages);  // checked above
     fill_slots(*r, r->kv_len, want);
     st.seq.slot_table = &r->slot_table;
+    // The row a plain decode step would sample next (schedule_batch's decode row); output_ids are
+    // current here because speculation runs with the overlap pipeline off.
+    const auto& spec = *r->spec;
+    engine::RowSampling& next = st.seq.next_row;
+    next = engine::RowSampling{};
+    next.params = &r->sampling;
+    next.step = r->sampled;
+    if (has_penalties(r->sampling)) {
+      next.output_ids = &r->output_ids;
+      next.prompt_ids = &spec.input_ids;
+    }
+    next.return_logprob = spec.logprob.return_logprob;
+    if (next.return_logprob) {
+      next.top_logprobs_num = spec.logprob.top_logprobs_num;
+      next.token_ids_logprob = spec.logprob.token_ids_logprob;
+    }
+    st.seq.min_phase_params = &r->sampling_min_phase;
+    st.seq.min_new_tokens = spec.stop.min_new_tokens;
     seqs.push_back(&st.seq);
   }
   auto gained = worker.decode_round(seqs);
@@ -102,12 +120,10 @@ bool SchedulerImpl::spec_decode_step() {
   for (size_t i = 0; i < decodes.size(); ++i) {
     Req& r = *decodes[i];
     auto& st = spec_->state(&r);
-    const auto before = static_cast<int64_t>(r.tokens.size());
     for (int64_t k = 0; k < (*gained)[i] && !r.done(); ++k) {
-      engine::RowResult row;
-      row.token = st.tokens[static_cast<size_t>(before + k)];
       ++r.sampled;
-      append_token(r, row);  // stop strings/ids and max_new_tokens cut the accepted run short
+      // Stop strings/ids and max_new_tokens cut the accepted run short.
+      append_token(r, st.seq.emitted[static_cast<size_t>(k)]);
     }
     r.kv_len = std::min<int64_t>(st.seq.committed, static_cast<int64_t>(r.tokens.size()));
     // Keep pages for the tokens (pending ones included: their draft KV is there); free the rest.

@@ -71,8 +71,6 @@ VerifyResult verify_sampled(const DraftTree& tree, const std::function<std::vect
 
 std::vector<float> target_distribution(const float* logits, int64_t vocab, const engine::SamplingParams& sp) {
   std::vector<float> p(logits, logits + vocab);
-  for (const auto& [id, bias] : sp.logit_bias)
-    if (id >= 0 && id < vocab) p[id] += bias;
   const float t = std::max(sp.temperature, 1e-6f);
   const float mx = *std::max_element(p.begin(), p.end());
   double sum = 0.0;

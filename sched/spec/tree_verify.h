@@ -32,8 +32,9 @@ VerifyResult verify_greedy(const DraftTree& tree, const std::vector<int32_t>& ar
 VerifyResult verify_sampled(const DraftTree& tree, const std::function<std::vector<float>(int)>& probs,
                             std::mt19937_64& rng);
 
-// The distribution SGLang samples from: logit bias, / temperature, softmax, then top-k, top-p and
-// min-p truncation, renormalised. (Frequency/presence/repetition penalties are not applied.)
+// The distribution SGLang samples from, given a row already through engine::apply_logit_processing
+// (penalties and logit bias): / temperature, softmax, then top-k, top-p and min-p truncation,
+// renormalised.
 std::vector<float> target_distribution(const float* logits, int64_t vocab, const engine::SamplingParams& p);
 
 }  // namespace sgl::sched::spec

@@ -1,5 +1,10 @@
 #include "server/protocol/generate_response.h"
 
+#include <simdjson.h>
+
+#include <charconv>
+
+#include "base/json_escape.h"
 #include "server/protocol/json_writer.h"
 
 namespace sgl::server {
@@ -113,6 +118,82 @@ ojson output_object(const GenerateOutput& out) {
 }  // namespace
 
 std::string generate_output_json(const GenerateOutput& out) { return detail::dump(output_object(out)); }
+
+namespace {
+
+void append_int(std::string& out, int64_t v) {
+  char buf[24];
+  auto r = std::to_chars(buf, buf + sizeof buf, v);
+  out.append(buf, r.ptr);
+}
+
+void append_key(std::string& out, std::string_view key) {
+  out += '"';
+  out += key;
+  out += "\":";
+}
+
+}  // namespace
+
+std::string generate_event_json(const GenerateOutput& out, size_t text_from, size_t ids_from,
+                                std::optional<size_t> index) {
+  text_from = std::min(text_from, out.text.size());
+  ids_from = std::min(ids_from, out.output_ids.size());
+  const std::string_view text = std::string_view(out.text).substr(text_from);
+  // Logprob arrays and invalid UTF-8 (replaced by U+FFFD) take the DOM writer on a cut copy.
+  if (out.logprobs || !simdjson::validate_utf8(text.data(), text.size()) ||
+      !simdjson::validate_utf8(out.rid.data(), out.rid.size())) {
+    GenerateOutput cut = out;
+    cut.text.erase(0, text_from);
+    cut.output_ids.erase(cut.output_ids.begin(), cut.output_ids.begin() + static_cast<long>(ids_from));
+    cut.index = index;
+    return generate_output_json(cut);
+  }
+  std::string s;
+  s.reserve(96 + text.size() + 8 * (out.output_ids.size() - ids_from) + out.rid.size());
+  s += '{';
+  append_key(s, "text");
+  s += '"';
+  append_json_escaped(s, text);
+  s += "\",";
+  append_key(s, "output_ids");
+  s += '[';
+  for (size_t i = ids_from; i < out.output_ids.size(); ++i) {
+    if (i > ids_from) s += ',';
+    append_int(s, out.output_ids[i]);
+  }
+  s += "],";
+  append_key(s, "meta_info");
+  s += '{';
+  append_key(s, "id");
+  s += '"';
+  append_json_escaped(s, out.rid);
+  s += "\",";
+  append_key(s, "finish_reason");
+  s += out.finish.finished() ? detail::dump(detail::finish_reason_json(out.finish)) : "null";
+  s += ',';
+  append_key(s, "prompt_tokens");
+  append_int(s, out.prompt_tokens);
+  s += ',';
+  append_key(s, "completion_tokens");
+  append_int(s, out.completion_tokens);
+  s += ',';
+  append_key(s, "cached_tokens");
+  append_int(s, out.cached_tokens);
+  if (out.e2e_latency) {
+    s += ',';
+    append_key(s, "e2e_latency");
+    s += detail::dump(*out.e2e_latency);
+  }
+  s += '}';
+  if (index) {
+    s += ',';
+    append_key(s, "index");
+    append_int(s, static_cast<int64_t>(*index));
+  }
+  s += '}';
+  return s;
+}
 
 std::string generate_outputs_json(const std::vector<GenerateOutput>& outs) {
   ojson j = ojson::array();

@@ -36,15 +36,13 @@ boost::asio::awaitable<net::Response> handle_generate(App& app, net::Exchange& e
     auto& items = gen->items();
     for (size_t i = 0; i < items.size(); ++i) {
       if (!items[i].changed) continue;
-      GenerateOutput o = items[i].out;
-      if (req->list_response) o.index = i;
-      if (app.args.incremental_streaming_output) {
-        o.text = o.text.substr(std::min(items[i].sent_text, o.text.size()));
-        o.output_ids.erase(o.output_ids.begin(), o.output_ids.begin() + long(items[i].sent_ids));
-      }
+      const bool incremental = app.args.incremental_streaming_output;
+      std::string event = generate_event_json(items[i].out, incremental ? items[i].sent_text : 0,
+                                              incremental ? items[i].sent_ids : 0,
+                                              req->list_response ? std::optional<size_t>(i) : std::nullopt);
       items[i].sent_text = items[i].out.text.size();
       items[i].sent_ids = items[i].out.output_ids.size();
-      auto st = co_await ex.write_event(generate_output_json(o));
+      auto st = co_await ex.write_event(event);
       if (!st.ok()) {
         gen->abort_all();
         co_return net::Response{};

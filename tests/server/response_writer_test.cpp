@@ -123,6 +123,59 @@ TEST(GenerateResponse, BatchIsAListInOrder) {
   EXPECT_EQ(j[1]["meta_info"]["id"], "other");
 }
 
+// The stream's direct writer must be byte-identical to the DOM writer on the cut copy, in every
+// shape an event takes: unfinished / each finish reason, latency, batch index, escapes, offsets,
+// invalid UTF-8 and logprobs (the two fall back to the DOM).
+TEST(GenerateResponse, EventWriterMatchesTheDomWriterOnTheCutCopy) {
+  std::vector<GenerateOutput> shapes;
+  GenerateOutput o = finished_output();
+  o.text = "line\n\"quoted\" tab\t back\\slash \x01 ctrl \xC3\xA9t\xC3\xA9 \xF0\x9F\x98\x80";
+  o.output_ids = {1, 22, 333, 4444, 55555, 151645, 0};
+  shapes.push_back(o);
+  o.finish = {};
+  o.e2e_latency.reset();
+  shapes.push_back(o);  // mid-stream
+  for (auto type :
+       {FinishReason::Type::kStopToken, FinishReason::Type::kStopString, FinishReason::Type::kAbort}) {
+    GenerateOutput f = finished_output();
+    f.finish.type = type;
+    f.finish.matched_token = 151645;
+    f.finish.matched_str = "</s>\n";
+    f.finish.message = "Abort \"by\" user";
+    f.finish.status_code = 400;
+    f.e2e_latency = 1.0 / 3.0;
+    shapes.push_back(f);
+  }
+  GenerateOutput bad = finished_output();
+  bad.text = std::string("ab\xE4\xBD", 4);
+  shapes.push_back(bad);
+  GenerateOutput rid = finished_output();
+  rid.rid = std::string("r\xFF", 2);
+  shapes.push_back(rid);
+  GenerateOutput lp = finished_output();
+  lp.logprobs = LogprobArrays{};
+  lp.logprobs->output_token_logprobs = {{-0.1f, 12095, " Paris"}, {-0.2f, 13, "."}};
+  shapes.push_back(lp);
+  GenerateOutput empty;
+  shapes.push_back(empty);
+
+  for (const auto& shape : shapes) {
+    for (size_t text_from : {size_t{0}, size_t{3}, shape.text.size(), shape.text.size() + 5}) {
+      for (size_t ids_from : {size_t{0}, size_t{1}, shape.output_ids.size()}) {
+        for (std::optional<size_t> index : {std::optional<size_t>{}, std::optional<size_t>{7}}) {
+          GenerateOutput cut = shape;
+          cut.text.erase(0, std::min(text_from, cut.text.size()));
+          cut.output_ids.erase(cut.output_ids.begin(),
+                               cut.output_ids.begin() + long(std::min(ids_from, cut.output_ids.size())));
+          cut.index = index;
+          EXPECT_EQ(generate_event_json(shape, text_from, ids_from, index), generate_output_json(cut))
+              << "text_from=" << text_from << " ids_from=" << ids_from;
+        }
+      }
+    }
+  }
+}
+
 ResponseHead head() { return {"0123456789abcdef0123456789abcdef", 1700000000, "tiny"}; }
 
 TEST(OpenAiResponse, CompletionObjectAndUsage) {

@@ -17,6 +17,7 @@ namespace {
 struct Outcome {
   std::vector<int32_t> tokens;
   std::optional<FinishReason> finish;
+  std::vector<PositionLogprobs> logprobs;
 };
 
 struct Server {
@@ -73,6 +74,7 @@ std::vector<Outcome> run(Scheduler& sched, const std::vector<GenerateRequest>& r
     streams[i]->drain(chunks);
     for (auto& c : chunks) {
       out[i].tokens.insert(out[i].tokens.end(), c.token_ids.begin(), c.token_ids.end());
+      out[i].logprobs.insert(out[i].logprobs.end(), c.output_logprobs.begin(), c.output_logprobs.end());
       if (c.finish) out[i].finish = c.finish;
     }
   }
@@ -185,6 +187,87 @@ TEST(SchedulerSpecStops, RetractionUnderKvPressureKeepsOutputs) {
   const auto got = run(*spec.sched, reqs);
   for (size_t i = 0; i < got.size(); ++i) EXPECT_EQ(got[i].tokens, want[i].tokens) << reqs[i].rid;
   EXPECT_GT(spec.sched->stats().num_retractions, 0) << "the pool was meant to be too small";
+}
+
+// Inside a round every tree node is sampled as plain decoding would sample at that point of the
+// path: min_new_tokens masks the stop ids, penalties see the path's tokens, and each emitted token
+// carries the logprobs (and top-N) plain decoding reports.
+TEST(SchedulerSpecProcessing, MinNewTokensPenaltiesAndLogprobsEqualPlain) {
+  if (testing::shared_dir().empty())
+    GTEST_SKIP() << "../shared not found: tiny models are not available here";
+  const SpecConfig sc{3, 4, 8};
+  auto plain = start(false, sc, 16);
+  auto spec = start(true, sc, 16);
+  ASSERT_TRUE(plain.sched && spec.sched);
+  const auto cases = testing::reference_cases();
+  std::vector<GenerateRequest> reqs;
+  for (size_t i = 0; i < cases.size(); ++i) {
+    GenerateRequest base;
+    base.input_ids = cases[i].input_ids;
+    base.sampling.temperature = 0;
+    base.stop.max_new_tokens = 24;
+    // min_new_tokens against a stop id the greedy answer emits early (its 3rd token): plain
+    // decoding must pick something else for the first 12 outputs, and so must every round.
+    GenerateRequest min_new = base;
+    min_new.rid = "min" + std::to_string(i);
+    min_new.stop.stop_token_ids = {cases[i].greedy_ids.at(2)};
+    min_new.stop.min_new_tokens = 12;
+    reqs.push_back(min_new);
+    GenerateRequest pen = base;
+    pen.rid = "pen" + std::to_string(i);
+    pen.stop.ignore_eos = true;
+    pen.sampling.frequency_penalty = 0.8f;
+    pen.sampling.presence_penalty = 0.3f;
+    pen.sampling.repetition_penalty = 1.3f;
+    reqs.push_back(pen);
+    GenerateRequest lp = base;
+    lp.rid = "lp" + std::to_string(i);
+    lp.stop.ignore_eos = true;
+    lp.logprob.return_logprob = true;
+    lp.logprob.top_logprobs_num = 3;
+    lp.logprob.token_ids_logprob = {cases[i].greedy_ids.at(0)};
+    reqs.push_back(lp);
+    GenerateRequest plain_greedy = base;  // what the penalised request would say without penalties
+    plain_greedy.rid = "g" + std::to_string(i);
+    plain_greedy.stop.ignore_eos = true;
+    reqs.push_back(plain_greedy);
+  }
+  const auto want = run(*plain.sched, reqs);
+  const auto got = run(*spec.sched, reqs);
+  ASSERT_EQ(got.size(), want.size());
+  int penalised_differs = 0;
+  for (size_t i = 0; i < got.size(); ++i) {
+    const auto& rid = reqs[i].rid;
+    EXPECT_EQ(got[i].tokens, want[i].tokens) << rid;
+    ASSERT_TRUE(got[i].finish && want[i].finish) << rid;
+    EXPECT_EQ(got[i].finish->type, want[i].finish->type) << rid;
+    if (rid.starts_with("min")) {
+      const auto stop_id = reqs[i].stop.stop_token_ids[0];
+      const auto first =
+          std::find(want[i].tokens.begin(), want[i].tokens.end(), stop_id) - want[i].tokens.begin();
+      EXPECT_GE(first, 11) << rid << ": the stop id came before min_new_tokens";
+    }
+    if (rid.starts_with("pen")) penalised_differs += want[i].tokens != want[i + 2].tokens;
+    if (!rid.starts_with("lp")) continue;
+    ASSERT_EQ(got[i].logprobs.size(), got[i].tokens.size()) << rid;
+    ASSERT_EQ(want[i].logprobs.size(), got[i].logprobs.size()) << rid;
+    for (size_t k = 0; k < got[i].logprobs.size(); ++k) {
+      const auto &a = got[i].logprobs[k], &b = want[i].logprobs[k];
+      ASSERT_TRUE(a.logprob && b.logprob) << rid << " token " << k;
+      EXPECT_NEAR(*a.logprob, *b.logprob, 1e-4) << rid << " token " << k;
+      EXPECT_LT(*a.logprob, 0.0f);
+      ASSERT_EQ(a.top.size(), 3u) << rid << " token " << k;
+      ASSERT_EQ(b.top.size(), 3u);
+      for (size_t t = 0; t < 3; ++t) {
+        EXPECT_EQ(a.top[t].token, b.top[t].token) << rid << " token " << k;
+        EXPECT_NEAR(a.top[t].logprob, b.top[t].logprob, 1e-4) << rid << " token " << k;
+      }
+      ASSERT_EQ(a.requested.size(), 1u);
+      EXPECT_NEAR(a.requested[0].logprob, b.requested[0].logprob, 1e-4) << rid << " token " << k;
+    }
+  }
+  EXPECT_GT(penalised_differs, 0) << "the penalties never changed a greedy answer: the test proves nothing";
+  EXPECT_GT(spec.sched->stats().avg_spec_accept_length, 1.2);
 }
 
 }  // namespace
