@@ -15,6 +15,7 @@
 #include "sched/request.h"
 #include "server/app.h"
 #include "server/protocol/generate_request.h"
+#include "server/protocol/generate_response.h"
 #include "server/protocol/output_types.h"
 
 namespace sgl::server {
@@ -25,12 +26,13 @@ struct ItemState {
   int64_t max_new_tokens = 0;
   std::shared_ptr<sched::RequestStream> stream;
   std::unique_ptr<text::StreamingDetokenizer> detok;
-  GenerateOutput out;      // cumulative text/ids/logprobs/finish
-  size_t sent_text = 0;    // bytes of out.text already streamed as deltas (OpenAI)
-  size_t sent_ids = 0;     // output ids already streamed (logprob deltas)
-  size_t new_ids = 0;      // ids added by the last update
-  size_t emitted_ids = 0;  // output ids when `changed` was last set (stream_interval)
-  bool changed = false;    // worth an event now: first token, stream_interval more, or finished
+  GenerateOutput out;                // cumulative text/ids/logprobs/finish
+  size_t sent_text = 0;              // bytes of out.text already streamed as deltas (OpenAI)
+  size_t sent_ids = 0;               // output ids already streamed (logprob deltas)
+  size_t new_ids = 0;                // ids added by the last update
+  size_t emitted_ids = 0;            // output ids when `changed` was last set (stream_interval)
+  bool changed = false;              // worth an event now: first token, stream_interval more, or finished
+  GenerateEventWriter event_writer;  // /generate's cumulative stream events
   std::chrono::steady_clock::time_point start, last_token;
 };
 

@@ -135,33 +135,42 @@ void append_key(std::string& out, std::string_view key) {
 
 }  // namespace
 
-std::string generate_event_json(const GenerateOutput& out, size_t text_from, size_t ids_from,
-                                std::optional<size_t> index) {
-  text_from = std::min(text_from, out.text.size());
-  ids_from = std::min(ids_from, out.output_ids.size());
-  const std::string_view text = std::string_view(out.text).substr(text_from);
-  // Logprob arrays and invalid UTF-8 (replaced by U+FFFD) take the DOM writer on a cut copy.
-  if (out.logprobs || !simdjson::validate_utf8(text.data(), text.size()) ||
-      !simdjson::validate_utf8(out.rid.data(), out.rid.size())) {
-    GenerateOutput cut = out;
-    cut.text.erase(0, text_from);
-    cut.output_ids.erase(cut.output_ids.begin(), cut.output_ids.begin() + static_cast<long>(ids_from));
-    cut.index = index;
-    return generate_output_json(cut);
+namespace {
+
+bool valid_utf8(std::string_view s) { return simdjson::validate_utf8(s.data(), s.size()); }
+
+// The DOM writer on a copy cut at the offsets: logprob arrays, and invalid UTF-8 (U+FFFD).
+std::string cut_copy_json(const GenerateOutput& out, size_t text_from, size_t ids_from,
+                          std::optional<size_t> index) {
+  GenerateOutput cut = out;
+  cut.text.erase(0, std::min(text_from, cut.text.size()));
+  cut.output_ids.erase(cut.output_ids.begin(),
+                       cut.output_ids.begin() + static_cast<long>(std::min(ids_from, cut.output_ids.size())));
+  cut.index = index;
+  return generate_output_json(cut);
+}
+
+void append_ids(std::string& s, const std::vector<int32_t>& ids, size_t from, bool leading_comma) {
+  for (size_t i = from; i < ids.size(); ++i) {
+    if (i > from || leading_comma) s += ',';
+    append_int(s, ids[i]);
   }
+}
+
+// {"text":"<text_json>","output_ids":[<ids_json>],"meta_info":{...}[,"index":i]} with the first
+// two already serialised; the rest from `out` in output_object's key order.
+std::string assemble_event(std::string_view text_json, std::string_view ids_json, const GenerateOutput& out,
+                           std::optional<size_t> index) {
   std::string s;
-  s.reserve(96 + text.size() + 8 * (out.output_ids.size() - ids_from) + out.rid.size());
+  s.reserve(160 + text_json.size() + ids_json.size() + out.rid.size());
   s += '{';
   append_key(s, "text");
   s += '"';
-  append_json_escaped(s, text);
+  s += text_json;
   s += "\",";
   append_key(s, "output_ids");
   s += '[';
-  for (size_t i = ids_from; i < out.output_ids.size(); ++i) {
-    if (i > ids_from) s += ',';
-    append_int(s, out.output_ids[i]);
-  }
+  s += ids_json;
   s += "],";
   append_key(s, "meta_info");
   s += '{';
@@ -193,6 +202,41 @@ std::string generate_event_json(const GenerateOutput& out, size_t text_from, siz
   }
   s += '}';
   return s;
+}
+
+}  // namespace
+
+std::string generate_event_json(const GenerateOutput& out, size_t text_from, size_t ids_from,
+                                std::optional<size_t> index) {
+  text_from = std::min(text_from, out.text.size());
+  ids_from = std::min(ids_from, out.output_ids.size());
+  const std::string_view text = std::string_view(out.text).substr(text_from);
+  if (out.logprobs || !valid_utf8(text) || !valid_utf8(out.rid))
+    return cut_copy_json(out, text_from, ids_from, index);
+  std::string text_json, ids_json;
+  append_json_escaped(text_json, text);
+  append_ids(ids_json, out.output_ids, ids_from, false);
+  return assemble_event(text_json, ids_json, out, index);
+}
+
+std::string GenerateEventWriter::cumulative(const GenerateOutput& out, std::optional<size_t> index) {
+  if (out.logprobs || !valid_utf8(out.rid)) return cut_copy_json(out, 0, 0, index);
+  // The text only grows, but for the stop-string trim at the finish: a shorter text rebuilds.
+  if (out.text.size() < text_done_) {
+    text_json_.clear();
+    text_done_ = 0;
+  }
+  const std::string_view added = std::string_view(out.text).substr(text_done_);
+  if (!valid_utf8(added)) return cut_copy_json(out, 0, 0, index);  // a cut sequence at the finish
+  append_json_escaped(text_json_, added);
+  text_done_ = out.text.size();
+  if (out.output_ids.size() < ids_done_) {
+    ids_json_.clear();
+    ids_done_ = 0;
+  }
+  append_ids(ids_json_, out.output_ids, ids_done_, ids_done_ > 0);
+  ids_done_ = out.output_ids.size();
+  return assemble_event(text_json_, ids_json_, out, index);
 }
 
 std::string generate_outputs_json(const std::vector<GenerateOutput>& outs) {

@@ -19,4 +19,17 @@ std::string generate_outputs_json(const std::vector<GenerateOutput>& outs);  // 
 std::string generate_event_json(const GenerateOutput& out, size_t text_from, size_t ids_from,
                                 std::optional<size_t> index);
 
+// One stream's cumulative events (SGLang's default): each extends the last one's text and ids,
+// so the escaped text and the id list are kept between events and only what was added is
+// serialised — an event costs a copy of its bytes, not re-escaping every token so far.
+// cumulative(out, index) == generate_event_json(out, 0, 0, index).
+class GenerateEventWriter {
+ public:
+  std::string cumulative(const GenerateOutput& out, std::optional<size_t> index);
+
+ private:
+  std::string text_json_, ids_json_;  // escaped text[0, text_done_), ids[0, ids_done_) comma-joined
+  size_t text_done_ = 0, ids_done_ = 0;
+};
+
 }  // namespace sgl::server

@@ -36,10 +36,11 @@ boost::asio::awaitable<net::Response> handle_generate(App& app, net::Exchange& e
     auto& items = gen->items();
     for (size_t i = 0; i < items.size(); ++i) {
       if (!items[i].changed) continue;
-      const bool incremental = app.args.incremental_streaming_output;
-      std::string event = generate_event_json(items[i].out, incremental ? items[i].sent_text : 0,
-                                              incremental ? items[i].sent_ids : 0,
-                                              req->list_response ? std::optional<size_t>(i) : std::nullopt);
+      const auto index = req->list_response ? std::optional<size_t>(i) : std::nullopt;
+      std::string event =
+          app.args.incremental_streaming_output
+              ? generate_event_json(items[i].out, items[i].sent_text, items[i].sent_ids, index)
+              : items[i].event_writer.cumulative(items[i].out, index);
       items[i].sent_text = items[i].out.text.size();
       items[i].sent_ids = items[i].out.output_ids.size();
       auto st = co_await ex.write_event(event);

@@ -176,6 +176,34 @@ TEST(GenerateResponse, EventWriterMatchesTheDomWriterOnTheCutCopy) {
   }
 }
 
+// A stream's cached cumulative writer equals the one-shot writer at every event: growing text
+// with escapes and multi-byte characters, a finish that trims the text (stop string), and a
+// finish that leaves a cut UTF-8 sequence.
+TEST(GenerateResponse, CumulativeEventWriterEqualsTheOneShotWriterAtEveryEvent) {
+  const std::vector<std::string> pieces = {"Hi", " \"there\"",        "\n", "\xC3\xA9", "\t\\",
+                                           "",   " \xF0\x9F\x98\x80", "!"};
+  for (int ending = 0; ending < 3; ++ending) {
+    GenerateEventWriter writer;
+    GenerateOutput o;
+    o.rid = "abc";
+    o.prompt_tokens = 4;
+    for (size_t i = 0; i < pieces.size(); ++i) {
+      o.text += pieces[i];
+      o.output_ids.push_back(static_cast<int32_t>(100 + i * 37));
+      o.completion_tokens = static_cast<int64_t>(i + 1);
+      const auto index = i % 2 ? std::optional<size_t>(2) : std::nullopt;
+      EXPECT_EQ(writer.cumulative(o, index), generate_event_json(o, 0, 0, index)) << "event " << i;
+    }
+    o.finish.type = FinishReason::Type::kStopString;
+    o.finish.matched_str = "!";
+    o.e2e_latency = 0.5;
+    if (ending == 1) o.text.resize(o.text.size() - 1);      // the stop string trimmed
+    if (ending == 2) o.text += std::string("\xE4\xBD", 2);  // a cut sequence at the finish
+    EXPECT_EQ(writer.cumulative(o, std::nullopt), generate_event_json(o, 0, 0, std::nullopt)) << ending;
+    EXPECT_NO_THROW((void)json::parse(writer.cumulative(o, std::nullopt)));
+  }
+}
+
 ResponseHead head() { return {"0123456789abcdef0123456789abcdef", 1700000000, "tiny"}; }
 
 TEST(OpenAiResponse, CompletionObjectAndUsage) {
