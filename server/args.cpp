@@ -160,6 +160,8 @@ void add_api_and_logging_flags(CLI::App& app, ServerArgs& a) {
   // Test builds only in spirit: an empty group keeps it out of --help.
   app.add_option("--test-scripted-output", a.test_scripted_output, "Force every output to this script")
       ->group("");
+  app.add_flag("--test-zero-cost-runner", a.test_zero_cost_runner, "Replace the forwards by a no-op runner")
+      ->group("");
   const char* l = "Logging and metrics";
   app.add_option("--log-level", a.log_level, "debug | info | warning | error | critical")
       ->check(CLI::IsMember({"trace", "debug", "info", "warning", "warn", "error", "critical"}))

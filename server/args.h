@@ -79,6 +79,9 @@ struct ServerArgs {
   // Hidden test hook: every request's output tokens are replaced by this script (token ids
   // "1,2,3" or text to encode); see engine/testing/scripted_runner.h.
   std::string test_scripted_output;
+  // Hidden benchmark hook: the model's forwards are replaced by engine::ZeroCostRunner, so
+  // bench_http measures the server around the model.
+  bool test_zero_cost_runner = false;
 
   // Logging and metrics.
   std::string log_level = "info";

@@ -11,6 +11,7 @@
 #include "engine/model_config.h"
 #include "engine/spec/eagle3_draft.h"
 #include "engine/testing/scripted_runner.h"
+#include "engine/testing/zero_cost_runner.h"
 #include "server/app.h"
 #include "server/dist_node.h"
 #include "server/scripted_output.h"
@@ -78,6 +79,11 @@ Result<std::unique_ptr<App>> create_app(const ServerArgs& args) {
     SGL_ASSIGN_OR_RETURN(auto script, scripted_output_tokens(args.test_scripted_output, *app->tokenizer));
     spdlog::warn("--test-scripted-output: every output is forced to a {}-token script", script.size());
     app->runner = std::make_unique<engine::ScriptedRunner>(std::move(app->runner), std::move(script));
+  }
+  if (args.test_zero_cost_runner) {
+    spdlog::warn("--test-zero-cost-runner: no forward runs; every output is a fixed token cycle");
+    const int64_t available = app->runner->available_memory_bytes();
+    app->runner = std::make_unique<engine::ZeroCostRunner>(app->runner->info(), available);
   }
   const auto& info = app->runner->info();
   spdlog::info("Model: {} ({}), {} layers, vocab {}, context {}, weights {:.1f} MiB", info.architecture,

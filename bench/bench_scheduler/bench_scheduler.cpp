@@ -13,37 +13,19 @@
 #include <thread>
 
 #include "engine/engine_config.h"
+#include "engine/testing/zero_cost_runner.h"
 #include "sched/scheduler.h"
 
 namespace {
 using namespace sgl;
 
-class ZeroCostRunner final : public engine::ModelRunner {
- public:
-  ZeroCostRunner() {
-    info_.vocab_size = 32000;
-    info_.context_length = 1 << 20;
-    info_.kv_bytes_per_token = 1;
-  }
-  const engine::ModelInfo& info() const override { return info_; }
-  Status init_kv_cache(int64_t n, int) override {
-    slots_ = n;
-    return ok_status();
-  }
-  int64_t kv_num_slots() const override { return slots_; }
-  Result<engine::StepOutput> step(const engine::StepInput& in) override {
-    engine::StepOutput out;
-    out.rows.resize(in.sampling.size());
-    for (size_t i = 0; i < out.rows.size(); ++i) out.rows[i].token = 100 + static_cast<int32_t>(i % 1000);
-    return out;
-  }
-  Status load_weights_from_disk(const std::string&) override { return ok_status(); }
-  int64_t available_memory_bytes() const override { return int64_t{1} << 40; }
-
- private:
-  engine::ModelInfo info_;
-  int64_t slots_ = 0;
-};
+std::unique_ptr<engine::ModelRunner> zero_cost_runner() {
+  engine::ModelInfo info;
+  info.vocab_size = 32000;
+  info.context_length = 1 << 20;
+  info.kv_bytes_per_token = 1;
+  return std::make_unique<engine::ZeroCostRunner>(info, int64_t{1} << 40);
+}
 
 struct Case {
   int64_t running = 1;
@@ -147,7 +129,7 @@ int main(int argc, char** argv) {
   CLI11_PARSE(app, argc, argv);
   // A runner's KV pool is allocated once, so every case gets a fresh one.
   auto make_runner = [&]() -> std::unique_ptr<engine::ModelRunner> {
-    if (model_path.empty()) return std::make_unique<ZeroCostRunner>();
+    if (model_path.empty()) return zero_cost_runner();
     engine::EngineConfig ec;
     ec.model_path = model_path;
     ec.num_threads = threads;

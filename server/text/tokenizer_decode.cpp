@@ -11,8 +11,9 @@ Tokenizer::~Tokenizer() = default;
 namespace {
 
 // Replaces every invalid UTF-8 sequence by U+FFFD, as Python's errors="replace" does.
-std::string repair_utf8(std::string_view s) {
-  if (is_valid_utf8(s)) return std::string(s);
+std::string repair_utf8(std::string&& raw) {
+  if (is_valid_utf8(raw)) return std::move(raw);
+  const std::string_view s = raw;
   std::string out;
   size_t i = 0;
   while (i < s.size()) {
@@ -41,6 +42,11 @@ std::string repair_utf8(std::string_view s) {
 std::string Tokenizer::token_bytes(int32_t id) const {
   const Impl& t = *impl_;
   if (id < 0 || id >= static_cast<int32_t>(t.id_to_token.size())) return "";
+  if (static_cast<size_t>(id) < t.id_to_bytes.size()) return t.id_to_bytes[id];
+  return decode_token_bytes(t, id);
+}
+
+std::string decode_token_bytes(const Tokenizer::Impl& t, int32_t id) {
   const std::string& tok = t.id_to_token[id];
   if (t.is_added[id]) return tok;  // added tokens are literal text
   std::string out;
@@ -87,19 +93,22 @@ std::string Tokenizer::decode(std::span<const int32_t> ids, const DecodeOptions&
   for (int32_t id : ids) {
     if (id < 0 || id >= static_cast<int32_t>(t.id_to_token.size())) continue;
     if (opt.skip_special_tokens && t.is_special[id]) continue;
-    std::string piece = token_bytes(id);
+    std::string computed;  // only for a tokenizer without the table
+    std::string_view piece = static_cast<size_t>(id) < t.id_to_bytes.size()
+                                 ? std::string_view(t.id_to_bytes[id])
+                                 : std::string_view(computed = decode_token_bytes(t, id));
     // The Strip/Metaspace decoders remove the space SentencePiece prepends to the first word: HF
     // applies them to the fused text, so only when that text starts with a model token (after
     // "<s>" kept in the output, the space stays: "<s> hello").
     if (at_start && !t.is_added[id] && t.decode_strip_start > 0) {
       size_t k = 0;
       while (k < static_cast<size_t>(t.decode_strip_start) && k < piece.size() && piece[k] == ' ') ++k;
-      piece.erase(0, k);
+      piece.remove_prefix(k);
     }
     at_start = false;
     raw += piece;
   }
-  return repair_utf8(raw);
+  return repair_utf8(std::move(raw));
 }
 
 int64_t Tokenizer::vocab_size() const { return static_cast<int64_t>(impl_->id_to_token.size()); }

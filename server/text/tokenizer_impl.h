@@ -82,6 +82,9 @@ struct Tokenizer::Impl {
   bool decode_byte_fallback = false;
   std::vector<std::pair<std::string, std::string>> decode_replace;
   int decode_strip_start = 0;  // Strip decoder: leading characters removed from the whole text
+  // Every id's bytes through the decoders above, computed once at load (decode_token_bytes):
+  // streaming detokenization decodes a window per token, so this is its inner loop.
+  std::vector<std::string> id_to_bytes;
   // Post-processing with add_special_tokens.
   std::vector<int32_t> prefix_special, suffix_special;
   // tokenizer_config.json.
@@ -112,5 +115,9 @@ struct Tokenizer::Impl {
   // Pieces are views into `text` (which metaspace / prefix-space handling may rewrite first).
   std::vector<std::string_view> pre_tokenize(std::string& text, bool first_segment) const;
 };
+
+// Bytes of one vocabulary id through the decoders (byte-level map, byte fallback, replacements);
+// fills Impl::id_to_bytes at load.
+std::string decode_token_bytes(const Tokenizer::Impl& t, int32_t id);
 
 }  // namespace sgl::text

@@ -311,6 +311,9 @@ Result<std::shared_ptr<const Tokenizer>> Tokenizer::from_json(std::string_view t
     t->bos_id = it->second;
   if (auto it = t->token_to_id.find(t->eos_token); !t->eos_token.empty() && it != t->token_to_id.end())
     t->eos_id = it->second;
+  t->id_to_bytes.reserve(t->id_to_token.size());
+  for (size_t id = 0; id < t->id_to_token.size(); ++id)
+    t->id_to_bytes.push_back(decode_token_bytes(*t, static_cast<int32_t>(id)));
   // The constructor is not public: a tokenizer only exists loaded.
   struct Loaded : Tokenizer {
     explicit Loaded(std::unique_ptr<Impl> i) : Tokenizer(std::move(i)) {}
