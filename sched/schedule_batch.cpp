@@ -255,6 +255,35 @@ void SchedulerImpl::retract(const std::shared_ptr<Req>& req) {
   ++num_retractions_;
 }
 
+int64_t SchedulerImpl::retract_until_pages_fit(std::vector<std::shared_ptr<Req>>& decodes,
+                                               const std::function<int64_t(const Req&)>& pages_needed,
+                                               const std::function<void(Req&)>& before_retract) {
+  int64_t retracted = 0;
+  for (;;) {
+    int64_t need = 0;
+    for (auto& r : decodes) need += pages_needed(*r);
+    if (need > pool_.num_free()) radix_.evict(need - pool_.num_free());
+    if (need <= pool_.num_free()) return retracted;
+    if (decodes.size() <= 1) {
+      for (auto& r : decodes)
+        finish(*r, FinishReason{
+                       FinishReason::Type::kAbort, {}, {}, 0, "Out of memory: the KV pool cannot hold it."});
+      decodes.clear();
+      return -1;
+    }
+    // SGLang: keep the requests that have generated most (and have the shortest prompts).
+    std::stable_sort(decodes.begin(), decodes.end(), [](const auto& a, const auto& b) {
+      if (a->sampled != b->sampled) return a->sampled > b->sampled;
+      return a->prompt_len < b->prompt_len;
+    });
+    auto victim = decodes.back();
+    decodes.pop_back();
+    if (before_retract) before_retract(*victim);
+    retract(victim);
+    ++retracted;
+  }
+}
+
 bool SchedulerImpl::prepare_decodes(std::vector<std::shared_ptr<Req>>& decodes,
                                     const std::vector<std::shared_ptr<Req>>& exclude) {
   decodes.clear();
@@ -262,28 +291,9 @@ bool SchedulerImpl::prepare_decodes(std::vector<std::shared_ptr<Req>>& decodes,
     if (!r->done() && r->sampled < r->max_new_tokens() &&
         std::find(exclude.begin(), exclude.end(), r) == exclude.end())
       decodes.push_back(r);
-  int64_t retracted = 0;
-  for (;;) {
-    int64_t need = 0;
-    for (auto& r : decodes) need += (r->kv_len % ps_ == 0) ? 1 : 0;
-    if (need > pool_.num_free()) radix_.evict(need - pool_.num_free());
-    if (need <= pool_.num_free()) break;
-    if (decodes.size() <= 1) {
-      for (auto& r : decodes)
-        finish(*r, FinishReason{
-                       FinishReason::Type::kAbort, {}, {}, 0, "Out of memory: the KV pool cannot hold it."});
-      decodes.clear();
-      return false;
-    }
-    // SGLang: keep the requests that have generated most (and have the shortest prompts).
-    std::stable_sort(decodes.begin(), decodes.end(), [](const auto& a, const auto& b) {
-      if (a->sampled != b->sampled) return a->sampled > b->sampled;
-      return a->prompt_len < b->prompt_len;
-    });
-    retract(decodes.back());
-    decodes.pop_back();
-    ++retracted;
-  }
+  const int64_t retracted =
+      retract_until_pages_fit(decodes, [&](const Req& r) -> int64_t { return r.kv_len % ps_ == 0 ? 1 : 0; });
+  if (retracted < 0) return false;
   if (retracted > 0) {
     const double old = new_token_ratio_;
     double gen = 0, max_new = 0;

@@ -78,6 +78,13 @@ class SchedulerImpl {
   bool prepare_decodes(std::vector<std::shared_ptr<Req>>& decodes,
                        const std::vector<std::shared_ptr<Req>>& exclude);
   void retract(const std::shared_ptr<Req>& req);
+  // Retracts from `decodes` (SGLang's order: fewest generated tokens, then longest prompt) until
+  // the pages they need this step (`pages_needed` each) fit, evicting the radix cache first; a
+  // victim goes through `before_retract` first. Returns how many were retracted, or -1 when even
+  // the last one cannot fit: it is aborted and `decodes` cleared.
+  int64_t retract_until_pages_fit(std::vector<std::shared_ptr<Req>>& decodes,
+                                  const std::function<int64_t(const Req&)>& pages_needed,
+                                  const std::function<void(Req&)>& before_retract = {});
   bool alloc_pages(int64_t n, std::vector<int32_t>& out);
   bool grow_kv(Req& req, int64_t new_len);
   void fill_slots(Req& req, int64_t from, int64_t to);

@@ -55,32 +55,17 @@ bool SchedulerImpl::spec_decode_step() {
   }
   if (decodes.empty()) return false;
   // Pages for every request's tree; retract (as plain decode does) while they do not fit.
-  for (;;) {
-    int64_t need = 0;
-    for (auto& r : decodes) {
-      auto& st = spec_->state(r.get());
-      st.tokens = r->tokens;
-      need += std::max<int64_t>(
-          0, (worker.slots_needed(st.seq) + ps_ - 1) / ps_ - static_cast<int64_t>(r->pages.size()));
-    }
-    if (need > pool_.num_free()) radix_.evict(need - pool_.num_free());
-    if (need <= pool_.num_free()) break;
-    if (decodes.size() <= 1) {
-      for (auto& r : decodes)
-        finish(*r, FinishReason{
-                       FinishReason::Type::kAbort, {}, {}, 0, "Out of memory: the KV pool cannot hold it."});
-      return false;
-    }
-    std::stable_sort(decodes.begin(), decodes.end(), [](const auto& a, const auto& b) {
-      if (a->sampled != b->sampled) return a->sampled > b->sampled;
-      return a->prompt_len < b->prompt_len;
-    });
-    auto victim = decodes.back();
-    decodes.pop_back();
-    spec_->forget(victim.get());
-    retract(victim);
-    spdlog::info("Decode out of memory happened. #retracted_reqs: 1");
-  }
+  const int64_t retracted = retract_until_pages_fit(
+      decodes,
+      [&](const Req& r) -> int64_t {
+        auto& st = spec_->state(&r);
+        st.tokens = r.tokens;
+        return std::max<int64_t>(
+            0, (worker.slots_needed(st.seq) + ps_ - 1) / ps_ - static_cast<int64_t>(r.pages.size()));
+      },
+      [&](Req& victim) { spec_->forget(&victim); });
+  if (retracted < 0) return false;
+  if (retracted > 0) spdlog::info("Decode out of memory happened. #retracted_reqs: {}", retracted);
   std::vector<spec::SpecSeq*> seqs;
   for (auto& r : decodes) {
     auto& st = spec_->state(r.get());
