@@ -138,6 +138,14 @@ void check_invariance(DType compute, bool bias) {
   }
   for (int64_t r = 0; r < 37; ++r)
     ASSERT_EQ(std::memcmp(mid.data() + r * n, big.data() + (r + 100) * n, n * 4), 0) << "row " << r;
+  // The small-batch tiles (2-3 rows: one row at a time; 4-7 rows: 4 × 4 tiles and a remainder).
+  for (int64_t m : {2, 3, 4, 5, 7}) {
+    std::vector<float> few(static_cast<size_t>(m * n));
+    linear(x.data() + 200 * k, m, pw, bp, few.data());
+    for (int64_t r = 0; r < m; ++r)
+      ASSERT_EQ(std::memcmp(few.data() + r * n, big.data() + (200 + r) * n, n * 4), 0)
+          << "row " << r << " of M=" << m;
+  }
 }
 
 TEST(KernelsGemm, RowsBitwiseIdenticalAcrossMF32) {
@@ -167,6 +175,26 @@ TEST(KernelsGemm, DotFollowsTheDocumentedReductionOrder) {
     EXPECT_EQ(dot(x.data(), wb.data(), k), reduce16(lanes_b)) << "k=" << k;
   }
 }
+
+#if defined(__AVX512F__)
+// Sixteen reductions at once give exactly the sixteen reduce16 results, signed zeros included.
+TEST(KernelsGemm, TransposedReductionEqualsSixteenReduce16) {
+  for (uint32_t seed = 0; seed < 50; ++seed) {
+    auto data = random_floats(256, 100 + seed, seed % 2 ? 1e4f : 1.0f);
+    if (seed == 3)
+      for (int i = 0; i < 16; ++i) data[16 * 5 + i] = -0.0f;  // an accumulator of negative zeros
+    __m512 v[16];
+    for (int j = 0; j < 16; ++j) v[j] = _mm512_loadu_ps(data.data() + 16 * j);
+    float got[16];
+    _mm512_storeu_ps(got, reduce16x16(v));
+    for (int j = 0; j < 16; ++j) {
+      const float want = reduce16(data.data() + 16 * j);
+      EXPECT_EQ(std::memcmp(&got[j], &want, 4), 0)
+          << "seed " << seed << " lane " << j << ": " << got[j] << " vs " << want;
+    }
+  }
+}
+#endif
 
 }  // namespace
 }  // namespace sgl::engine::cpu

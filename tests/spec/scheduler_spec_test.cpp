@@ -189,6 +189,78 @@ TEST(SchedulerSpecStops, RetractionUnderKvPressureKeepsOutputs) {
   EXPECT_GT(spec.sched->stats().num_retractions, 0) << "the pool was meant to be too small";
 }
 
+// Aborting requests in the middle of their speculative rounds ends them with an abort finish,
+// leaves the others' outputs untouched and gives every KV page back.
+TEST(SchedulerSpecStops, AbortsMidRoundFreeTheirKvAndSpareTheOthers) {
+  if (testing::shared_dir().empty())
+    GTEST_SKIP() << "../shared not found: tiny models are not available here";
+  const SpecConfig sc{3, 4, 8};
+  auto reqs = greedy_requests(2, 200);  // long enough to still be running when aborted
+  auto plain = start(false, sc, 16);
+  auto spec = start(true, sc, 16);
+  ASSERT_TRUE(plain.sched && spec.sched);
+  const auto want = run(*plain.sched, reqs);
+  std::mutex mu;
+  std::condition_variable cv;
+  std::vector<std::shared_ptr<RequestStream>> streams;
+  for (const auto& r : reqs) {
+    auto st = spec.sched->submit(r, [&] { cv.notify_all(); });
+    ASSERT_TRUE(st.ok());
+    streams.push_back(*st);
+  }
+  // Wait until every request to be aborted has produced some tokens (it is mid-decode), then abort.
+  std::vector<size_t> victims = {1, 4, 9};
+  std::vector<std::vector<int32_t>> got(reqs.size());
+  std::vector<std::optional<FinishReason>> fin(reqs.size());
+  auto pump = [&] {
+    for (size_t i = 0; i < streams.size(); ++i) {
+      std::vector<OutputChunk> chunks;
+      streams[i]->drain(chunks);
+      for (auto& c : chunks) {
+        got[i].insert(got[i].end(), c.token_ids.begin(), c.token_ids.end());
+        if (c.finish) fin[i] = c.finish;
+      }
+    }
+  };
+  const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(120);
+  auto started = [&] {
+    return std::all_of(victims.begin(), victims.end(), [&](size_t v) { return got[v].size() >= 8; });
+  };
+  while (!started() && std::chrono::steady_clock::now() < deadline) {
+    std::unique_lock lk(mu);
+    cv.wait_for(lk, std::chrono::milliseconds(2));
+    lk.unlock();
+    pump();
+  }
+  ASSERT_TRUE(started()) << "the victims never started decoding";
+  for (size_t v : victims) spec.sched->abort(reqs[v].rid);
+  auto all_done = [&] {
+    return std::all_of(streams.begin(), streams.end(), [](const auto& s) { return s->all_finished(); });
+  };
+  while (!all_done() && std::chrono::steady_clock::now() < deadline) {
+    std::unique_lock lk(mu);
+    cv.wait_for(lk, std::chrono::milliseconds(5));
+    lk.unlock();
+    pump();
+  }
+  pump();
+  for (size_t i = 0; i < reqs.size(); ++i) {
+    ASSERT_TRUE(fin[i]) << reqs[i].rid;
+    const bool victim = std::find(victims.begin(), victims.end(), i) != victims.end();
+    if (victim) {
+      EXPECT_EQ(fin[i]->type, FinishReason::Type::kAbort) << reqs[i].rid;
+      EXPECT_LT(got[i].size(), want[i].tokens.size()) << reqs[i].rid;
+      // What it did emit before the abort is the plain greedy prefix.
+      EXPECT_TRUE(std::equal(got[i].begin(), got[i].end(), want[i].tokens.begin())) << reqs[i].rid;
+    } else {
+      EXPECT_EQ(got[i], want[i].tokens) << reqs[i].rid;
+    }
+  }
+  for (int i = 0; i < 400 && !spec.sched->stats().idle; ++i)
+    std::this_thread::sleep_for(std::chrono::milliseconds(5));
+  EXPECT_EQ(spec.sched->stats().num_used_tokens, 0) << "KV still held after the aborts";
+}
+
 // Inside a round every tree node is sampled as plain decoding would sample at that point of the
 // path: min_new_tokens masks the stop ids, penalties see the path's tokens, and each emitted token
 // carries the logprobs (and top-N) plain decoding reports.
