@@ -13,6 +13,7 @@
 
 #include "engine/cpu/gemm_bf16.h"
 #include "engine/cpu/kernels.h"
+#include "engine/cpu/scratch.h"
 #include "engine/cpu/simd.h"
 
 // g++ 12 flags the avx512 intrinsics' "undefined" pass-through operands as uninitialized once the
@@ -196,13 +197,14 @@ void linear(const float* x, int64_t m, const PackedWeight& w, const float* bias,
   const tbb::blocked_range2d<int64_t> all(0, n, nb, 0, m, mb);
   if (im.dtype == DType::kBF16 && kHaveBf16Dot) {
     // Round the activations to bf16 once per row (a fixed per-row operation: still M-invariant).
-    std::vector<uint16_t> xb(static_cast<size_t>(m * k));
+    thread_local ScratchBuffer<uint16_t> xb_buffer;  // reused: see engine/cpu/scratch.h
+    uint16_t* xb = xb_buffer.get(static_cast<size_t>(m * k));
     tbb::parallel_for(tbb::blocked_range<int64_t>(0, m * k, 1 << 14),
                       [&](const tbb::blocked_range<int64_t>& r) {
                         for (int64_t i = r.begin(); i < r.end(); ++i) xb[i] = f32_to_bf16(x[i]);
                       });
     tbb::parallel_for(all, [&](const tbb::blocked_range2d<int64_t>& r) {
-      linear_block_bf16(xb.data(), r.cols().begin(), r.cols().end(), im.bf16.data(), r.rows().begin(),
+      linear_block_bf16(xb, r.cols().begin(), r.cols().end(), im.bf16.data(), r.rows().begin(),
                         r.rows().end(), k, n, bias, y);
     });
     return;

@@ -4,10 +4,20 @@
 #include <algorithm>
 #include <cmath>
 
+#include "engine/cpu/scratch.h"
 #include "engine/dist/communicator.h"
 #include "engine/models/decoder.h"
 
 namespace sgl::engine {
+
+namespace {
+// One set per thread (a forward runs on one thread; tensor-parallel ranks are threads of their
+// own), reused by every layer and step: see engine/cpu/scratch.h.
+struct ForwardScratch {
+  cpu::ScratchBuffer<float> x, normed, delta, qkv, q, k, v, attn, gate_up, act;
+};
+thread_local ForwardScratch scratch;
+}  // namespace
 
 void DecoderModel::attention_block(int l, const ForwardBatch& batch, const float* normed, int64_t t,
                                    KvPool& kv, float* out) const {
@@ -17,40 +27,42 @@ void DecoderModel::attention_block(int l, const ForwardBatch& batch, const float
   // by the caller.
   const int q_heads = shard_.q_heads, kv_heads = shard_.kv_heads;
   const int64_t d = c.head_dim, hq = q_heads * d, hkv = kv_heads * d, qkv_n = hq + 2 * hkv;
-  std::vector<float> qkv(static_cast<size_t>(t * qkv_n));
-  cpu::linear(normed, t, w.qkv, w.qkv_bias.empty() ? nullptr : w.qkv_bias.data(), qkv.data());
-  std::vector<float> q(static_cast<size_t>(t * hq)), k(static_cast<size_t>(t * hkv)),
-      v(static_cast<size_t>(t * hkv));
+  float* qkv = scratch.qkv.get(static_cast<size_t>(t * qkv_n));
+  cpu::linear(normed, t, w.qkv, w.qkv_bias.empty() ? nullptr : w.qkv_bias.data(), qkv);
+  float* q = scratch.q.get(static_cast<size_t>(t * hq));
+  float* k = scratch.k.get(static_cast<size_t>(t * hkv));
+  float* v = scratch.v.get(static_cast<size_t>(t * hkv));
   tbb::parallel_for(tbb::blocked_range<int64_t>(0, t, 16), [&](const tbb::blocked_range<int64_t>& r) {
     for (int64_t i = r.begin(); i < r.end(); ++i) {
-      const float* row = qkv.data() + i * qkv_n;
-      std::copy(row, row + hq, q.data() + i * hq);
-      std::copy(row + hq, row + hq + hkv, k.data() + i * hkv);
-      std::copy(row + hq + hkv, row + qkv_n, v.data() + i * hkv);
+      const float* row = qkv + i * qkv_n;
+      std::copy(row, row + hq, q + i * hq);
+      std::copy(row + hq, row + hq + hkv, k + i * hkv);
+      std::copy(row + hq + hkv, row + qkv_n, v + i * hkv);
     }
   });
   if (options_.qk_norm) {  // per head, before RoPE (Qwen3)
-    cpu::rms_norm(q.data(), w.q_norm.data(), t * q_heads, d, static_cast<float>(c.rms_norm_eps), q.data());
-    cpu::rms_norm(k.data(), w.k_norm.data(), t * kv_heads, d, static_cast<float>(c.rms_norm_eps), k.data());
+    cpu::rms_norm(q, w.q_norm.data(), t * q_heads, d, static_cast<float>(c.rms_norm_eps), q);
+    cpu::rms_norm(k, w.k_norm.data(), t * kv_heads, d, static_cast<float>(c.rms_norm_eps), k);
   }
-  rope_.apply(q.data(), t, q_heads, d, batch.positions.data());
-  rope_.apply(k.data(), t, kv_heads, d, batch.positions.data());
+  rope_.apply(q, t, q_heads, d, batch.positions.data());
+  rope_.apply(k, t, kv_heads, d, batch.positions.data());
   cpu::KvLayer layer = kv.layer(c, l);
-  cpu::kv_store(batch, k.data(), v.data(), layer);
-  std::vector<float> attn(static_cast<size_t>(t * hq));
-  cpu::paged_attention(batch, q.data(), q_heads, layer, 1.0f / std::sqrt(static_cast<float>(d)), attn.data());
+  cpu::kv_store(batch, k, v, layer);
+  float* attn = scratch.attn.get(static_cast<size_t>(t * hq));
+  cpu::paged_attention(batch, q, q_heads, layer, 1.0f / std::sqrt(static_cast<float>(d)), attn);
   // The bias belongs to the sum: only rank 0 adds it.
   const bool bias = !w.o_bias.empty() && shard_.tp_rank == 0;
-  cpu::linear(attn.data(), t, w.o, bias ? w.o_bias.data() : nullptr, out);
+  cpu::linear(attn, t, w.o, bias ? w.o_bias.data() : nullptr, out);
 }
 
 void DecoderModel::mlp_block(int l, const float* normed, int64_t t, float* out) const {
   const LayerWeights& w = layers_[l];
   const int64_t inter = w.gate_up.n() / 2;
-  std::vector<float> gu(static_cast<size_t>(t * 2 * inter)), act(static_cast<size_t>(t * inter));
-  cpu::linear(normed, t, w.gate_up, nullptr, gu.data());
-  cpu::silu_mul(gu.data(), t, inter, act.data());
-  cpu::linear(act.data(), t, w.down, nullptr, out);
+  float* gu = scratch.gate_up.get(static_cast<size_t>(t * 2 * inter));
+  float* act = scratch.act.get(static_cast<size_t>(t * inter));
+  cpu::linear(normed, t, w.gate_up, nullptr, gu);
+  cpu::silu_mul(gu, t, inter, act);
+  cpu::linear(act, t, w.down, nullptr, out);
 }
 
 void DecoderModel::moe_block(int l, const float* normed, int64_t t, float* out) const {
@@ -110,31 +122,33 @@ DecoderModel::Output DecoderModel::forward(const ForwardBatch& batch, const std:
   out.logits = std::move(logits_storage);
   const std::vector<int>& capture = batch.capture_hidden_layers;
   out.hidden_states.resize(capture.size());
-  std::vector<float> x(static_cast<size_t>(t * h)), normed(x.size()), delta(x.size());
-  embed(ids, x.data(), out.status);
+  const auto th = static_cast<size_t>(t * h);
+  float* x = scratch.x.get(th);  // every buffer is fully written before it is read
+  float* normed = scratch.normed.get(th);
+  float* delta = scratch.delta.get(th);
+  embed(ids, x, out.status);
   for (int l = 0; l < c.num_layers; ++l) {
     const LayerWeights& w = layers_[l];
-    cpu::rms_norm(x.data(), w.input_norm.data(), t, h, eps, normed.data());
-    attention_block(l, batch, normed.data(), t, kv, delta.data());
-    all_reduce(delta.data(), t * h, out.status);
-    cpu::add_rms_norm(delta.data(), x.data(), w.post_norm.data(), t, h, eps, normed.data());
+    cpu::rms_norm(x, w.input_norm.data(), t, h, eps, normed);
+    attention_block(l, batch, normed, t, kv, delta);
+    all_reduce(delta, t * h, out.status);
+    cpu::add_rms_norm(delta, x, w.post_norm.data(), t, h, eps, normed);
     if (w.moe) {
-      moe_block(l, normed.data(), t, delta.data());
+      moe_block(l, normed, t, delta);
     } else {
-      mlp_block(l, normed.data(), t, delta.data());
+      mlp_block(l, normed, t, delta);
     }
-    all_reduce(delta.data(), t * h, out.status);
+    all_reduce(delta, t * h, out.status);
     for (int64_t i = 0; i < t * h; ++i) x[i] += delta[i];
     // hidden_states[i] belongs to capture_hidden_layers[i], whatever order (or repeats) it lists.
     for (size_t i = 0; i < capture.size(); ++i)
-      if (capture[i] == l) out.hidden_states[i] = x;
+      if (capture[i] == l) out.hidden_states[i].assign(x, x + th);
   }
   // Only the rows whose logits were asked for go through the final norm and the LM head.
   const std::vector<int64_t> rows = batch.logit_token_indices();
   const auto r = static_cast<int64_t>(rows.size());
   std::vector<float> sel(static_cast<size_t>(r * h));
-  for (int64_t i = 0; i < r; ++i)
-    std::copy(x.data() + rows[i] * h, x.data() + (rows[i] + 1) * h, sel.data() + i * h);
+  for (int64_t i = 0; i < r; ++i) std::copy(x + rows[i] * h, x + (rows[i] + 1) * h, sel.data() + i * h);
   cpu::rms_norm(sel.data(), final_norm_.data(), r, h, eps, sel.data());
   out.logits.resize(static_cast<size_t>(r * c.vocab_size));
   lm_head(sel.data(), r, out.logits.data(), out.status);
