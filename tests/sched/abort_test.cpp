@@ -19,13 +19,8 @@ using testing::FakeRunner;
 using testing::make_request;
 
 // Runs a step only when the test has allowed it.
-class GatedRunner final : public engine::ModelRunner {
+class GatedRunner final : public testing::WrappedFakeRunner {
  public:
-  const engine::ModelInfo& info() const override { return inner_.info(); }
-  Status init_kv_cache(int64_t n, int ps) override { return inner_.init_kv_cache(n, ps); }
-  int64_t kv_num_slots() const override { return inner_.kv_num_slots(); }
-  Status load_weights_from_disk(const std::string& p) override { return inner_.load_weights_from_disk(p); }
-  int64_t available_memory_bytes() const override { return inner_.available_memory_bytes(); }
   Result<engine::StepOutput> step(const engine::StepInput& in) override {
     std::unique_lock<std::mutex> lk(mu_);
     ++waiting_;
@@ -34,7 +29,7 @@ class GatedRunner final : public engine::ModelRunner {
     --waiting_;
     ++ran_;
     if (in.batch.segments.size() == 1 && in.batch.segments[0].logits_start < 0) ++partial_prefills_;
-    return inner_.step(in);
+    return forward_step(in);
   }
   void allow(int64_t n) {
     std::lock_guard<std::mutex> lk(mu_);
@@ -57,7 +52,6 @@ class GatedRunner final : public engine::ModelRunner {
   }
 
  private:
-  FakeRunner inner_;
   std::mutex mu_;
   std::condition_variable cv_;
   int64_t allowed_ = 0, ran_ = 0, waiting_ = 0, partial_prefills_ = 0;

@@ -42,6 +42,23 @@ class FakeRunner final : public engine::ModelRunner {
   std::vector<int32_t> last_token_;
 };
 
+// Forwards everything to a FakeRunner: a test derives from it and overrides step() to gate, slow
+// down or count the forwards, calling FakeRunner's step through forward_step().
+class WrappedFakeRunner : public engine::ModelRunner {
+ public:
+  const engine::ModelInfo& info() const override { return inner_.info(); }
+  Status init_kv_cache(int64_t n, int ps) override { return inner_.init_kv_cache(n, ps); }
+  int64_t kv_num_slots() const override { return inner_.kv_num_slots(); }
+  Status load_weights_from_disk(const std::string& p) override { return inner_.load_weights_from_disk(p); }
+  int64_t available_memory_bytes() const override { return inner_.available_memory_bytes(); }
+
+ protected:
+  Result<engine::StepOutput> forward_step(const engine::StepInput& in) { return inner_.step(in); }
+
+ private:
+  FakeRunner inner_;
+};
+
 // What a request generates alone: greedy (or seeded) tokens until max_new / eos / stop ids.
 std::vector<int32_t> fake_reference(const std::vector<int32_t>& prompt, int64_t max_new,
                                     const engine::SamplingParams& params,

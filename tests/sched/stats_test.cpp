@@ -13,20 +13,12 @@ namespace sgl::sched {
 namespace {
 
 // A fake engine whose every forward takes at least 2 ms.
-class SlowRunner final : public engine::ModelRunner {
+class SlowRunner final : public testing::WrappedFakeRunner {
  public:
-  const engine::ModelInfo& info() const override { return inner_.info(); }
-  Status init_kv_cache(int64_t n, int ps) override { return inner_.init_kv_cache(n, ps); }
-  int64_t kv_num_slots() const override { return inner_.kv_num_slots(); }
-  Status load_weights_from_disk(const std::string& p) override { return inner_.load_weights_from_disk(p); }
-  int64_t available_memory_bytes() const override { return inner_.available_memory_bytes(); }
   Result<engine::StepOutput> step(const engine::StepInput& in) override {
     std::this_thread::sleep_for(std::chrono::milliseconds(2));
-    return inner_.step(in);
+    return forward_step(in);
   }
-
- private:
-  testing::FakeRunner inner_;
 };
 
 TEST(SchedulerStats, ForwardTimeCoversEveryStepAndIsNotCountedAsGap) {
