@@ -1,5 +1,6 @@
 #!/usr/bin/env bash
-# Two sglcpp-server processes as two nodes on loopback (--tp-size 2 --nnodes 2): node 0 serves HTTP
+# One sglcpp-server with two rank threads (--tp-size 2), then two processes as two nodes on
+# loopback (--tp-size 2 --nnodes 2): node 0 serves HTTP
 # with the same greedy text as a single process; killing node 1 mid-stream ends the stream with an
 # error, /health turns 503 and node 0 exits 1 (likewise when node 1 hangs: SIGSTOP) — all under
 # timeouts, never a hang. Then the
@@ -28,6 +29,18 @@ P=$(free_port); "$BIN" --model-path "$M" --port $P --skip-server-warmup >$TMP/re
 wait_health http://127.0.0.1:$P || fail "single process did not start"
 ref=$(curl -s -m 60 http://127.0.0.1:$P/generate -H "$J" -d "$REQ" | python3 -c 'import json,sys;print(json.load(sys.stdin)["text"])')
 kill $REF; wait $REF 2>/dev/null
+
+# 1b. One process, two rank threads (--tp-size 2 on one node): the same text as tp 1.
+P=$(free_port); "$BIN" --model-path "$M" --port $P --tp-size 2 --skip-server-warmup >$TMP/tp2.log 2>&1 & TP2=$!; PIDS="$PIDS $TP2"
+if wait_health http://127.0.0.1:$P; then
+  got=$(curl -s -m 60 http://127.0.0.1:$P/generate -H "$J" -d "$REQ" | python3 -c 'import json,sys;print(json.load(sys.stdin)["text"])')
+  [ -n "$ref" ] && [ "$got" = "$ref" ] || fail "tp 2 in one process: '$got' != tp 1 '$ref'"
+  tp=$(curl -s http://127.0.0.1:$P/get_server_info | python3 -c 'import json,sys;print(json.load(sys.stdin)["tp_size"])')
+  [ "$tp" = 2 ] || fail "server_info tp_size: $tp"
+else
+  fail "tp 2 in one process did not start: $(tail -2 $TMP/tp2.log)"
+fi
+kill $TP2; wait $TP2 2>/dev/null
 
 # 2. Two nodes.
 D=$(free_port); P=$(free_port); B=http://127.0.0.1:$P
