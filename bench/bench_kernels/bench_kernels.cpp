@@ -121,6 +121,8 @@ BENCHMARK(BM_Linear)
     ->ArgsProduct({{1}, {1024}, {3072}, {1}})
     ->ArgsProduct({{1}, {6144}, {1024}, {0}})
     ->ArgsProduct({{256}, {6144}, {1024}, {0, 1}})
+    // A small model's LM head (tiny-qwen3: K = 128): decode and EAGLE verify row counts.
+    ->ArgsProduct({{1, 2, 4, 8}, {151936}, {128}, {1}})
     ->Unit(benchmark::kMicrosecond)
     ->UseRealTime();
 
