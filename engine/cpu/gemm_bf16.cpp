@@ -1,5 +1,7 @@
 #include "engine/cpu/gemm_bf16.h"
 
+#include <algorithm>
+
 // g++ 12 flags the intrinsics' "undefined" pass-through operands as uninitialized once the tiles
 // are unrolled (a known false positive of its avx512 headers); nothing here reads such a value.
 #pragma GCC diagnostic ignored "-Wuninitialized"
@@ -67,10 +69,22 @@ inline void tile(const uint16_t* xb, const uint16_t* w, int64_t k, int64_t kfull
   if constexpr (Rx * Cw == 16) {
     // Lane r·Cw + j of `sums` is reduce16(acc[r][j]); plus the bias (or +0.0f, as the scalar path).
     const __m512 sums = reduce16x16(&acc[0][0]);
-    alignas(64) float out[16];
     if constexpr (Cw == 16) {
       _mm512_storeu_ps(y, _mm512_add_ps(sums, bias ? _mm512_loadu_ps(bias) : _mm512_setzero_ps()));
+    } else if constexpr (Cw == 4) {
+      // Four x-rows of four outputs: one 128-bit add and store each.
+      const __m128 b4 = bias ? _mm_loadu_ps(bias) : _mm_setzero_ps();
+      _mm_storeu_ps(y, _mm_add_ps(_mm512_extractf32x4_ps(sums, 0), b4));
+      _mm_storeu_ps(y + n_total, _mm_add_ps(_mm512_extractf32x4_ps(sums, 1), b4));
+      _mm_storeu_ps(y + 2 * n_total, _mm_add_ps(_mm512_extractf32x4_ps(sums, 2), b4));
+      _mm_storeu_ps(y + 3 * n_total, _mm_add_ps(_mm512_extractf32x4_ps(sums, 3), b4));
+    } else if constexpr (Cw == 8) {
+      // Two x-rows of eight outputs: one 256-bit add and store each.
+      const __m256 b8 = bias ? _mm256_loadu_ps(bias) : _mm256_setzero_ps();
+      _mm256_storeu_ps(y, _mm256_add_ps(_mm512_castps512_ps256(sums), b8));
+      _mm256_storeu_ps(y + n_total, _mm256_add_ps(_mm512_extractf32x8_ps(sums, 1), b8));
     } else {
+      alignas(64) float out[16];
       _mm512_store_ps(out, sums);
       for (int r = 0; r < Rx; ++r)
         for (int j = 0; j < Cw; ++j) y[r * n_total + j] = out[r * Cw + j] + (bias ? bias[j] : 0.0f);
@@ -117,11 +131,13 @@ void linear_block_bf16(const uint16_t* xb, int64_t m0, int64_t m1, const uint16_
         tile<1, 3>(xb + m * k, w + n * k, k, kfull, tail, b(n), y + m * n_total + n, n_total);
     }
   }
+  const int64_t ahead = std::max<int64_t>(4, (4096 / (2 * std::max<int64_t>(k, 1)) + 3) / 4 * 4);
   for (; n + 4 <= n1; n += 4) {
     int64_t m = m0;
-    // As for 8 × 3: the first x-block prefetches the next four W-rows (verify and small batches
-    // are otherwise latency-bound on four row streams).
-    const uint16_t* next = n + 8 <= n1 ? w + (n + 4) * k : nullptr;
+    // As for 8 × 3: the first x-block prefetches W-rows ahead (verify and small batches are
+    // otherwise latency-bound on four row streams), ~4 KB ahead: with a short K (a small model's
+    // LM head, 256-byte rows) the next tile alone is too close to hide the memory latency.
+    const uint16_t* next = n + ahead + 4 <= n1 ? w + (n + ahead) * k : nullptr;
     for (; m + 4 <= m1; m += 4, next = nullptr)
       tile<4, 4>(xb + m * k, w + n * k, k, kfull, tail, b(n), y + m * n_total + n, n_total, next);
     for (; m < m1; ++m) tile<1, 4>(xb + m * k, w + n * k, k, kfull, tail, b(n), y + m * n_total + n, n_total);
