@@ -9,6 +9,7 @@
 #include <tbb/blocked_range2d.h>
 #include <tbb/parallel_for.h>
 
+#include <algorithm>
 #include <vector>
 
 #include "engine/cpu/gemm_bf16.h"
@@ -195,10 +196,20 @@ void linear(const float* x, int64_t m, const PackedWeight& w, const float* bias,
   // GEMVs still split over all cores.
   const int64_t nb = 64, mb = 64;
   const tbb::blocked_range2d<int64_t> all(0, n, nb, 0, m, mb);
+  // A GEMM this small (a tiny layer, a draft head) is done before another core would wake up:
+  // run it on the calling thread. Every output is the same accumulation whatever the blocking,
+  // so results do not change.
+  const bool serial = m * n * k < (int64_t{1} << 18);
   if (im.dtype == DType::kBF16 && kHaveBf16Dot) {
     // Round the activations to bf16 once per row (a fixed per-row operation: still M-invariant).
     thread_local ScratchBuffer<uint16_t> xb_buffer;  // reused: see engine/cpu/scratch.h
     uint16_t* xb = xb_buffer.get(static_cast<size_t>(m * k));
+    if (serial) {
+      for (int64_t i = 0; i < m * k; ++i) xb[i] = f32_to_bf16(x[i]);
+      for (int64_t m0 = 0; m0 < m; m0 += mb)
+        linear_block_bf16(xb, m0, std::min(m, m0 + mb), im.bf16.data(), 0, n, k, n, bias, y);
+      return;
+    }
     tbb::parallel_for(tbb::blocked_range<int64_t>(0, m * k, 1 << 14),
                       [&](const tbb::blocked_range<int64_t>& r) {
                         for (int64_t i = r.begin(); i < r.end(); ++i) xb[i] = f32_to_bf16(x[i]);
@@ -207,6 +218,15 @@ void linear(const float* x, int64_t m, const PackedWeight& w, const float* bias,
       linear_block_bf16(xb, r.cols().begin(), r.cols().end(), im.bf16.data(), r.rows().begin(),
                         r.rows().end(), k, n, bias, y);
     });
+    return;
+  }
+  if (serial) {
+    for (int64_t m0 = 0; m0 < m; m0 += mb) {
+      if (im.dtype == DType::kF32)
+        linear_block(x, m0, std::min(m, m0 + mb), im.f32.data(), 0, n, k, n, bias, y);
+      else
+        linear_block(x, m0, std::min(m, m0 + mb), im.bf16.data(), 0, n, k, n, bias, y);
+    }
     return;
   }
   tbb::parallel_for(all, [&](const tbb::blocked_range2d<int64_t>& r) {

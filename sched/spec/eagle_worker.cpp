@@ -53,6 +53,15 @@ struct EagleWorker::Drafted {
   DraftTree tree;
 };
 
+engine::spec::Eagle3Draft::Output EagleWorker::draft_forward(const engine::ForwardBatch& b, const float* hidden,
+                                                             int64_t width) {
+  // A draft forward is a handful of tokens through one small layer: its parallel regions are too
+  // short to pay for waking the other cores, so it runs on this thread alone.
+  engine::spec::Eagle3Draft::Output out;
+  single_thread_.execute([&] { out = draft_.forward(b, hidden, width); });
+  return out;
+}
+
 EagleWorker::EagleWorker(engine::ModelRunner& target, engine::spec::Eagle3Draft& draft, SpecConfig cfg)
     : target_(target), draft_(draft), cfg_(cfg), logprob_mode_(engine::logprob_mode_from_env()) {}
 
@@ -103,7 +112,7 @@ Status EagleWorker::draft_extend(const std::vector<ExtendItem>& items) {
     if (last) with_logits.push_back(it.seq);
   }
   if (b.segments.empty()) return {};
-  auto out = draft_.forward(b, hidden.data(), 3 * ht);
+  auto out = draft_forward(b, hidden.data(), 3 * ht);
   const int64_t h = draft_.hidden_size();
   int64_t tok = 0, row = 0;
   for (size_t i = 0; i < items.size(); ++i) {
@@ -168,7 +177,7 @@ Status EagleWorker::draft_trees(const std::vector<SpecSeq*>& seqs, std::vector<D
         b.segments.push_back(std::move(seg));
       }
     }
-    auto out = draft_.forward(b, hidden.data(), h);
+    auto out = draft_forward(b, hidden.data(), h);
     for (int64_t s = 0; s < n; ++s) {
       std::vector<float> probs;
       std::vector<int32_t> ids;

@@ -15,6 +15,8 @@
 // slots for positions [0, slots_needed()) before a round and keeps [0, tokens.size()) after it.
 #pragma once
 
+#include <tbb/task_arena.h>
+
 #include <cstdint>
 #include <random>
 #include <vector>
@@ -98,12 +100,15 @@ class EagleWorker {
   Result<std::vector<int32_t>> decode_group(const std::vector<SpecSeq*>& seqs);
   Status draft_trees(const std::vector<SpecSeq*>& seqs, std::vector<Drafted>& trees);
   void set_top(SpecSeq& s, const float* logits) const;
+  engine::spec::Eagle3Draft::Output draft_forward(const engine::ForwardBatch& b, const float* hidden,
+                                                  int64_t width);
 
   engine::ModelRunner& target_;
   engine::spec::Eagle3Draft& draft_;
   SpecConfig cfg_;
   engine::LogprobMode logprob_mode_;  // as the target's sampler reports logprobs
   RoundStats stats_;
+  tbb::task_arena single_thread_{1};  // draft forwards: see draft_forward
 };
 
 }  // namespace sgl::sched::spec
