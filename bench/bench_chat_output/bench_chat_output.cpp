@@ -12,6 +12,7 @@
 #include <string>
 #include <vector>
 
+#include "bench/bench_timing.h"
 #include "server/parsers/chat_output.h"
 
 namespace {
@@ -56,16 +57,8 @@ std::string answer(bool coder, int lines) {
   return out;
 }
 
-double cpu_us() {
-  timespec ts{};
-  clock_gettime(CLOCK_THREAD_CPUTIME_ID, &ts);
-  return static_cast<double>(ts.tv_sec) * 1e6 + static_cast<double>(ts.tv_nsec) / 1e3;
-}
-
-double median(std::vector<double> v) {
-  std::sort(v.begin(), v.end());
-  return v[v.size() / 2];
-}
+using sgl::bench::median;
+using sgl::bench::thread_cpu_us;
 
 // µs per answer; `piece` 0 = whole.
 double run(const std::string& parser, const std::string& text, size_t piece, int iters, int rounds,
@@ -76,7 +69,7 @@ double run(const std::string& parser, const std::string& text, size_t piece, int
   o.tools_json = kTools;
   std::vector<double> us;
   for (int r = 0; r < rounds; ++r) {
-    const double t0 = cpu_us();
+    const double t0 = thread_cpu_us();
     for (int i = 0; i < iters; ++i) {
       auto p = sgl::server::ChatOutputParser::create(o, "");
       if (!p.ok()) return -1;
@@ -85,7 +78,7 @@ double run(const std::string& parser, const std::string& text, size_t piece, int
       (*p)->finish();
       calls = (*p)->num_calls();
     }
-    us.push_back((cpu_us() - t0) / iters);
+    us.push_back((thread_cpu_us() - t0) / iters);
   }
   return median(us);
 }

@@ -12,6 +12,7 @@
 #include <nlohmann/json.hpp>
 #include <vector>
 
+#include "bench/bench_timing.h"
 #include "server/text/chat_template.h"
 
 namespace {
@@ -57,17 +58,8 @@ nlohmann::ordered_json conversation(int turns) {
           {"enable_thinking", true}};
 }
 
-// Thread CPU time: the build machine is shared, so wall time would measure the neighbours.
-double cpu_us() {
-  timespec ts{};
-  clock_gettime(CLOCK_THREAD_CPUTIME_ID, &ts);
-  return static_cast<double>(ts.tv_sec) * 1e6 + static_cast<double>(ts.tv_nsec) / 1e3;
-}
-
-double median(std::vector<double> v) {
-  std::sort(v.begin(), v.end());
-  return v[v.size() / 2];
-}
+using sgl::bench::median;
+using sgl::bench::thread_cpu_us;
 
 }  // namespace
 
@@ -92,7 +84,7 @@ int main(int argc, char** argv) {
   std::vector<double> parse_us, render_us;
   size_t out_bytes = 0;
   for (int r = 0; r < rounds; ++r) {
-    const double t0 = cpu_us();
+    const double t0 = thread_cpu_us();
     const int parses = std::max(1, iters / 10);
     std::shared_ptr<const sgl::text::ChatTemplate> tmpl;
     for (int i = 0; i < parses; ++i) {
@@ -103,7 +95,7 @@ int main(int argc, char** argv) {
       }
       tmpl = *t;
     }
-    const double t1 = cpu_us();
+    const double t1 = thread_cpu_us();
     for (int i = 0; i < iters; ++i) {
       auto out = tmpl->render(ctx);
       if (!out.ok()) {
@@ -112,7 +104,7 @@ int main(int argc, char** argv) {
       }
       out_bytes = out->size();
     }
-    const double t2 = cpu_us();
+    const double t2 = thread_cpu_us();
     parse_us.push_back((t1 - t0) / parses);
     render_us.push_back((t2 - t1) / iters);
   }

@@ -54,12 +54,13 @@ bool SchedulerImpl::spec_decode_step() {
       decodes.push_back(r);
   }
   if (decodes.empty()) return false;
+  // The worker's view of each request's tokens catches up with the outputs of the last round.
+  for (auto& r : decodes) spec_->state(r.get()).tokens = r->tokens;
   // Pages for every request's tree; retract (as plain decode does) while they do not fit.
   const int64_t retracted = retract_until_pages_fit(
       decodes,
       [&](const Req& r) -> int64_t {
-        auto& st = spec_->state(&r);
-        st.tokens = r.tokens;
+        const auto& st = spec_->state(&r);
         return std::max<int64_t>(
             0, (worker.slots_needed(st.seq) + ps_ - 1) / ps_ - static_cast<int64_t>(r.pages.size()));
       },
