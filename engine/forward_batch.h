@@ -9,6 +9,8 @@
 
 namespace sgl::engine {
 
+class TokenConstraint;  // engine/token_constraint.h
+
 // One request's part of a forward. Its new tokens attend to its `prefix_len` cached tokens and
 // causally to each other (or through `tree_mask` when verifying a draft tree).
 struct Segment {
@@ -84,6 +86,9 @@ struct RowSampling {
   int32_t top_logprobs_num = 0;
   std::vector<int32_t> token_ids_logprob;  // extra ids whose logprobs to report
   bool sample = true;                      // false: only logprobs of the row (prompt positions)
+  // Structured output: only tokens it allows are sampled, and the chosen one is reported to it
+  // (owned by the request; null → unconstrained).
+  TokenConstraint* constraint = nullptr;
 };
 
 struct TokenLogprob {

@@ -9,6 +9,10 @@
 //      probability mass before r is <= top_p, and p_r >= min_p * p_max), then one draw from the
 //      kept tokens renormalised.
 //
+// Structured output (RowSampling::constraint) masks the penalised logits to the allowed tokens
+// before step 2, as SGLang applies the grammar's vocabulary mask, so filters, draws and logprobs
+// all see the masked distribution.
+//
 // Logprobs: SGLang returns log(p) of the distribution it sampled from — after penalties and
 // after temperature (sampler.py: `logprobs = torch.log(probs)`, probs = softmax(logits / T);
 // greedy batches use log_softmax(logits)). With SGLANG_RETURN_ORIGINAL_LOGPROB it returns
@@ -23,8 +27,11 @@
 #include <algorithm>
 #include <cmath>
 #include <cstdlib>
+#include <limits>
 #include <numeric>
 #include <string_view>
+
+#include "engine/token_constraint.h"
 
 #if defined(__AVX512F__)
 #include <immintrin.h>
@@ -128,6 +135,8 @@ struct Scratch {
   std::vector<float> w;
   std::vector<int32_t> cand;
   std::vector<WeightedId> band;
+  std::vector<int32_t> allowed;
+  std::vector<float> allowed_logits;
 };
 
 // Ranks ids by probability, descending; ties by lowest id (a strict total order, so every
@@ -272,6 +281,111 @@ int32_t draw_token(const float* x, int64_t vocab, const SamplingParams& p, float
   return cand[keep - 1];
 }
 
+// Structured output, the exhaustive way: leaves only tokens the constraint allows in the row (the
+// rest -inf); false when none is. Candidates are checked in descending probability until the
+// unchecked mass is negligible beside the allowed mass found, so only a flat distribution walks
+// the whole vocabulary. Ids the penalties set to -inf are never allowed.
+bool mask_disallowed(float* x, int64_t vocab, float mx, float scale, TokenConstraint& c, Scratch& s) {
+  constexpr double kNegligible = 1e-6;  // unchecked mass / allowed mass at which the walk stops
+  std::vector<float>& w = s.w;
+  w.resize(static_cast<size_t>(vocab));
+  double total = 0;
+  for (int64_t i = 0; i < vocab; ++i) total += w[i] = std::exp((x[i] - mx) * scale);
+  s.allowed.clear();
+  double checked = 0, kept = 0;
+  bool done = false;
+  // Checks s.cand[from, to) in order; sets `done` when the walk may stop.
+  auto check = [&](size_t from, size_t to) {
+    for (size_t i = from; i < to && !done; ++i) {
+      const int32_t id = s.cand[i];
+      if (x[id] == -INFINITY) {  // everything after is banned too
+        done = true;
+        break;
+      }
+      checked += w[id];
+      if (c.allows(id)) {
+        s.allowed.push_back(id);
+        kept += w[id];
+      }
+      done = !s.allowed.empty() && total - checked <= kNegligible * kept;
+    }
+  };
+  const int64_t first = std::min<int64_t>(64, vocab);
+  select_top_k(x, vocab, -INFINITY, first, s.cand);
+  check(0, s.cand.size());
+  if (!done && first < vocab) {
+    // Deeper: rank the whole row, a growing slice at a time (nth_element + sort of the slice).
+    s.cand.resize(static_cast<size_t>(vocab));
+    std::iota(s.cand.begin(), s.cand.end(), 0);
+    const Heavier heavier{x};
+    size_t from = 0;
+    for (size_t k = static_cast<size_t>(first) * 16; !done && from < s.cand.size(); k *= 16) {
+      const size_t to = std::min(k, s.cand.size());
+      std::nth_element(s.cand.begin() + static_cast<std::ptrdiff_t>(from),
+                       s.cand.begin() + static_cast<std::ptrdiff_t>(to - 1), s.cand.end(), heavier);
+      std::sort(s.cand.begin() + static_cast<std::ptrdiff_t>(from),
+                s.cand.begin() + static_cast<std::ptrdiff_t>(to), heavier);
+      check(from == 0 ? static_cast<size_t>(first) : from, to);
+      from = to;
+    }
+  }
+  if (s.allowed.empty()) return false;
+  s.allowed_logits.clear();
+  for (int32_t id : s.allowed) s.allowed_logits.push_back(x[id]);
+  std::fill(x, x + vocab, -INFINITY);
+  for (size_t i = 0; i < s.allowed.size(); ++i) x[s.allowed[i]] = s.allowed_logits[i];
+  return true;
+}
+
+// The most likely allowed token, checking candidates in descending order and setting refused ones
+// to -inf (so logprobs describe the distribution the token was chosen from); -1 when none is.
+int32_t first_allowed(float* x, int64_t vocab, TokenConstraint& c, Scratch& s) {
+  constexpr float kFinite = std::numeric_limits<float>::lowest();  // banned (-inf) ids never rank
+  const int32_t best = argmax(x, vocab);  // usually allowed: one vectorised pass, one check
+  if (!(x[best] >= kFinite)) return -1;
+  if (c.allows(best)) return best;
+  x[best] = -INFINITY;
+  for (int64_t k = std::min<int64_t>(16, vocab);; k = std::min<int64_t>(k * 16, vocab)) {
+    select_top_k(x, vocab, kFinite, k, s.cand);  // ids refused in an earlier round are -inf now
+    for (int32_t id : s.cand) {
+      if (c.allows(id)) return id;
+      x[id] = -INFINITY;
+    }
+    if (k == vocab || static_cast<int64_t>(s.cand.size()) < k) return -1;
+  }
+}
+
+// A token for a constrained row. Greedy: the most likely allowed one. Sampled: a draw from the
+// model's distribution, redrawn without each refused token — exact for temperature sampling
+// (the distribution conditioned on the allowed tokens), while top-k/top-p/min-p are judged on the
+// distribution without the tokens refused so far rather than after a full vocabulary mask as
+// xgrammar does. A model that wants a valid token costs one check; after kMaxRedraws refusals
+// the row is masked exhaustively. -1 when nothing is allowed. `mx` and `total` describe the row
+// the token came from, as draw_token reports them.
+int32_t constrained_choice(float* x, int64_t vocab, const SamplingParams* p, bool greedy, uint64_t bits,
+                           TokenConstraint& c, Scratch& s, float& mx, double& total) {
+  if (greedy) {
+    const int32_t id = first_allowed(x, vocab, c, s);
+    mx = max_of(x, vocab);
+    return id;
+  }
+  constexpr int kMaxRedraws = 16;
+  for (int attempt = 0; attempt <= kMaxRedraws; ++attempt) {
+    mx = max_of(x, vocab);
+    if (mx == -INFINITY) return -1;
+    const double u = uniform01(attempt == 0 ? bits : mix(bits + static_cast<uint64_t>(attempt)));
+    if (attempt == kMaxRedraws) {
+      if (!mask_disallowed(x, vocab, mx, 1.0f / p->temperature, c, s)) return -1;
+      mx = max_of(x, vocab);
+      return draw_token(x, vocab, *p, mx, u, s, total);
+    }
+    const int32_t id = draw_token(x, vocab, *p, mx, u, s, total);
+    if (c.allows(id)) return id;
+    x[id] = -INFINITY;
+  }
+  return -1;
+}
+
 // logprob(i) = (x[i] - mx) * scale - log_z
 struct LogDist {
   const float* x;
@@ -358,11 +472,23 @@ std::vector<RowResult> Sampler::sample(float* logits, int64_t vocab, std::span<c
           }
           const SamplingParams* p = rs.params;
           if (has_penalties(p)) apply_penalties(x, vocab, rs);
-          const float mx = max_of(x, vocab);
+          float mx = max_of(x, vocab);
           const bool greedy = p == nullptr || p->greedy() || !std::isfinite(mx);
           double total = 0;  // sum of exp((x - mx) / T) when a token was drawn
-          res.token =
-              greedy ? argmax(x, vocab) : draw_token(x, vocab, *p, mx, uniform01(bits[r]), scratch, total);
+          if (rs.constraint != nullptr) {
+            res.token = constrained_choice(x, vocab, p, greedy, bits[r], *rs.constraint, scratch, mx, total);
+            if (res.token < 0) {
+              // Nothing may follow: end with the constraint's stop token (logprobs of the row as is).
+              const int32_t fallback = rs.constraint->fallback_token();
+              res.token = fallback >= 0 && fallback < vocab ? fallback : 0;
+              rs.constraint->accept(res.token);
+              continue;
+            }
+          } else {
+            res.token =
+                greedy ? argmax(x, vocab) : draw_token(x, vocab, *p, mx, uniform01(bits[r]), scratch, total);
+          }
+          if (rs.constraint != nullptr) rs.constraint->accept(res.token);
           if (!want_lp) continue;
           const bool tempered = !greedy && mode_ == LogprobMode::kProcessed;
           const float scale = tempered ? 1.0f / p->temperature : 1.0f;

@@ -74,6 +74,8 @@ void SchedulerImpl::append_token(Req& req, const engine::RowResult& row) {
   std::optional<FinishReason> fin;
   if (n >= stop.max_new_tokens) {
     fin = FinishReason{FinishReason::Type::kLength, {}, {}, stop.max_new_tokens, {}};
+  } else if (req.constraint && contains(req.constraint_stop_ids, tok)) {
+    fin = FinishReason{FinishReason::Type::kStop, tok, {}, 0, {}};  // the constrained text is complete
   } else if (n >= stop.min_new_tokens) {
     if ((!stop.ignore_eos && contains(eos_ids_, tok)) || contains(stop.stop_token_ids, tok)) {
       fin = FinishReason{FinishReason::Type::kStop, tok, {}, 0, {}};

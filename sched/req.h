@@ -28,7 +28,10 @@ struct Req {
   std::shared_ptr<const GenerateRequest> spec;  // shared by the samples of one submission
   engine::SamplingParams sampling;              // per-sample (seed + index)
   engine::SamplingParams sampling_min_phase;    // same, with stop ids masked (before min_new_tokens)
-  uint64_t arrival = 0;                         // submission order (fcfs)
+  // Structured output state (spec->constraint); the engine's sampler advances it, on the worker.
+  std::unique_ptr<engine::TokenConstraint> constraint;
+  std::vector<int32_t> constraint_stop_ids;  // the tokens that end a constrained sample
+  uint64_t arrival = 0;                      // submission order (fcfs)
 
   std::vector<int32_t> tokens;      // prompt + known outputs
   std::vector<int32_t> output_ids;  // known outputs

@@ -13,6 +13,7 @@
 #include <vector>
 
 #include "engine/forward_batch.h"
+#include "engine/token_constraint.h"
 
 namespace sgl::sched {
 
@@ -51,6 +52,9 @@ struct GenerateRequest {
   // n > 1: n samples of one prompt. The prompt is prefilled once and its KV shared through the
   // radix cache; sample i uses seed + i when a seed is given. Chunks carry the sample index.
   int32_t n = 1;
+  // Structured output (json_schema / regex / ebnf): each sample gets its own constraint, which
+  // ends the sample when it accepts a stop token. Null: unconstrained.
+  std::shared_ptr<const engine::TokenConstraintFactory> constraint;
 };
 
 struct FinishReason {

@@ -90,6 +90,7 @@ void SchedulerImpl::add_segment(StepRecord& step, const std::shared_ptr<Req>& re
     rs.params = min_phase ? &req->sampling_min_phase : &req->sampling;
     rs.req_slot = req->slot;
     rs.step = req->sampled;
+    rs.constraint = req->constraint.get();
     if (has_penalties(req->sampling)) {
       auto snap = std::make_shared<std::vector<int32_t>>(req->output_ids);
       rs.output_ids = snap.get();

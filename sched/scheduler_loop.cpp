@@ -94,6 +94,12 @@ void SchedulerImpl::handle(Command& cmd) {
           for (int32_t id : eos_ids_) bias.emplace_back(id, -1e9f);
         for (int32_t id : r->spec->stop.stop_token_ids) bias.emplace_back(id, -1e9f);
       }
+      if (r->spec->constraint) {
+        // EOS ends constrained output even with ignore_eos (SGLang's grammar terminates on it).
+        r->constraint_stop_ids = eos_ids_;
+        for (int32_t id : r->spec->stop.stop_token_ids) r->constraint_stop_ids.push_back(id);
+        r->constraint = r->spec->constraint->make(r->constraint_stop_ids);
+      }
       by_rid_[r->rid].push_back(r);
       waiting_.push_back(r);
     }

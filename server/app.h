@@ -11,6 +11,7 @@
 #include "net/router.h"
 #include "sched/scheduler.h"
 #include "server/args.h"
+#include "server/grammar/grammar_constraint.h"
 #include "server/metrics.h"
 #include "server/protocol/sampling_params.h"
 #include "server/text/chat_template.h"
@@ -25,7 +26,8 @@ struct App {
   std::unique_ptr<engine::ModelRunner> runner;
   std::unique_ptr<sched::Scheduler> scheduler;
   RequestLimits limits;
-  SamplingParams chat_defaults;  // generation_config.json's temperature/top_p
+  std::unique_ptr<GrammarCompiler> grammars;  // structured output (json_schema / regex / ebnf)
+  SamplingParams chat_defaults;               // generation_config.json's temperature/top_p
   Metrics metrics;
   std::atomic<bool> ready{false};  // /health 200 once warm-up is done
   std::chrono::system_clock::time_point started = std::chrono::system_clock::now();

@@ -98,7 +98,23 @@ sched::GenerateRequest to_sched(const App& app, const ItemState& s) {
   r.logprob.logprob_start_len = s.item.logprob.logprob_start_len;
   r.logprob.top_logprobs_num = int32_t(s.item.logprob.top_logprobs_num);
   r.logprob.token_ids_logprob = s.item.logprob.token_ids_logprob;
+  r.constraint = s.constraint;
   return r;
+}
+
+// The request's json_schema / regex / ebnf, compiled (cached across requests); null when none.
+Result<std::shared_ptr<const engine::TokenConstraintFactory>> compile_constraint(const App& app,
+                                                                                 const SamplingParams& p) {
+  std::shared_ptr<const engine::TokenConstraintFactory> out;
+  if (!app.grammars) return out;
+  for (auto [kind, text] :
+       {std::pair{GrammarKind::kJsonSchema, &p.json_schema}, std::pair{GrammarKind::kRegex, &p.regex},
+        std::pair{GrammarKind::kEbnf, &p.ebnf}, std::pair{GrammarKind::kStructuralTag, &p.structural_tag}}) {
+    if (!*text) continue;
+    SGL_ASSIGN_OR_RETURN(out, app.grammars->compile(kind, **text));
+    return out;
+  }
+  return out;
 }
 
 }  // namespace
@@ -125,6 +141,7 @@ Status Generation::submit(std::vector<GenerateItem> items,
           fmt::format("logprob_start_len ({}) is not smaller than the prompt length ({}).",
                       it.logprob.logprob_start_len, ids.size()));
     s.prompt_ids = ids;
+    SGL_ASSIGN_OR_RETURN(s.constraint, compile_constraint(app_, it.sampling));
     s.item = std::move(it);
     text::DecodeOptions opt;
     opt.skip_special_tokens = s.item.sampling.skip_special_tokens;

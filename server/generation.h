@@ -23,6 +23,7 @@ namespace sgl::server {
 struct ItemState {
   GenerateItem item;
   std::vector<int32_t> prompt_ids;
+  std::shared_ptr<const engine::TokenConstraintFactory> constraint;  // structured output
   int64_t max_new_tokens = 0;
   std::shared_ptr<sched::RequestStream> stream;
   std::unique_ptr<text::StreamingDetokenizer> detok;

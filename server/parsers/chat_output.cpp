@@ -24,7 +24,9 @@ Result<std::unique_ptr<ChatOutputParser>> ChatOutputParser::create(const ChatPar
     SGL_ASSIGN_OR_RETURN(p->reasoning_, make_reasoning_parser(opts.reasoning_parser, prompt));
   }
   p->stream_reasoning_ = opts.stream_reasoning;
-  if (p->tools_ && opts.forced_tool_call) p->array_mode_ = ArrayMode::kUndecided;
+  // A forced call is decoded under the JSON schema of an array of calls, so its answer is that
+  // array with or without --tool-call-parser (the parser reads the model's own format).
+  if (opts.tools_json && opts.forced_tool_call && !opts.tool_choice_none) p->array_mode_ = ArrayMode::kArray;
   return p;
 }
 
@@ -67,24 +69,6 @@ void ChatOutputParser::route(ReasoningDelta d, ChatPieces& out) {
 }
 
 void ChatOutputParser::route_content(std::string_view text, bool final_flush, ChatPieces& out) {
-  if (!tools_) {
-    out.content.append(text);
-    return;
-  }
-  if (array_mode_ == ArrayMode::kUndecided) {
-    array_text_.append(text);
-    size_t first = array_text_.find_first_not_of(" \t\r\n");
-    if (first == std::string::npos && !final_flush) return;  // only layout so far
-    array_mode_ =
-        first != std::string::npos && array_text_[first] == '[' ? ArrayMode::kArray : ArrayMode::kText;
-    if (array_mode_ == ArrayMode::kText) {
-      std::string held = std::move(array_text_);
-      array_text_.clear();
-      feed_tool_parser(held, final_flush, out);
-      return;
-    }
-    text = {};
-  }
   if (array_mode_ == ArrayMode::kArray) {
     array_text_.append(text);
     if (!final_flush) return;
@@ -93,7 +77,7 @@ void ChatOutputParser::route_content(std::string_view text, bool final_flush, Ch
       for (auto& c : *calls) out.calls.push_back({array_calls_++, std::move(c.name), std::move(c.arguments)});
       return;
     }
-    // Not an array of calls after all: the model's own format, or plain text.
+    // Cut short (max_tokens) or not calls after all: the text is the content, as SGLang answers.
     feed_tool_parser(array_text_, true, out);
     return;
   }
@@ -101,6 +85,10 @@ void ChatOutputParser::route_content(std::string_view text, bool final_flush, Ch
 }
 
 void ChatOutputParser::feed_tool_parser(std::string_view text, bool final_flush, ChatPieces& out) {
+  if (!tools_) {
+    out.content.append(text);
+    return;
+  }
   ToolParseResult r = text.empty() ? ToolParseResult{} : tools_->feed(text);
   if (final_flush) {
     ToolParseResult tail = tools_->finish();

@@ -27,9 +27,8 @@ struct ChatParsingOptions {
   std::string reasoning_parser;           // --reasoning-parser ("" = none)
   std::optional<std::string> tools_json;  // the request's `tools`
   bool tool_choice_none = false;
-  // tool_choice "required" or a named function: SGLang constrains the answer to a JSON array of
-  // calls. With no grammar backend here the model may still answer in its own format, so an
-  // answer that starts with '[' is read as that array, anything else goes to the tool parser.
+  // tool_choice "required" or a named function: the answer is decoded under the JSON schema of
+  // an array of calls (protocol/tool_choice_schema.h) and read as that array, parser or not.
   bool forced_tool_call = false;
   bool separate_reasoning = true;
   bool thinking_enabled = true;  // chat_template_kwargs.enable_thinking is not false
@@ -47,12 +46,12 @@ class ChatOutputParser {
 
   ChatPieces feed(std::string_view text);
   ChatPieces finish();  // end of generation: flushes what was held back
-  bool parses_tools() const { return tools_ != nullptr; }
+  bool parses_tools() const { return tools_ != nullptr || array_mode_ != ArrayMode::kOff; }
   bool separates_reasoning() const { return reasoning_ != nullptr; }
   int num_calls() const { return (tools_ ? tools_->num_calls() : 0) + array_calls_; }
 
  private:
-  enum class ArrayMode { kOff, kUndecided, kArray, kText };
+  enum class ArrayMode { kOff, kArray, kText };
   void route(ReasoningDelta d, ChatPieces& out);
   void route_content(std::string_view text, bool final_flush, ChatPieces& out);
   void feed_tool_parser(std::string_view text, bool final_flush, ChatPieces& out);

@@ -6,6 +6,7 @@
 #include <nlohmann/json.hpp>
 
 #include "server/protocol/api_error.h"
+#include "server/protocol/tool_choice_schema.h"
 
 namespace sgl::server {
 namespace {
@@ -264,6 +265,13 @@ Result<ChatRequest> parse_chat_request(std::string_view body, const RequestLimit
     sp.max_new_tokens = max_tokens;
   SGL_TRY(read_openai_sampling_fields(obj, sp));
   SGL_TRY(read_response_format(obj, sp));
+  SGL_TRY(json::read(obj, "parallel_tool_calls", "", req.parallel_tool_calls));
+  if (req.tools_json && req.tool_choice != "none" && req.tool_choice != "auto") {
+    // SGLang: a forced call is decoded under the JSON schema of an array of calls.
+    auto schema = forced_tool_call_schema(*req.tools_json, req.tool_choice, req.parallel_tool_calls);
+    if (!schema.ok()) return invalid(schema.error().message);
+    sp.json_schema = std::move(schema).value();
+  }
   SGL_TRY(json::read(obj, "stream", "", req.stream));
   SGL_TRY(read_stream_options(obj, req.stream_options));
   SGL_TRY(json::read(obj, "logprobs", "", req.logprobs));

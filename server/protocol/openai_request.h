@@ -42,6 +42,7 @@ struct ChatRequest {
   bool continue_final_message = false;
   bool separate_reasoning = true;
   bool stream_reasoning = true;
+  bool parallel_tool_calls = true;
 };
 
 // `defaults` carries the server's preferred sampling params (e.g. generation_config's temperature).

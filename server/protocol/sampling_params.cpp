@@ -160,7 +160,8 @@ Status validate_sampling_params(const SamplingParams& p, const RequestLimits& li
   if (grammars > 1) return invalid("Only one of regex, json_schema, or ebnf can be set.");
   if ((grammars > 0 || p.structural_tag) && !limits.grammar_supported)
     return invalid(
-        "Structured output (json_schema, regex, ebnf, structural_tag) is not supported by this server.");
+        "Structured output (json_schema, regex, ebnf, structural_tag) is not supported with speculative "
+        "decoding (--speculative-algorithm) yet.");
   if (p.n < 1) return invalid(fmt::format("n must be at least 1, got {}.", p.n));
   if (p.n > limits.max_n) return invalid(fmt::format("n must be at most {}, got {}.", limits.max_n, p.n));
   if (p.stop.size() > limits.max_stop_strings)

@@ -21,7 +21,7 @@ struct RequestLimits {
   size_t max_stop_string_bytes = 1024;
   int64_t max_n = 128;
   size_t max_batch = 4096;         // prompts × n in one request
-  bool grammar_supported = false;  // json_schema / regex / ebnf need a grammar backend
+  bool grammar_supported = true;  // json_schema / regex / ebnf (not with speculative decoding yet)
 };
 
 struct SamplingParams {

@@ -1,13 +1,9 @@
 // The official OpenAI SDK (from tests/node/node_modules) against sglcpp-server.
 // usage: node openai_sdk_check.mjs BASE_URL API_KEY NODE_DIR
-import { createRequire } from "module";
+import { openaiClient, failureList } from "./sdk_harness.mjs";
 const [base, key, nodeDir] = process.argv.slice(2);
-const require = createRequire(nodeDir + "/package.json");
-const OpenAIModule = require("openai");
-const OpenAI = OpenAIModule.OpenAI || OpenAIModule.default || OpenAIModule;
-const client = new OpenAI({ baseURL: base + "/v1", apiKey: key, maxRetries: 0, timeout: 60000 });
-const fails = [];
-const check = (c, msg) => { if (!c) fails.push(msg); };
+const { OpenAI, client } = openaiClient(base, nodeDir, key);
+const { fails, check } = failureList();
 try {
   const served = (await client.models.list()).data[0].id;
   const msgs = [{ role: "user", content: "def add(a, b):" }];

@@ -3,14 +3,10 @@
 // the SDK parses message.tool_calls, a raw stream is reassembled by hand, and the SDK's own
 // streaming helper (chat.completions.stream → finalChatCompletion) assembles the same calls.
 // usage: node tool_calls_sdk_check.mjs BASE_URL NODE_DIR
-import { createRequire } from "module";
+import { openaiClient, failureList } from "./sdk_harness.mjs";
 const [base, nodeDir] = process.argv.slice(2);
-const require = createRequire(nodeDir + "/package.json");
-const OpenAIModule = require("openai");
-const OpenAI = OpenAIModule.OpenAI || OpenAIModule.default || OpenAIModule;
-const client = new OpenAI({ baseURL: base + "/v1", apiKey: "none", maxRetries: 0, timeout: 60000 });
-const fails = [];
-const check = (c, msg) => { if (!c) fails.push(msg); };
+const { OpenAI, client } = openaiClient(base, nodeDir);
+const { fails, check } = failureList();
 const tools = [
   { type: "function", function: { name: "get_weather", description: "Current weather",
     parameters: { type: "object", properties: { city: { type: "string" }, days: { type: "integer" } }, required: ["city"] } } },

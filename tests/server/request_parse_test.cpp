@@ -212,6 +212,49 @@ TEST(ChatRequestParse, ToolChoiceNamedAndNone) {
   EXPECT_FALSE(ctx.contains("tools"));  // tools are not shown to the model when it may not call them
 }
 
+TEST(ChatRequestParse, ForcedToolChoiceDecodesUnderSglangsArrayOfCallsSchema) {
+  const std::string tools = R"([{"type":"function","function":{"name":"f","parameters":{"type":"object",
+      "properties":{"x":{"$ref":"#/$defs/X"}},"$defs":{"X":{"type":"integer"}}}}},
+      {"type":"function","function":{"name":"g"}}])";
+  auto required = parse_chat_request(R"({"model":"m","messages":[{"role":"user","content":"q"}],"tools":)" +
+                                         tools + R"(,"tool_choice":"required"})",
+                                     limits());
+  ASSERT_TRUE(required.ok()) << required.error().message;
+  auto schema = nlohmann::json::parse(required->items[0].sampling.json_schema.value_or("null"));
+  EXPECT_EQ(schema["type"], "array");
+  EXPECT_EQ(schema["minItems"], 1);
+  EXPECT_FALSE(schema.contains("maxItems"));
+  ASSERT_EQ(schema["items"]["anyOf"].size(), 2u);
+  EXPECT_EQ(schema["items"]["anyOf"][0]["properties"]["name"]["enum"][0], "f");
+  EXPECT_EQ(schema["items"]["anyOf"][1]["properties"]["parameters"]["type"], "object");  // g has none
+  EXPECT_EQ(schema["$defs"]["X"]["type"], "integer");  // hoisted: #/$defs/X resolves at the root
+  EXPECT_FALSE(schema["items"]["anyOf"][0]["properties"]["parameters"].contains("$defs"));
+
+  auto named =
+      parse_chat_request(R"({"model":"m","messages":[{"role":"user","content":"q"}],"tools":)" + tools +
+                             R"(,"tool_choice":{"type":"function","function":{"name":"g"}},
+                                      "parallel_tool_calls":false})",
+                         limits());
+  ASSERT_TRUE(named.ok()) << named.error().message;
+  schema = nlohmann::json::parse(named->items[0].sampling.json_schema.value_or("null"));
+  EXPECT_EQ(schema["items"]["properties"]["name"]["enum"][0], "g");
+  EXPECT_EQ(schema["maxItems"], 1);
+
+  auto auto_choice = parse_chat_request(
+      R"({"model":"m","messages":[{"role":"user","content":"q"}],"tools":)" + tools + "}", limits());
+  ASSERT_TRUE(auto_choice.ok());
+  EXPECT_FALSE(auto_choice->items[0].sampling.json_schema.has_value());  // "auto" is not constrained
+}
+
+TEST(GenerateRequestParse, StructuredOutputIsRefusedUnderSpeculativeDecoding) {
+  RequestLimits spec = limits();
+  spec.grammar_supported = false;  // what startup sets with --speculative-algorithm
+  auto r = parse_generate_request(R"({"text":"x","sampling_params":{"regex":"a+"}})", spec);
+  ASSERT_FALSE(r.ok());
+  EXPECT_NE(r.error().message.find("speculative decoding"), std::string::npos) << r.error().message;
+  EXPECT_TRUE(parse_generate_request(R"({"text":"x","sampling_params":{"regex":"a+"}})", limits()).ok());
+}
+
 TEST(RequestId, IsUuid4HexAndUnique) {
   std::set<std::string> ids;
   for (int i = 0; i < 100; ++i) {
