@@ -165,21 +165,26 @@ asio::awaitable<void> Connection::stop_watch() {
 
 // WHY the synchronous attempt first: the socket is non-blocking, and while the client keeps up the
 // kernel takes a whole SSE event in one writev. Skipping the async machinery (timer arm/cancel,
-// reactor round trip) for that common case is most of the cost of an event.
-asio::awaitable<bool> Connection::write(std::span<const asio::const_buffer> buffers) {
-  if (gone_) co_return false;
+// reactor round trip, even a coroutine frame) for that common case is most of the cost of an event.
+Connection::TryWrite Connection::try_write(std::span<const asio::const_buffer> buffers, size_t& sent) {
+  sent = 0;
+  if (gone_) return TryWrite::kGone;
   beast::error_code ec;
   const size_t total = asio::buffer_size(buffers);
-  size_t sent = stream_.socket().write_some(buffers, ec);
-  if (!ec && sent == total) co_return true;
+  size_t n = stream_.socket().write_some(buffers, ec);
+  if (!ec && n == total) return TryWrite::kDone;
   if (ec && ec != asio::error::would_block && ec != asio::error::try_again) {
     mark_gone();
-    co_return false;
+    return TryWrite::kGone;
   }
-  if (ec) sent = 0;
+  if (!ec) sent = n;
+  return TryWrite::kPartial;
+}
+
+asio::awaitable<bool> Connection::write_rest(std::span<const asio::const_buffer> buffers, size_t sent) {
   beast::buffers_suffix<std::span<const asio::const_buffer>> rest(buffers);
   rest.consume(sent);
-  ec = {};
+  beast::error_code ec;
   stream_.expires_after(shared_->options.write_timeout);
   co_await asio::async_write(stream_, rest, asio::redirect_error(use_awaitable, ec));
   if (ec) {
@@ -187,6 +192,19 @@ asio::awaitable<bool> Connection::write(std::span<const asio::const_buffer> buff
     co_return false;
   }
   co_return true;
+}
+
+asio::awaitable<bool> Connection::write(std::span<const asio::const_buffer> buffers) {
+  size_t sent;
+  switch (try_write(buffers, sent)) {
+    case TryWrite::kDone:
+      co_return true;
+    case TryWrite::kGone:
+      co_return false;
+    case TryWrite::kPartial:
+      break;
+  }
+  co_return co_await write_rest(buffers, sent);
 }
 
 asio::awaitable<void> Connection::send_error(int status, std::string_view message, const Request& request) {

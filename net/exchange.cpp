@@ -1,7 +1,7 @@
 // Exchange: the handler's view of one request; streaming writes go through the connection.
 #include "net/exchange.h"
 
-#include <cstdio>
+#include <charconv>
 
 #include "net/detail/connection.h"
 
@@ -50,13 +50,23 @@ asio::awaitable<Status> Exchange::write_chunk(std::string_view prefix, std::stri
   if (conn_->gone()) co_return Status(Error{ErrorCode::kAborted, "client disconnected"});
   size_t len = prefix.size() + payload.size() + suffix.size();
   char size_line[24];
-  int n = std::snprintf(size_line, sizeof size_line, "%zx\r\n", len);
-  if (!co_await conn_->write(detail::buffers(asio::buffer(size_line, n), asio::buffer(prefix),
-                                             asio::buffer(payload), asio::buffer(suffix),
-                                             asio::buffer("\r\n", 2)))) {
-    co_return Status(Error{ErrorCode::kAborted, "client disconnected"});
+  char* end = std::to_chars(size_line, size_line + 20, len, 16).ptr;
+  *end++ = '\r';
+  *end++ = '\n';
+  const auto chunk = detail::buffers(asio::buffer(size_line, size_t(end - size_line)), asio::buffer(prefix),
+                                     asio::buffer(payload), asio::buffer(suffix), asio::buffer("\r\n", 2));
+  using TryWrite = detail::Connection::TryWrite;
+  size_t sent;
+  switch (conn_->try_write(chunk, sent)) {
+    case TryWrite::kDone:
+      co_return ok_status();
+    case TryWrite::kPartial:
+      if (co_await conn_->write_rest(chunk, sent)) co_return ok_status();
+      break;
+    case TryWrite::kGone:
+      break;
   }
-  co_return ok_status();
+  co_return Status(Error{ErrorCode::kAborted, "client disconnected"});
 }
 
 asio::awaitable<Status> Exchange::write_event(std::string_view json) {

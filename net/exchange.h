@@ -29,7 +29,7 @@ class Exchange {
   const Request& request() const { return request_; }
   Request& request() { return request_; }
 
-  // The connection's strand: everything of this exchange runs on it.
+  // The connection's io thread: everything of this exchange runs on it.
   boost::asio::any_io_executor executor() const;
 
   // --- Streaming (chunked transfer, text/event-stream) -------------------------------------
@@ -51,7 +51,7 @@ class Exchange {
   // --- Client liveness ---------------------------------------------------------------------
   // True once the peer closed or reset the connection (or the server force-closed it).
   bool disconnected() const;
-  // Runs `callback` once, on this exchange's strand, when the client disconnects (at once if it
+  // Runs `callback` once, on this exchange's io thread, when the client disconnects (at once if it
   // already has). Starts watching the socket for EOF while the handler runs. Callbacks are
   // dropped when the exchange ends.
   void on_disconnect(std::function<void()> callback);

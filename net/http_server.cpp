@@ -8,7 +8,6 @@
 #include <boost/asio/executor_work_guard.hpp>
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/redirect_error.hpp>
-#include <boost/asio/strand.hpp>
 #include <boost/asio/use_awaitable.hpp>
 #include <boost/asio/write.hpp>
 #include <thread>
@@ -21,17 +20,32 @@ namespace asio = boost::asio;
 using asio::use_awaitable;
 using asio::ip::tcp;
 
-struct HttpServer::Impl {
-  asio::io_context ioc;
+// WHY one io_context per thread rather than one shared by N threads with a strand per
+// connection: a connection then lives on one thread, its handlers need no strand (no strand
+// locking or re-queueing per step of a stream), and wake-ups from the scheduler land on the
+// thread that owns the stream.
+struct IoThread {
+  asio::io_context ioc{1};
   asio::executor_work_guard<asio::io_context::executor_type> work{ioc.get_executor()};
-  tcp::acceptor acceptor{asio::make_strand(ioc)};
+};
+
+struct HttpServer::Impl {
+  std::vector<std::unique_ptr<IoThread>> io;  // io[0] also runs the listener
+  tcp::acceptor acceptor;
+  size_t next_io = 0;  // round-robin over io for accepted connections
   std::shared_ptr<detail::ServerShared> shared = std::make_shared<detail::ServerShared>();
   std::vector<std::thread> threads;
   uint16_t port = 0;
   bool stopped = false;
   std::mutex stop_mu;
 
-  explicit Impl(int n_threads) : ioc(n_threads) {}
+  explicit Impl(int n_threads) : io(make_io(n_threads)), acceptor(io[0]->ioc) {}
+
+  static std::vector<std::unique_ptr<IoThread>> make_io(int n) {
+    std::vector<std::unique_ptr<IoThread>> v;
+    for (int i = 0; i < n; ++i) v.push_back(std::make_unique<IoThread>());
+    return v;
+  }
 
   asio::awaitable<void> listen();
   asio::awaitable<void> reject(tcp::socket socket);
@@ -62,8 +76,8 @@ asio::awaitable<void> HttpServer::Impl::reject(tcp::socket socket) {
 asio::awaitable<void> HttpServer::Impl::listen() {
   for (;;) {
     boost::system::error_code ec;
-    tcp::socket socket =
-        co_await acceptor.async_accept(asio::make_strand(ioc), asio::redirect_error(use_awaitable, ec));
+    asio::io_context& target = io[next_io++ % io.size()]->ioc;
+    tcp::socket socket = co_await acceptor.async_accept(target, asio::redirect_error(use_awaitable, ec));
     if (ec == asio::error::operation_aborted || !acceptor.is_open()) co_return;
     if (ec) {  // e.g. out of file descriptors: back off instead of spinning
       asio::steady_timer t(acceptor.get_executor(), std::chrono::milliseconds(20));
@@ -113,8 +127,8 @@ Result<std::unique_ptr<HttpServer>> HttpServer::start(ServerOptions options, Rou
   impl->port = acc.local_endpoint(ec).port();
 
   asio::co_spawn(acc.get_executor(), impl->listen(), asio::detached);
-  for (int i = 0; i < n; ++i) {
-    impl->threads.emplace_back([ioc = &impl->ioc] {
+  for (auto& t : impl->io) {
+    impl->threads.emplace_back([ioc = &t->ioc] {
       pthread_setname_np(pthread_self(), "sgl-http-io");  // visible in top -H and /proc (bench_http)
       ioc->run();
     });
@@ -128,7 +142,7 @@ HttpServer::~HttpServer() { stop(std::chrono::milliseconds(0)); }
 
 uint16_t HttpServer::port() const { return impl_->port; }
 
-asio::any_io_executor HttpServer::executor() const { return impl_->ioc.get_executor(); }
+asio::any_io_executor HttpServer::executor() const { return impl_->io[0]->ioc.get_executor(); }
 
 size_t HttpServer::active_connections() const { return impl_->shared->connection_count(); }
 
@@ -167,8 +181,10 @@ bool HttpServer::stop(std::chrono::milliseconds grace) {
     std::unique_lock lock(shared.mu);
     shared.changed.wait_for(lock, std::chrono::seconds(2), [&] { return shared.connections.empty(); });
   }
-  impl_->work.reset();
-  impl_->ioc.stop();
+  for (auto& t : impl_->io) {
+    t->work.reset();
+    t->ioc.stop();
+  }
   for (auto& t : impl_->threads) t.join();
   impl_->threads.clear();
   return clean;

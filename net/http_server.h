@@ -1,5 +1,5 @@
 // HTTP/1.1 server: a listener coroutine accepts connections and spawns one session coroutine per
-// connection on its own strand, over N io_context threads. Sessions keep connections alive, answer
+// connection on one of N io threads (an io_context each). Sessions keep connections alive, answer
 // pipelined requests in order, enforce header/body limits and timeouts, and cap connections.
 // Beast lives in the .cpp files only (pimpl).
 #pragma once

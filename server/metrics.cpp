@@ -5,29 +5,26 @@
 namespace sgl::server {
 
 Histogram::Histogram(std::vector<double> bounds)
-    : bounds_(std::move(bounds)), counts_(bounds_.size() + 1, 0) {}
+    : bounds_(std::move(bounds)), counts_(std::make_unique<std::atomic<uint64_t>[]>(bounds_.size() + 1)) {}
 
 void Histogram::observe(double v) {
-  std::lock_guard lock(mu_);
   size_t i = 0;
   while (i < bounds_.size() && v > bounds_[i]) ++i;
-  ++counts_[i];
-  sum_ += v;
-  ++count_;
+  counts_[i].fetch_add(1, std::memory_order_relaxed);
+  sum_.fetch_add(v, std::memory_order_relaxed);
 }
 
 void Histogram::render(std::string& out, const std::string& name, const std::string& model) const {
-  std::lock_guard lock(mu_);
   out += fmt::format("# TYPE {} histogram\n", name);
   uint64_t cum = 0;
   for (size_t i = 0; i < bounds_.size(); ++i) {
-    cum += counts_[i];
+    cum += counts_[i].load(std::memory_order_relaxed);
     out += fmt::format("{}_bucket{{le=\"{}\",model_name=\"{}\"}} {}\n", name, bounds_[i], model, cum);
   }
-  cum += counts_.back();
+  cum += counts_[bounds_.size()].load(std::memory_order_relaxed);
   out += fmt::format("{}_bucket{{le=\"+Inf\",model_name=\"{}\"}} {}\n", name, model, cum);
-  out += fmt::format("{}_sum{{model_name=\"{}\"}} {}\n", name, model, sum_);
-  out += fmt::format("{}_count{{model_name=\"{}\"}} {}\n", name, model, count_);
+  out += fmt::format("{}_sum{{model_name=\"{}\"}} {}\n", name, model, sum_.load(std::memory_order_relaxed));
+  out += fmt::format("{}_count{{model_name=\"{}\"}} {}\n", name, model, cum);
 }
 
 // SGLang's bucket bounds (seconds).

@@ -5,7 +5,7 @@
 #include <array>
 #include <atomic>
 #include <cstdint>
-#include <mutex>
+#include <memory>
 #include <string>
 #include <vector>
 
@@ -21,11 +21,12 @@ class Histogram {
   void render(std::string& out, const std::string& name, const std::string& model) const;
 
  private:
+  // WHY atomics rather than a mutex: every io thread observes every token of every stream. _count
+  // is rendered as the +Inf bucket; a scrape may see _sum a moment behind, which Prometheus
+  // tolerates.
   std::vector<double> bounds_;
-  mutable std::mutex mu_;
-  std::vector<uint64_t> counts_;
-  double sum_ = 0;
-  uint64_t count_ = 0;
+  std::unique_ptr<std::atomic<uint64_t>[]> counts_;  // bounds_.size() + 1 buckets
+  std::atomic<double> sum_{0};
 };
 
 struct Metrics {

@@ -64,7 +64,7 @@ class Connection : public std::enable_shared_from_this<Connection> {
   void post_close_if_idle();
   void post_force_close();
 
-  // --- used by Exchange, always on this connection's strand ---
+  // --- used by Exchange, always on this connection's io thread ---
   boost::asio::any_io_executor executor() { return stream_.get_executor(); }
   bool gone() const { return gone_; }
   bool keep_alive() const { return keep_alive_; }
@@ -72,6 +72,12 @@ class Connection : public std::enable_shared_from_this<Connection> {
   void start_watch();
   // Writes the buffers in order with the write timeout; false when the client is gone.
   boost::asio::awaitable<bool> write(std::span<const boost::asio::const_buffer> buffers);
+  // The two halves of write() for callers that avoid a coroutine frame in the common case:
+  // try_write() sends what the socket takes now (kPartial: `sent` bytes went out, write_rest()
+  // must send the others before anything else is written).
+  enum class TryWrite { kDone, kPartial, kGone };
+  TryWrite try_write(std::span<const boost::asio::const_buffer> buffers, size_t& sent);
+  boost::asio::awaitable<bool> write_rest(std::span<const boost::asio::const_buffer> buffers, size_t sent);
 
  private:
   boost::asio::awaitable<bool> wait_for_request_bytes();

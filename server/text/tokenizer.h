@@ -39,6 +39,10 @@ class Tokenizer {
   std::string decode(std::span<const int32_t> ids, const DecodeOptions& opt = {}) const;
   // Raw bytes of one token as decode() would produce them before UTF-8 repair (for streaming).
   std::string token_bytes(int32_t id) const;
+  // What decode() appends for `id` in a continuation window (opt.continuation: no start-of-text
+  // rules), before UTF-8 repair: empty for skipped special tokens and ids out of range. Points
+  // into the tokenizer's table, or into `scratch` for a tokenizer without one.
+  std::string_view piece(int32_t id, const DecodeOptions& opt, std::string& scratch) const;
 
   int64_t vocab_size() const;                         // one past the largest id, added tokens included
   int64_t base_vocab_size() const;                    // the model's BPE vocabulary without added tokens

@@ -86,17 +86,23 @@ std::string decode_token_bytes(const Tokenizer::Impl& t, int32_t id) {
   return out;
 }
 
+std::string_view Tokenizer::piece(int32_t id, const DecodeOptions& opt, std::string& scratch) const {
+  const Impl& t = *impl_;
+  if (id < 0 || id >= static_cast<int32_t>(t.id_to_token.size())) return {};
+  if (opt.skip_special_tokens && t.is_special[id]) return {};
+  if (static_cast<size_t>(id) < t.id_to_bytes.size()) return t.id_to_bytes[id];
+  return scratch = decode_token_bytes(t, id);
+}
+
 std::string Tokenizer::decode(std::span<const int32_t> ids, const DecodeOptions& opt) const {
   const Impl& t = *impl_;
   std::string raw;
+  std::string scratch;  // only for a tokenizer without the table
   bool at_start = !opt.continuation;
   for (int32_t id : ids) {
     if (id < 0 || id >= static_cast<int32_t>(t.id_to_token.size())) continue;
     if (opt.skip_special_tokens && t.is_special[id]) continue;
-    std::string computed;  // only for a tokenizer without the table
-    std::string_view piece = static_cast<size_t>(id) < t.id_to_bytes.size()
-                                 ? std::string_view(t.id_to_bytes[id])
-                                 : std::string_view(computed = decode_token_bytes(t, id));
+    std::string_view piece = this->piece(id, opt, scratch);
     // The Strip/Metaspace decoders remove the space SentencePiece prepends to the first word: HF
     // applies them to the fused text, so only when that text starts with a model token (after
     // "<s>" kept in the output, the space stays: "<s> hello").
@@ -144,6 +150,19 @@ StreamingDetokenizer::StreamingDetokenizer(std::shared_ptr<const Tokenizer> tok,
 // The window [prefix_, read_) was already returned; decoding from prefix_ (not from read_) keeps
 // the context a tokenizer needs to decode the new tokens as they decode inside the whole text.
 std::string StreamingDetokenizer::feed(int32_t id) {
+  // Fast path, exact: with nothing pending and a window that continues earlier text, a token
+  // whose bytes are valid UTF-8 by themselves decodes to exactly those bytes appended (the UTF-8
+  // repair of the window cannot reach into them: they start on a character boundary).
+  if (prefix_ > 0 && read_ == ids_.size()) {
+    std::string scratch;
+    const std::string_view piece = tok_->piece(id, opt_, scratch);
+    if (!piece.empty() && is_valid_utf8(piece) && !piece.ends_with("\xef\xbf\xbd")) {
+      ids_.push_back(id);
+      prefix_ = read_;
+      read_ = ids_.size();
+      return std::string(piece);
+    }
+  }
   ids_.push_back(id);
   std::span<const int32_t> all(ids_);
   // A window after the start continues the text: no start-of-text rules inside it.

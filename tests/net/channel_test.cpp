@@ -94,6 +94,63 @@ TEST(AsyncChannel, ItemsPushedBeforeCloseAreStillDelivered) {
   EXPECT_EQ(got, (std::vector<std::string>{"a", "b"}));
 }
 
+// The HTTP server's case: one io thread, plain io_context executor (waiters resumed inline by the
+// context's drain), many streams woken in bursts by another thread.
+TEST(AsyncChannel, ManyConsumersOnOneSingleThreadedContext) {
+  constexpr int kChannels = 64, kRounds = 500;
+  asio::io_context ioc(1);
+  std::vector<std::unique_ptr<AsyncChannel<int>>> channels;
+  std::vector<std::vector<int>> got(kChannels);
+  for (int c = 0; c < kChannels; ++c) {
+    channels.push_back(std::make_unique<AsyncChannel<int>>());
+    asio::co_spawn(
+        ioc,
+        [&, c]() -> asio::awaitable<void> {
+          while (auto v = co_await channels[c]->next()) got[c].push_back(*v);
+        },
+        asio::detached);
+  }
+  std::thread io([&] { ioc.run(); });
+  for (int r = 0; r < kRounds; ++r)
+    for (auto& ch : channels) ch->push(r);
+  for (auto& ch : channels) ch->close();
+  io.join();
+  for (int c = 0; c < kChannels; ++c) {
+    ASSERT_EQ(got[c].size(), size_t(kRounds)) << "channel " << c;
+    for (int r = 0; r < kRounds; ++r) ASSERT_EQ(got[c][r], r);
+  }
+}
+
+// A waiter parked when its io_context goes away is destroyed with it (as a pending operation
+// is), keeps the context's run() going while parked, and a notify() afterwards does nothing.
+TEST(AsyncNotifier, ParkedWaiterIsOutstandingWorkAndDiesWithItsContext) {
+  using namespace std::chrono_literals;
+  auto notifier = std::make_shared<AsyncNotifier>();
+  bool destroyed = false, resumed = false;
+  struct SetOnDestroy {
+    bool* flag;
+    ~SetOnDestroy() { *flag = true; }
+  };
+  {
+    asio::io_context ioc(1);
+    asio::co_spawn(
+        ioc,
+        [&, notifier]() -> asio::awaitable<void> {
+          SetOnDestroy guard{&destroyed};
+          co_await notifier->wait();
+          resumed = true;
+        },
+        asio::detached);
+    ioc.run_for(50ms);
+    EXPECT_FALSE(ioc.stopped()) << "a parked waiter must count as outstanding work";
+    EXPECT_FALSE(destroyed);
+  }
+  EXPECT_TRUE(destroyed) << "the parked coroutine outlived its io_context";
+  EXPECT_FALSE(resumed);
+  std::thread late([&] { notifier->notify(); });
+  late.join();
+}
+
 TEST(SseParser, SplitsEventsAcrossArbitraryFeedBoundaries) {
   const std::string wire =
       "data: {\"a\":1}\n\n: ping\r\n\r\ndata:x\r\ndata: y\r\n\r\nevent: e\ndata: [DONE]\n\n";

@@ -5,6 +5,7 @@
 
 #include <fstream>
 #include <nlohmann/json.hpp>
+#include <random>
 
 #include "base/shared_dir.h"
 #include "server/text/tokenizer.h"
@@ -70,6 +71,45 @@ TEST(TokenizerParity, StreamingDetokenizerConcatenatesToFullDecode) {
       }
       streamed += d.finish();
       EXPECT_EQ(streamed, tok->decode(ids, {.skip_special_tokens = skip})) << c["text"].dump();
+    }
+  }
+}
+
+// The detokenizer's fast path (a token whose bytes are complete UTF-8 is appended as is) must give
+// the same piece at every step as decoding the two windows, the reference algorithm (HF's
+// incremental detokenization): random ids mix multi-byte fragments, special tokens and plain text.
+TEST(TokenizerParity, StreamingFastPathMatchesWindowDecodePerStep) {
+  auto tok = qwen3();
+  if (!tok) GTEST_SKIP() << "../shared/models/qwen3-tokenizer not found";
+  std::mt19937 rng(7);
+  std::uniform_int_distribution<int32_t> any_id(0, int32_t(tok->vocab_size()) - 1);
+  const auto text_ids = tok->encode("Hello, 世界! 𠜎😀 naïve café — ok.\n\tdone").value();
+  for (bool skip : {true, false}) {
+    const DecodeOptions opt{.skip_special_tokens = skip};
+    for (int round = 0; round < 200; ++round) {
+      std::vector<int32_t> ids;
+      for (int i = 0; i < 40; ++i) {
+        const int kind = int(rng() % 4);
+        ids.push_back(kind == 0   ? any_id(rng)
+                      : kind == 1 ? 151644 + int32_t(rng() % 10)
+                                  : text_ids[rng() % text_ids.size()]);
+      }
+      StreamingDetokenizer fast(tok, opt);
+      size_t prefix = 0, read = 0;
+      for (size_t n = 1; n <= ids.size(); ++n) {
+        DecodeOptions window = opt;
+        window.continuation = prefix > 0;
+        std::span<const int32_t> all(ids.data(), n);
+        std::string prefix_text = tok->decode(all.subspan(prefix, read - prefix), window);
+        std::string new_text = tok->decode(all.subspan(prefix), window);
+        std::string expected;
+        if (new_text.size() > prefix_text.size() && !new_text.ends_with("\xef\xbf\xbd")) {
+          expected = new_text.substr(prefix_text.size());
+          prefix = read;
+          read = n;
+        }
+        ASSERT_EQ(fast.feed(ids[n - 1]), expected) << "round " << round << " step " << n;
+      }
     }
   }
 }
