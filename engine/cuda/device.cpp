@@ -19,47 +19,24 @@ int device_count() {
   return n;
 }
 
-Result<DeviceBuffer> DeviceBuffer::alloc(size_t bytes) {
-  DeviceBuffer b;
-  SGL_TRY(b.reserve(bytes));
-  return b;
-}
-
-Status DeviceBuffer::reserve(size_t bytes) {
-  if (bytes <= bytes_) return {};
-  reset();
-  void* p = nullptr;
-  if (cudaError_t e = cudaMalloc(&p, bytes); e != cudaSuccess) {
+Status DeviceMemory::allocate(void** p, size_t bytes) {
+  if (cudaError_t e = cudaMalloc(p, bytes); e != cudaSuccess) {
     (void)cudaGetLastError();
+    *p = nullptr;
     return Error{ErrorCode::kResourceExhausted,
                  fmt::format("cudaMalloc of {} bytes failed: {}", bytes, cudaGetErrorString(e))};
   }
-  p_ = p;
-  bytes_ = bytes;
   return {};
 }
 
-void DeviceBuffer::reset() {
-  if (p_) cudaFree(p_);
-  p_ = nullptr;
-  bytes_ = 0;
-}
+void DeviceMemory::release(void* p) { cudaFree(p); }
 
-Status PinnedBuffer::reserve(size_t bytes) {
-  if (bytes <= bytes_) return {};
-  reset();
-  void* p = nullptr;
-  SGL_CUDA_TRY(cudaMallocHost(&p, bytes));
-  p_ = p;
-  bytes_ = bytes;
+Status PinnedMemory::allocate(void** p, size_t bytes) {
+  SGL_CUDA_TRY(cudaMallocHost(p, bytes));
   return {};
 }
 
-void PinnedBuffer::reset() {
-  if (p_) cudaFreeHost(p_);
-  p_ = nullptr;
-  bytes_ = 0;
-}
+void PinnedMemory::release(void* p) { cudaFreeHost(p); }
 
 Stream::~Stream() {
   if (s_) cudaStreamDestroy(s_);

@@ -19,14 +19,26 @@ Status cuda_status(cudaError_t e, const char* what);
 // Number of CUDA devices usable by this process (0 without a driver or GPU).
 int device_count();
 
-// Owns one cudaMalloc'd block. Move-only.
-class DeviceBuffer {
+// What a CudaBuffer holds: device memory (cudaMalloc) or page-locked host memory (cudaMallocHost,
+// for asynchronous copies).
+struct DeviceMemory {
+  static Status allocate(void** p, size_t bytes);  // kResourceExhausted when it does not fit
+  static void release(void* p);
+};
+struct PinnedMemory {
+  static Status allocate(void** p, size_t bytes);
+  static void release(void* p);
+};
+
+// Owns one block of `Memory`. Move-only.
+template <class Memory>
+class CudaBuffer {
  public:
-  DeviceBuffer() = default;
-  ~DeviceBuffer() { reset(); }
-  DeviceBuffer(DeviceBuffer&& o) noexcept
+  CudaBuffer() = default;
+  ~CudaBuffer() { reset(); }
+  CudaBuffer(CudaBuffer&& o) noexcept
       : p_(std::exchange(o.p_, nullptr)), bytes_(std::exchange(o.bytes_, 0)) {}
-  DeviceBuffer& operator=(DeviceBuffer&& o) noexcept {
+  CudaBuffer& operator=(CudaBuffer&& o) noexcept {
     if (this != &o) {
       reset();
       p_ = std::exchange(o.p_, nullptr);
@@ -34,13 +46,29 @@ class DeviceBuffer {
     }
     return *this;
   }
-  DeviceBuffer(const DeviceBuffer&) = delete;
-  DeviceBuffer& operator=(const DeviceBuffer&) = delete;
+  CudaBuffer(const CudaBuffer&) = delete;
+  CudaBuffer& operator=(const CudaBuffer&) = delete;
 
-  static Result<DeviceBuffer> alloc(size_t bytes);
+  static Result<CudaBuffer> alloc(size_t bytes) {
+    CudaBuffer b;
+    SGL_TRY(b.reserve(bytes));
+    return b;
+  }
   // Grows (never shrinks) to at least `bytes`; contents are not kept.
-  Status reserve(size_t bytes);
-  void reset();
+  Status reserve(size_t bytes) {
+    if (bytes <= bytes_) return {};
+    reset();
+    void* p = nullptr;
+    SGL_TRY(Memory::allocate(&p, bytes));
+    p_ = p;
+    bytes_ = bytes;
+    return {};
+  }
+  void reset() {
+    if (p_) Memory::release(p_);
+    p_ = nullptr;
+    bytes_ = 0;
+  }
 
   template <class T = void>
   T* as() const {
@@ -53,36 +81,8 @@ class DeviceBuffer {
   size_t bytes_ = 0;
 };
 
-// Owns one cudaMallocHost'd (page-locked) block, for asynchronous copies. Move-only.
-class PinnedBuffer {
- public:
-  PinnedBuffer() = default;
-  ~PinnedBuffer() { reset(); }
-  PinnedBuffer(PinnedBuffer&& o) noexcept
-      : p_(std::exchange(o.p_, nullptr)), bytes_(std::exchange(o.bytes_, 0)) {}
-  PinnedBuffer& operator=(PinnedBuffer&& o) noexcept {
-    if (this != &o) {
-      reset();
-      p_ = std::exchange(o.p_, nullptr);
-      bytes_ = std::exchange(o.bytes_, 0);
-    }
-    return *this;
-  }
-  PinnedBuffer(const PinnedBuffer&) = delete;
-  PinnedBuffer& operator=(const PinnedBuffer&) = delete;
-
-  Status reserve(size_t bytes);
-  void reset();
-  template <class T = void>
-  T* as() const {
-    return static_cast<T*>(p_);
-  }
-  size_t bytes() const { return bytes_; }
-
- private:
-  void* p_ = nullptr;
-  size_t bytes_ = 0;
-};
+using DeviceBuffer = CudaBuffer<DeviceMemory>;
+using PinnedBuffer = CudaBuffer<PinnedMemory>;
 
 // Owns a stream.
 class Stream {

@@ -11,12 +11,7 @@
 namespace sgl::server {
 namespace {
 
-RequestLimits limits() {
-  RequestLimits l;
-  l.context_length = 4096;
-  l.vocab_size = 1000;
-  return l;
-}
+RequestLimits limits() { return {.context_length = 4096, .vocab_size = 1000}; }
 
 // The prompt SGLang would build for `body` with the Qwen3 tokenizer's template.
 std::string render(const std::string& body) {

@@ -12,12 +12,7 @@
 namespace sgl::server {
 namespace {
 
-RequestLimits limits() {
-  RequestLimits l;
-  l.context_length = 4096;
-  l.vocab_size = 1000;
-  return l;
-}
+RequestLimits limits() { return {.context_length = 4096, .vocab_size = 1000}; }
 
 TEST(GenerateRequestParse, SinglePromptGetsSglangDefaults) {
   auto r = parse_generate_request(R"({"text":"def main():"})", limits());
