@@ -86,16 +86,20 @@ void BM_Memcpy(benchmark::State& state) {
 }
 BENCHMARK(BM_Memcpy)->Unit(benchmark::kMillisecond)->UseRealTime();
 
-// args: M, N, K, weight dtype (0 f32, 1 bf16).
+// args: M, N, K, weight dtype (0 f32, 1 bf16, 2 bf16 laid out in output lanes).
 void BM_Linear(benchmark::State& state) {
   const int64_t m = state.range(0), n = state.range(1), k = state.range(2);
   const DType dt = state.range(3) ? DType::kBF16 : DType::kF32;
+  const bool lanes = state.range(3) == 2;
   const int64_t wbytes = n * k * dtype_size(dt);
   // Decode-sized M streams weights from DRAM as a real step does; large M is compute-bound.
   const int copies = m >= 64 ? 1 : static_cast<int>(std::max<int64_t>(1, kStreamBytes / wbytes));
   auto w = random_floats(static_cast<size_t>(n * k), 1);
   std::vector<PackedWeight> ws;
-  for (int c = 0; c < copies; ++c) ws.push_back(PackedWeight::pack(w.data(), DType::kF32, n, k, dt));
+  for (int c = 0; c < copies; ++c) {
+    ws.push_back(PackedWeight::pack(w.data(), DType::kF32, n, k, dt));
+    if (lanes) ws.back().use_output_lanes();
+  }
   auto x = random_floats(static_cast<size_t>(m * k), 2);
   std::vector<float> y(static_cast<size_t>(m * n));
   int c = 0;
@@ -121,8 +125,9 @@ BENCHMARK(BM_Linear)
     ->ArgsProduct({{1}, {1024}, {3072}, {1}})
     ->ArgsProduct({{1}, {6144}, {1024}, {0}})
     ->ArgsProduct({{256}, {6144}, {1024}, {0, 1}})
-    // A small model's LM head (tiny-qwen3: K = 128): decode and EAGLE verify row counts.
-    ->ArgsProduct({{1, 2, 4, 8}, {151936}, {128}, {1}})
+    // A small model's LM head (tiny-qwen3: K = 128): decode and EAGLE verify row counts, rows
+    // and output lanes (what the model uses for it).
+    ->ArgsProduct({{1, 2, 4, 8}, {151936}, {128}, {1, 2}})
     ->Unit(benchmark::kMicrosecond)
     ->UseRealTime();
 

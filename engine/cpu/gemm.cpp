@@ -5,7 +5,8 @@
 // engine promises bitwise batch invariance. Every output element is computed as simd.h's dot()
 // computes it; the tiling below (4 x-rows × 4 W-rows, 16 accumulators) only reuses loads and
 // never reorders an element's additions. Decode (small M) is bound by reading W, which bf16
-// weights halve.
+// weights halve. A weight laid out in output lanes (gemm_lanes.h, a small model's LM head) has
+// its own fixed order, again the same for every M.
 #include <tbb/blocked_range2d.h>
 #include <tbb/parallel_for.h>
 
@@ -13,6 +14,7 @@
 #include <vector>
 
 #include "engine/cpu/gemm_bf16.h"
+#include "engine/cpu/gemm_lanes.h"
 #include "engine/cpu/kernels.h"
 #include "engine/cpu/scratch.h"
 #include "engine/cpu/simd.h"
@@ -27,7 +29,8 @@ struct PackedWeight::Impl {
   int64_t n = 0, k = 0;
   DType dtype = DType::kF32;
   std::vector<float> f32;
-  std::vector<uint16_t> bf16;
+  std::vector<uint16_t> bf16;  // row-major, or in output lanes (gemm_lanes.h) when `lanes`
+  bool lanes = false;
 };
 
 PackedWeight::PackedWeight() = default;
@@ -85,7 +88,33 @@ PackedWeight PackedWeight::pack(const void* src, DType src_type, int64_t n, int6
 }
 
 void PackedWeight::reload(const void* src, DType src_type) {
+  const bool lanes = impl_->lanes;
+  if (lanes) {
+    impl_->lanes = false;
+    impl_->bf16.resize(static_cast<size_t>(impl_->n * impl_->k));
+  }
   convert_into(src, src_type, impl_->n * impl_->k, impl_->dtype, impl_->f32.data(), impl_->bf16.data());
+  if (lanes) use_output_lanes();
+}
+
+void PackedWeight::use_output_lanes() {
+  Impl& im = *impl_;
+  if (im.lanes || im.dtype != DType::kBF16 || !kHaveBf16Dot) return;
+  std::vector<uint16_t> laid(static_cast<size_t>(lane_layout_elements(im.n, im.k)));
+  to_lane_layout(im.bf16.data(), im.n, im.k, laid.data());
+  im.bf16.swap(laid);
+  im.lanes = true;
+}
+
+bool PackedWeight::output_lanes() const { return impl_ && impl_->lanes; }
+
+const void* PackedWeight::row_major_data(std::vector<uint16_t>& scratch) const {
+  const Impl& im = *impl_;
+  if (im.dtype == DType::kF32) return im.f32.data();
+  if (!im.lanes) return im.bf16.data();
+  scratch.resize(static_cast<size_t>(im.n * im.k));
+  from_lane_layout(im.bf16.data(), im.n, im.k, scratch.data());
+  return scratch.data();
 }
 
 int64_t PackedWeight::n() const { return impl_ ? impl_->n : 0; }
@@ -93,7 +122,14 @@ int64_t PackedWeight::k() const { return impl_ ? impl_->k : 0; }
 DType PackedWeight::dtype() const { return impl_ ? impl_->dtype : DType::kF32; }
 int64_t PackedWeight::bytes() const { return impl_ ? impl_->n * impl_->k * dtype_size(impl_->dtype) : 0; }
 void* PackedWeight::mutable_data() {
-  return impl_->dtype == DType::kF32 ? static_cast<void*>(impl_->f32.data()) : impl_->bf16.data();
+  Impl& im = *impl_;
+  if (im.lanes) {
+    std::vector<uint16_t> rows;
+    row_major_data(rows);
+    im.bf16.swap(rows);
+    im.lanes = false;
+  }
+  return im.dtype == DType::kF32 ? static_cast<void*>(im.f32.data()) : im.bf16.data();
 }
 
 namespace {
@@ -187,6 +223,38 @@ void linear_block(const float* x, int64_t m0, int64_t m1, const W* w, int64_t n0
 #endif
 }
 
+// A weight in output lanes: activations rounded to bf16 rows padded to whole pairs, then blocks
+// of 16 outputs split over the cores (every row of a block in one task: W is read once).
+void linear_in_lanes(const float* x, int64_t m, const uint16_t* lanes, int64_t n, int64_t k,
+                     const float* bias, float* y, bool serial) {
+  const int64_t xs = (k + 1) / 2 * 2;
+  thread_local ScratchBuffer<uint16_t> xb_buffer;  // reused: see engine/cpu/scratch.h
+  uint16_t* xb = xb_buffer.get(static_cast<size_t>(m * xs));
+  auto round_rows = [&](int64_t r0, int64_t r1) {
+    for (int64_t r = r0; r < r1; ++r) {
+      for (int64_t i = 0; i < k; ++i) xb[r * xs + i] = f32_to_bf16(x[r * k + i]);
+      if (xs > k) xb[r * xs + k] = 0;
+    }
+  };
+  const int64_t blocks = (n + kLaneOutputs - 1) / kLaneOutputs;
+  if (serial) {
+    round_rows(0, m);
+    linear_lanes_bf16(xb, 0, m, lanes, 0, blocks, n, k, bias, y);
+    return;
+  }
+  tbb::parallel_for(
+      tbb::blocked_range<int64_t>(0, m, std::max<int64_t>(1, (1 << 14) / std::max<int64_t>(k, 1))),
+      [&](const tbb::blocked_range<int64_t>& r) { round_rows(r.begin(), r.end()); });
+  // Tasks of whole 40-block groups (multiples of the 5- and 8-block tiles: no remainder tiles
+  // inside the matrix).
+  constexpr int64_t kGroup = 40;
+  tbb::parallel_for(tbb::blocked_range<int64_t>(0, (blocks + kGroup - 1) / kGroup),
+                    [&](const tbb::blocked_range<int64_t>& r) {
+                      linear_lanes_bf16(xb, 0, m, lanes, r.begin() * kGroup,
+                                        std::min(blocks, r.end() * kGroup), n, k, bias, y);
+                    });
+}
+
 }  // namespace
 
 void linear(const float* x, int64_t m, const PackedWeight& w, const float* bias, float* y) {
@@ -200,6 +268,10 @@ void linear(const float* x, int64_t m, const PackedWeight& w, const float* bias,
   // run it on the calling thread. Every output is the same accumulation whatever the blocking,
   // so results do not change.
   const bool serial = m * n * k < (int64_t{1} << 18);
+  if (im.lanes) {
+    linear_in_lanes(x, m, im.bf16.data(), n, k, bias, y, serial);
+    return;
+  }
   if (im.dtype == DType::kBF16 && kHaveBf16Dot) {
     // Round the activations to bf16 once per row (a fixed per-row operation: still M-invariant).
     thread_local ScratchBuffer<uint16_t> xb_buffer;  // reused: see engine/cpu/scratch.h

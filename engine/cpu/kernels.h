@@ -8,6 +8,7 @@
 #include <memory>
 #include <span>
 #include <string>
+#include <vector>
 
 #include "engine/dtype.h"
 #include "engine/forward_batch.h"
@@ -33,7 +34,20 @@ class PackedWeight {
   int64_t k() const;
   DType dtype() const;
   int64_t bytes() const;
-  void* mutable_data();  // n*k elements of dtype(): filled in place by weight loaders
+  // n*k row-major elements of dtype(), filled in place by weight loaders (a weight laid out in
+  // output lanes goes back to rows first).
+  void* mutable_data();
+  // The rows as n*k row-major elements of dtype(): the storage itself, or `scratch` holding a copy
+  // when the weight is laid out in output lanes (e.g. for an upload to another device).
+  const void* row_major_data(std::vector<uint16_t>& scratch) const;
+
+  // Lays a bf16 weight out with 16 outputs per SIMD vector (engine/cpu/gemm_lanes.h): no
+  // horizontal reduction per output, which makes multi-row products of a wide matrix with a
+  // short K (a small model's LM head under speculative verification) cheaper. The summation
+  // order of this weight's outputs changes, for every M alike. No-op for fp32 or without
+  // AVX512-BF16.
+  void use_output_lanes();
+  bool output_lanes() const;
 
   struct Impl;
 

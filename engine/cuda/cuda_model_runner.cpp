@@ -21,10 +21,11 @@ Status put_vec(DeviceBuffer& dst, const std::vector<float>& v) {
   return put(dst, v.data(), v.size() * sizeof(float));
 }
 
-// PackedWeight keeps its rows plainly as [N, K] of its dtype (the CPU loaders fill it in place).
+// Uploads the rows as [N, K] of the weight's dtype (a copy when the CPU laid them out in lanes).
 Status put_weight(DeviceBuffer& dst, const cpu::PackedWeight& w, DType want) {
   if (w.dtype() != want) return internal_error("CUDA upload: weight of an unexpected dtype");
-  return put(dst, const_cast<cpu::PackedWeight&>(w).mutable_data(), static_cast<size_t>(w.bytes()));
+  std::vector<uint16_t> scratch;
+  return put(dst, w.row_major_data(scratch), static_cast<size_t>(w.bytes()));
 }
 
 }  // namespace

@@ -53,8 +53,8 @@ struct EagleWorker::Drafted {
   DraftTree tree;
 };
 
-engine::spec::Eagle3Draft::Output EagleWorker::draft_forward(const engine::ForwardBatch& b, const float* hidden,
-                                                             int64_t width) {
+engine::spec::Eagle3Draft::Output EagleWorker::draft_forward(const engine::ForwardBatch& b,
+                                                             const float* hidden, int64_t width) {
   // A draft forward is a handful of tokens through one small layer: its parallel regions are too
   // short to pay for waking the other cores, so it runs on this thread alone.
   engine::spec::Eagle3Draft::Output out;
@@ -67,12 +67,18 @@ EagleWorker::EagleWorker(engine::ModelRunner& target, engine::spec::Eagle3Draft&
 
 void EagleWorker::set_top(SpecSeq& s, const float* logits) const {
   const int64_t v = draft_.draft_vocab_size();
-  const float mx = *std::max_element(logits, logits + v);
+  const float* top = std::max_element(logits, logits + v);  // the first of equal maxima
+  const float mx = *top;
   double sum = 0.0;
   for (int64_t i = 0; i < v; ++i) sum += std::exp(logits[i] - mx);
+  const int k = cfg_.topk;
+  if (k == 1) {  // the chain: the top token is the maximum itself, as the sort below would order it
+    s.top_p.assign(1, static_cast<float>(1.0 / sum));
+    s.top_ids.assign(1, draft_.to_target_id(static_cast<int32_t>(top - logits)));
+    return;
+  }
   std::vector<int32_t> order(static_cast<size_t>(v));
   std::iota(order.begin(), order.end(), 0);
-  const int k = cfg_.topk;
   std::partial_sort(order.begin(), order.begin() + k, order.end(), [&](int32_t a, int32_t b) {
     return logits[a] > logits[b] || (logits[a] == logits[b] && a < b);
   });

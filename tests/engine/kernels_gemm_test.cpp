@@ -31,17 +31,22 @@ struct Case {
   int64_t m, n, k;
   bool bias;
   DType compute;
+  bool lanes = false;  // the weight laid out in output lanes (gemm_lanes.h)
 };
 
 // The weight as stored (bf16 rounds it) is the reference's weight; with bf16 weights the kernel
 // may also round activations to bf16 (relative error 2^-9 each), so the bound scales with Σ|x·w|.
 void check_linear(const Case& c) {
   SCOPED_TRACE(::testing::Message() << "m=" << c.m << " n=" << c.n << " k=" << c.k << " bias=" << c.bias
-                                    << " dtype=" << dtype_name(c.compute));
+                                    << " dtype=" << dtype_name(c.compute) << " lanes=" << c.lanes);
   auto x = random_floats(static_cast<size_t>(c.m * c.k), 1);
   auto w = random_floats(static_cast<size_t>(c.n * c.k), 2, 0.5f);
   auto b = random_floats(static_cast<size_t>(c.n), 3);
   auto pw = PackedWeight::pack(w.data(), DType::kF32, c.n, c.k, c.compute);
+  if (c.lanes) {
+    pw.use_output_lanes();
+    if (!pw.output_lanes()) GTEST_SKIP() << "no AVX512-BF16 on this CPU: output lanes unused";
+  }
   ASSERT_EQ(pw.n(), c.n);
   ASSERT_EQ(pw.k(), c.k);
   ASSERT_EQ(pw.dtype(), c.compute);
@@ -75,6 +80,40 @@ TEST(KernelsGemm, LinearBf16MatchesDoubleReference) {
                  Case{9, 65, 33, true, DType::kBF16}, Case{17, 128, 256, false, DType::kBF16},
                  Case{2, 5, 7, true, DType::kBF16}})
     check_linear(c);
+}
+
+TEST(KernelsGemm, LinearBf16InOutputLanesMatchesDoubleReference) {
+  // n not a multiple of 16 (partial last block), odd k (a padded pair), M across the 4-row tiles.
+  for (Case c : {Case{1, 37, 64, false, DType::kBF16, true}, Case{3, 70, 100, true, DType::kBF16, true},
+                 Case{9, 65, 33, true, DType::kBF16, true}, Case{17, 128, 256, false, DType::kBF16, true},
+                 Case{2, 5, 7, true, DType::kBF16, true}, Case{6, 1000, 128, true, DType::kBF16, true}})
+    check_linear(c);
+}
+
+// The lane layout is an internal re-arrangement: the rows read back bit for bit, mutable_data()
+// returns the weight to rows, and reload() keeps the layout.
+TEST(KernelsGemm, OutputLanesKeepTheRowsAndReloadKeepsTheLayout) {
+  const int64_t n = 37, k = 33;
+  auto wb = to_bf16(random_floats(static_cast<size_t>(n * k), 9));
+  auto pw = PackedWeight::pack(wb.data(), DType::kBF16, n, k, DType::kBF16);
+  pw.use_output_lanes();
+  if (!pw.output_lanes()) GTEST_SKIP() << "no AVX512-BF16 on this CPU: output lanes unused";
+  std::vector<uint16_t> scratch;
+  EXPECT_EQ(std::memcmp(pw.row_major_data(scratch), wb.data(), wb.size() * 2), 0);
+  auto x = random_floats(static_cast<size_t>(3 * k), 10);
+  std::vector<float> y1(static_cast<size_t>(3 * n)), y2(y1.size());
+  linear(x.data(), 3, pw, nullptr, y1.data());
+  auto w2 = to_bf16(random_floats(static_cast<size_t>(n * k), 11));
+  pw.reload(w2.data(), DType::kBF16);
+  EXPECT_TRUE(pw.output_lanes());
+  EXPECT_EQ(std::memcmp(pw.row_major_data(scratch), w2.data(), w2.size() * 2), 0);
+  auto fresh = PackedWeight::pack(w2.data(), DType::kBF16, n, k, DType::kBF16);
+  fresh.use_output_lanes();
+  linear(x.data(), 3, pw, nullptr, y1.data());
+  linear(x.data(), 3, fresh, nullptr, y2.data());
+  EXPECT_EQ(std::memcmp(y1.data(), y2.data(), y1.size() * 4), 0);
+  EXPECT_EQ(std::memcmp(pw.mutable_data(), w2.data(), w2.size() * 2), 0);
+  EXPECT_FALSE(pw.output_lanes()) << "a loader writing rows gets the weight back in rows";
 }
 
 TEST(KernelsGemm, PackFromBf16SourceKeepsBitsAndReloadRewrites) {
@@ -115,13 +154,17 @@ TEST(KernelsGemm, ConvertTensorRoundsToNearestEven) {
 
 // Every row of y for M = 1, 37 and 300 (different tilings and thread splits) is bitwise the same
 // as computing that row alone.
-void check_invariance(DType compute, bool bias) {
-  SCOPED_TRACE(dtype_name(compute));
+void check_invariance(DType compute, bool bias, bool lanes = false) {
+  SCOPED_TRACE(::testing::Message() << dtype_name(compute) << " lanes=" << lanes);
   const int64_t n = 200, k = 136;  // n, k not multiples of the tile sizes: tails exercised
   auto x = random_floats(static_cast<size_t>(300 * k), 6);
   auto w = random_floats(static_cast<size_t>(n * k), 7);
   auto b = random_floats(static_cast<size_t>(n), 8);
   auto pw = PackedWeight::pack(w.data(), DType::kF32, n, k, compute);
+  if (lanes) {
+    pw.use_output_lanes();
+    if (!pw.output_lanes()) GTEST_SKIP() << "no AVX512-BF16 on this CPU: output lanes unused";
+  }
   const float* bp = bias ? b.data() : nullptr;
   std::vector<float> big(static_cast<size_t>(300 * n));
   linear(x.data(), 300, pw, bp, big.data());
@@ -156,6 +199,11 @@ TEST(KernelsGemm, RowsBitwiseIdenticalAcrossMF32) {
 TEST(KernelsGemm, RowsBitwiseIdenticalAcrossMBf16) {
   check_invariance(DType::kBF16, false);
   check_invariance(DType::kBF16, true);
+}
+
+TEST(KernelsGemm, RowsBitwiseIdenticalAcrossMBf16OutputLanes) {
+  check_invariance(DType::kBF16, false, true);
+  check_invariance(DType::kBF16, true, true);
 }
 
 // The vector dot product is bit-for-bit the documented order: 16 lane-wise fma chains over K,
