@@ -75,7 +75,17 @@ float max_of(const float* x, int64_t n) {
 
 int32_t argmax(const float* x, int64_t n) {
   const float m = max_of(x, n);
-  for (int64_t i = 0; i < n; ++i)
+  int64_t i = 0;
+#if defined(__AVX512F__)
+  // Sixteen at a time: a scalar early-exit scan of a 151,936-wide row took ~30 µs, as long as
+  // the rest of a greedy row's sampling, four times per 4-token verify.
+  const __m512 mv = _mm512_set1_ps(m);
+  for (; i + 16 <= n; i += 16) {
+    const __mmask16 eq = _mm512_cmp_ps_mask(_mm512_loadu_ps(x + i), mv, _CMP_EQ_OQ);
+    if (eq != 0) return static_cast<int32_t>(i + __builtin_ctz(eq));
+  }
+#endif
+  for (; i < n; ++i)
     if (x[i] == m) return static_cast<int32_t>(i);              // first (lowest id) on ties
   return static_cast<int32_t>(std::max_element(x, x + n) - x);  // NaNs: no element equals m
 }

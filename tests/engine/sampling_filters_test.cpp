@@ -138,6 +138,25 @@ TEST(SamplerFilters, GreedyPicksTheLowestIdOnTies) {
   }
 }
 
+// Rows wide enough for the vectorised scan: ties across and inside 16-wide blocks, the maximum in
+// the scalar tail and at id 0.
+TEST(SamplerFilters, GreedyOnWideRowsPicksTheLowestIdOnTies) {
+  Sampler s(9);
+  RowSampling none;
+  const int64_t vocab = 1003;  // 62 blocks of 16 and a tail of 11
+  struct Case {
+    std::vector<int64_t> maxima;
+    int32_t expected;
+  };
+  for (const Case& c : {Case{{900, 37}, 37}, Case{{55, 50}, 50}, Case{{1001}, 1001}, Case{{0, 999}, 0},
+                        Case{{1002, 992}, 992}}) {
+    std::vector<float> row(static_cast<size_t>(vocab));
+    for (int64_t i = 0; i < vocab; ++i) row[i] = std::sin(static_cast<float>(i));  // all below 1
+    for (int64_t m : c.maxima) row[m] = 3.0f;
+    EXPECT_EQ(s.sample(row.data(), vocab, {&none, 1})[0].token, c.expected);
+  }
+}
+
 TEST(SamplerSeeds, SeededRowsRepeatAndDifferAcrossSeeds) {
   SamplingParams a, b;
   a.seed = 42;
