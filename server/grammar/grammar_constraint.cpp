@@ -5,9 +5,7 @@
 // under-approximation — it never lets the output stray from the grammar).
 #include "server/grammar/grammar_constraint.h"
 
-#define PCRE2_CODE_UNIT_WIDTH 8
 #include <fmt/format.h>
-#include <pcre2.h>
 
 #include <algorithm>
 #include <array>
@@ -15,17 +13,12 @@
 #include "server/grammar/ebnf_regex.h"
 #include "server/grammar/json_schema_regex.h"
 #include "server/grammar/structural_tag_regex.h"
+#include "server/text/pcre2_code.h"
 #include "server/text/tokenizer.h"
 
 namespace sgl::server {
 
-struct Pcre2Code {
-  pcre2_code* code = nullptr;
-  explicit Pcre2Code(pcre2_code* c) : code(c) {}
-  ~Pcre2Code() { pcre2_code_free(code); }
-  Pcre2Code(const Pcre2Code&) = delete;
-  Pcre2Code& operator=(const Pcre2Code&) = delete;
-};
+using text::Pcre2Code;
 
 namespace {
 
@@ -283,11 +276,9 @@ Result<std::shared_ptr<const CompiledGrammar>> GrammarCompiler::compile(GrammarK
   pcre2_code* raw = pcre2_compile(reinterpret_cast<PCRE2_SPTR>(anchored.data()), anchored.size(),
                                   PCRE2_UTF | PCRE2_ANCHORED, &err, &offset, nullptr);
   if (raw == nullptr) {
-    PCRE2_UCHAR msg[256];
-    pcre2_get_error_message(err, msg, sizeof msg);
-    return invalid_argument(fmt::format(
-        "Invalid grammar request: the {} does not compile: {} (pattern offset {})", grammar_kind_name(kind),
-        reinterpret_cast<const char*>(msg), offset >= 3 ? offset - 3 : 0));
+    return invalid_argument(
+        fmt::format("Invalid grammar request: the {} does not compile: {} (pattern offset {})",
+                    grammar_kind_name(kind), text::pcre2_error_text(err), offset >= 3 ? offset - 3 : 0));
   }
   auto code = std::make_shared<const Pcre2Code>(raw);
   pcre2_jit_compile(raw, PCRE2_JIT_COMPLETE | PCRE2_JIT_PARTIAL_HARD);  // the interpreter when it fails

@@ -17,7 +17,8 @@
 
 namespace sgl::text {
 class Tokenizer;
-}
+struct Pcre2Code;  // the compiled pattern (server/text/pcre2_code.h)
+}  // namespace sgl::text
 
 namespace sgl::server {
 
@@ -39,13 +40,11 @@ class TokenTexts {
 enum class GrammarKind { kJsonSchema, kRegex, kEbnf, kStructuralTag };
 const char* grammar_kind_name(GrammarKind kind);  // "json_schema" | "regex" | "ebnf" | "structural_tag"
 
-struct Pcre2Code;  // the compiled pattern (grammar_constraint.cpp)
-
 // One compiled grammar, immutable and shared by every request (and thread) that uses it.
 class CompiledGrammar final : public engine::TokenConstraintFactory,
                               public std::enable_shared_from_this<CompiledGrammar> {
  public:
-  CompiledGrammar(std::shared_ptr<const Pcre2Code> code, std::shared_ptr<const TokenTexts> texts);
+  CompiledGrammar(std::shared_ptr<const text::Pcre2Code> code, std::shared_ptr<const TokenTexts> texts);
   std::unique_ptr<engine::TokenConstraint> make(std::span<const int32_t> stop_ids) const override;
 
   // The text tests: whether `text` can still grow into a match / is a complete match.
@@ -53,7 +52,7 @@ class CompiledGrammar final : public engine::TokenConstraintFactory,
   bool complete(std::string_view text) const;
 
  private:
-  std::shared_ptr<const Pcre2Code> code_;
+  std::shared_ptr<const text::Pcre2Code> code_;
   std::shared_ptr<const TokenTexts> texts_;
 };
 

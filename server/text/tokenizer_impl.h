@@ -9,9 +9,7 @@
 #include <unordered_map>
 #include <vector>
 
-#define PCRE2_CODE_UNIT_WIDTH 8
-#include <pcre2.h>
-
+#include "server/text/pcre2_code.h"
 #include "server/text/tokenizer.h"
 
 namespace sgl::text {
@@ -27,17 +25,9 @@ struct NormalizerStep {
   std::string pattern, content;  // Replace: literal pattern → content; Prepend: content
 };
 
-struct Regex {
-  pcre2_code* code = nullptr;
-  explicit Regex(pcre2_code* c) : code(c) {}
-  ~Regex() { pcre2_code_free(code); }
-  Regex(const Regex&) = delete;
-  Regex& operator=(const Regex&) = delete;
-};
-
 struct SplitStep {
   enum class Behavior { kIsolated, kRemoved, kMergedWithPrevious, kMergedWithNext } behavior;
-  std::shared_ptr<Regex> regex;  // null: literal `literal` pattern
+  std::shared_ptr<Pcre2Code> regex;  // null: literal `literal` pattern
   std::string literal;
 };
 

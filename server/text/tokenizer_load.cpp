@@ -14,19 +14,17 @@ using Json = nlohmann::json;
 
 namespace {
 
-Result<std::shared_ptr<Regex>> compile_regex(const std::string& pattern) {
+Result<std::shared_ptr<Pcre2Code>> compile_regex(const std::string& pattern) {
   int err = 0;
   PCRE2_SIZE off = 0;
   pcre2_code* re = pcre2_compile(reinterpret_cast<PCRE2_SPTR>(pattern.data()), pattern.size(),
                                  PCRE2_UTF | PCRE2_UCP, &err, &off, nullptr);
   if (re == nullptr) {
-    PCRE2_UCHAR msg[256];
-    pcre2_get_error_message(err, msg, sizeof(msg));
-    return invalid_argument(fmt::format("tokenizer regex /{}/ does not compile at {}: {}", pattern, off,
-                                        reinterpret_cast<const char*>(msg)));
+    return invalid_argument(
+        fmt::format("tokenizer regex /{}/ does not compile at {}: {}", pattern, off, pcre2_error_text(err)));
   }
   pcre2_jit_compile(re, PCRE2_JIT_COMPLETE);  // falls back to the interpreter if JIT is unavailable
-  return std::make_shared<Regex>(re);
+  return std::make_shared<Pcre2Code>(re);
 }
 
 std::string pattern_of(const Json& p) {
