@@ -172,10 +172,11 @@ TokenTexts::TokenTexts(const text::Tokenizer& tok) {
   const auto n = static_cast<size_t>(tok.vocab_size());
   bytes_.resize(n);
   is_text_.resize(n);
+  const text::DecodeOptions skip_special{.skip_special_tokens = true};
+  std::string scratch;
   for (size_t id = 0; id < n; ++id) {
-    const auto i = static_cast<int32_t>(id);
-    if (tok.is_special(i) || tok.id_to_token(i).empty()) continue;
-    bytes_[id] = tok.token_bytes(i);
+    // What decode() writes for the id: its bytes, nothing for a special token or a gap in the vocab.
+    bytes_[id] = tok.piece(static_cast<int32_t>(id), skip_special, scratch);
     is_text_[id] = !bytes_[id].empty();
   }
 }
