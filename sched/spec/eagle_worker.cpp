@@ -6,7 +6,6 @@
 #include <cmath>
 #include <deque>
 #include <map>
-#include <numeric>
 
 #include "engine/sampling.h"
 #include "sched/spec/draft_tree.h"
@@ -67,26 +66,27 @@ EagleWorker::EagleWorker(engine::ModelRunner& target, engine::spec::Eagle3Draft&
 
 void EagleWorker::set_top(SpecSeq& s, const float* logits) const {
   const int64_t v = draft_.draft_vocab_size();
-  const float* top = std::max_element(logits, logits + v);  // the first of equal maxima
-  const float mx = *top;
+  const auto k = static_cast<size_t>(cfg_.topk);
+  // The k largest logits, ties to the lower id — the order of sorting every id by (logit desc,
+  // id asc) — in one pass: ids come in increasing order, so an equal later logit never displaces
+  // a kept one, and each insert keeps `best` sorted.
+  std::vector<int32_t> best;
+  best.reserve(k + 1);
+  for (int32_t i = 0; i < static_cast<int32_t>(v); ++i) {
+    if (best.size() == k && !(logits[i] > logits[best.back()])) continue;
+    best.insert(std::upper_bound(best.begin(), best.end(), i,
+                                 [&](int32_t a, int32_t b) { return logits[a] > logits[b]; }),
+                i);
+    if (best.size() > k) best.pop_back();
+  }
+  const float mx = logits[best.front()];
   double sum = 0.0;
   for (int64_t i = 0; i < v; ++i) sum += std::exp(logits[i] - mx);
-  const int k = cfg_.topk;
-  if (k == 1) {  // the chain: the top token is the maximum itself, as the sort below would order it
-    s.top_p.assign(1, static_cast<float>(1.0 / sum));
-    s.top_ids.assign(1, draft_.to_target_id(static_cast<int32_t>(top - logits)));
-    return;
-  }
-  std::vector<int32_t> order(static_cast<size_t>(v));
-  std::iota(order.begin(), order.end(), 0);
-  std::partial_sort(order.begin(), order.begin() + k, order.end(), [&](int32_t a, int32_t b) {
-    return logits[a] > logits[b] || (logits[a] == logits[b] && a < b);
-  });
-  s.top_p.resize(static_cast<size_t>(k));
-  s.top_ids.resize(static_cast<size_t>(k));
-  for (int j = 0; j < k; ++j) {
-    s.top_p[j] = static_cast<float>(std::exp(logits[order[j]] - mx) / sum);
-    s.top_ids[j] = draft_.to_target_id(order[j]);
+  s.top_p.resize(best.size());
+  s.top_ids.resize(best.size());
+  for (size_t j = 0; j < best.size(); ++j) {
+    s.top_p[j] = static_cast<float>(std::exp(logits[best[j]] - mx) / sum);
+    s.top_ids[j] = draft_.to_target_id(best[j]);
   }
 }
 
