@@ -128,6 +128,10 @@ BENCHMARK(BM_Linear)
     // A small model's LM head (tiny-qwen3: K = 128): decode and EAGLE verify row counts, rows
     // and output lanes (what the model uses for it).
     ->ArgsProduct({{1, 2, 4, 8}, {151936}, {128}, {1, 2}})
+    // Its layers (qkv, gate_up, down), streamed from DRAM as between two LM heads.
+    ->ArgsProduct({{1, 4}, {512}, {128}, {1, 2}})
+    ->ArgsProduct({{1, 4}, {1024}, {128}, {1, 2}})
+    ->ArgsProduct({{1, 4}, {128}, {512}, {1, 2}})
     ->Unit(benchmark::kMicrosecond)
     ->UseRealTime();
 

@@ -49,8 +49,8 @@ inline void axpy(float p, const T* v, float* acc, int d) {
 }
 
 template <class T>
-void attend(const ForwardBatch& batch, const std::vector<int64_t>& off, const float* q, int q_heads,
-            const T* kbase, const T* vbase, int kv_heads, int d, float scale, float* out) {
+void attend_scalar(const ForwardBatch& batch, const std::vector<int64_t>& off, const float* q, int q_heads,
+                   const T* kbase, const T* vbase, int kv_heads, int d, float scale, float* out) {
   const int64_t total = off.back();
   const int group = q_heads / kv_heads;
   // Token index → segment.
@@ -107,28 +107,184 @@ void attend(const ForwardBatch& batch, const std::vector<int64_t>& off, const fl
       });
 }
 
+#if defined(__AVX512F__)
+// The same walk (tiles of kTile absolute positions, online softmax), vectorised: one task per
+// (token, kv head) serves every q head of its GQA group, sixteen positions' scores come out of
+// one reduce16x16 (each bit-identical to dot()), the exponentials are exp16 and each tile's sum
+// of probabilities is a fixed lane-wise sum. Needs head_dim a multiple of 16, at most kMaxDim.
+constexpr int kMaxDim = 256;
+
+// Brings the `d` elements of a K or V row towards L1 (a slot's row is read once per head group:
+// the next rows are fetched while this tile computes, the pool being cold after a wide LM head).
+template <class T>
+inline void prefetch_row(const T* p, int d) {
+  for (int64_t b = 0; b < static_cast<int64_t>(d * sizeof(T)); b += 64)
+    _mm_prefetch(reinterpret_cast<const char*>(p) + b, _MM_HINT_T0);
+}
+
+// CH: the head's 16-float chunks, a compile-time bound (d/16 ≤ CH) so q, the accumulators and the
+// loops over them stay in registers for the common head sizes.
+template <int CH, class T>
+void attend_item(const ForwardBatch& batch, const std::vector<int64_t>& off, const int32_t* seg_of,
+                 const float* q, int q_heads, const T* kbase, const T* vbase, int kv_heads, int d,
+                 float scale, int64_t item, float* out) {
+  const int group = q_heads / kv_heads, chunks = d / kLanes;
+  const int64_t t = item / kv_heads;
+  const int g = static_cast<int>(item % kv_heads);
+  const Segment& seg = batch.segments[seg_of[t]];
+  const int64_t i = t - off[seg_of[t]];
+  const bool tree = !seg.tree_mask.empty();
+  const int64_t limit = tree ? seg.prefix_len + seg.new_len : seg.prefix_len + i + 1;
+  const int32_t* slots = batch.kv_slots.data() + seg.slot_offset;
+  const int64_t row = static_cast<int64_t>(kv_heads) * d, head_off = static_cast<int64_t>(g) * d;
+  constexpr float kNegInf = -std::numeric_limits<float>::infinity();
+  for (int hh = 0; hh < group; ++hh) {
+    const int64_t th = t * q_heads + static_cast<int64_t>(g) * group + hh;
+    __m512 qv[CH], acc[CH];
+    for (int c = 0; c < CH; ++c) {
+      if (c < chunks) qv[c] = _mm512_loadu_ps(q + th * d + c * kLanes);
+      acc[c] = _mm512_setzero_ps();
+    }
+    if (hh == 0)
+      for (int64_t pos = 0; pos < std::min<int64_t>(limit, kTile); ++pos)
+        prefetch_row(kbase + slots[pos] * row + head_off, d);
+    float m = kNegInf, l = 0.0f;
+    alignas(64) float p[kTile];
+    for (int64_t t0 = 0; t0 < limit; t0 += kTile) {
+      const int64_t t1 = std::min<int64_t>(t0 + kTile, limit);
+      const int n = static_cast<int>(t1 - t0);
+      // Scores of the tile, sixteen positions at a time (lanes past t1 are masked to -inf).
+      __m512 s[kTile / kLanes];
+      __m512 tile_max = _mm512_set1_ps(kNegInf);
+      for (int b = 0; b * kLanes < n; ++b) {
+        __m512 dots[kLanes];
+        for (int j = 0; j < kLanes; ++j) {
+          const int64_t pos = t0 + b * kLanes + j;
+          dots[j] = _mm512_setzero_ps();
+          if (pos >= t1) continue;
+          if (hh == 0) {
+            prefetch_row(vbase + slots[pos] * row + head_off, d);
+            if (pos + kTile < limit) prefetch_row(kbase + slots[pos + kTile] * row + head_off, d);
+          }
+          const T* kr = kbase + slots[pos] * row + head_off;
+          for (int c = 0; c < CH; ++c)
+            if (c < chunks) dots[j] = _mm512_fmadd_ps(qv[c], load16(kr + c * kLanes), dots[j]);
+        }
+        __mmask16 valid =
+            static_cast<__mmask16>(n - b * kLanes >= kLanes ? 0xFFFFu : (1u << (n - b * kLanes)) - 1);
+        if (tree) {
+          for (int j = 0; j < kLanes; ++j) {
+            const int64_t pos = t0 + b * kLanes + j;
+            if (pos >= seg.prefix_len && pos < t1 &&
+                seg.tree_mask[static_cast<size_t>(i * seg.new_len + (pos - seg.prefix_len))] == 0)
+              valid = static_cast<__mmask16>(valid & ~(1u << j));
+          }
+        }
+        s[b] = _mm512_mask_mov_ps(_mm512_set1_ps(kNegInf), valid,
+                                  _mm512_mul_ps(reduce16x16(dots), _mm512_set1_ps(scale)));
+        tile_max = _mm512_max_ps(tile_max, s[b]);
+      }
+      const float tmax = _mm512_reduce_max_ps(tile_max);
+      if (tmax == kNegInf) continue;
+      const float m_new = std::max(m, tmax);
+      const float corr = exp_poly(m - m_new);  // 0 on the first tile
+      __m512 sum = _mm512_setzero_ps();
+      for (int b = 0; b * kLanes < n; ++b) {
+        const __m512 e = exp16(_mm512_sub_ps(s[b], _mm512_set1_ps(m_new)));
+        sum = _mm512_add_ps(sum, e);
+        _mm512_store_ps(p + b * kLanes, e);
+      }
+      l = l * corr + reduce16(sum);
+      const __m512 cv = _mm512_set1_ps(corr);
+      for (int c = 0; c < CH; ++c) acc[c] = _mm512_mul_ps(acc[c], cv);
+      for (int j = 0; j < n; ++j) {
+        if (p[j] == 0.0f) continue;  // masked (or underflowed): adds nothing
+        const T* vr = vbase + slots[t0 + j] * row + head_off;
+        const __m512 pv = _mm512_set1_ps(p[j]);
+        for (int c = 0; c < CH; ++c)
+          if (c < chunks) acc[c] = _mm512_fmadd_ps(pv, load16(vr + c * kLanes), acc[c]);
+      }
+      m = m_new;
+    }
+    const __m512 inv = _mm512_set1_ps(l > 0 ? 1.0f / l : 0.0f);
+    for (int c = 0; c < CH; ++c)
+      if (c < chunks) _mm512_storeu_ps(out + th * d + c * kLanes, _mm512_mul_ps(acc[c], inv));
+  }
+}
+
+template <class T>
+void attend(const ForwardBatch& batch, const std::vector<int64_t>& off, const float* q, int q_heads,
+            const T* kbase, const T* vbase, int kv_heads, int d, float scale, float* out) {
+  if (d % kLanes != 0 || d > kMaxDim || q_heads % kv_heads != 0) {
+    attend_scalar(batch, off, q, q_heads, kbase, vbase, kv_heads, d, scale, out);
+    return;
+  }
+  const int64_t total = off.back();
+  std::vector<int32_t> seg_of(static_cast<size_t>(total));
+  int64_t work = 0;  // positions × q heads × d: the multiply-adds of the scores
+  for (size_t s = 0; s + 1 < off.size(); ++s) {
+    const Segment& seg = batch.segments[s];
+    for (int64_t t = off[s]; t < off[s + 1]; ++t) {
+      seg_of[t] = static_cast<int32_t>(s);
+      work += (seg.prefix_len + (seg.tree_mask.empty() ? t - off[s] + 1 : seg.new_len)) * q_heads * d;
+    }
+  }
+  const int64_t items = total * kv_heads;
+  auto run = [&](int64_t a, int64_t b) {
+    for (int64_t it = a; it < b; ++it) {
+      if (d == 64)
+        attend_item<4>(batch, off, seg_of.data(), q, q_heads, kbase, vbase, kv_heads, d, scale, it, out);
+      else if (d == 128)
+        attend_item<8>(batch, off, seg_of.data(), q, q_heads, kbase, vbase, kv_heads, d, scale, it, out);
+      else
+        attend_item<kMaxDim / kLanes>(batch, off, seg_of.data(), q, q_heads, kbase, vbase, kv_heads, d, scale,
+                                      it, out);
+    }
+  };
+  // A decode step of a small model (a few hundred positions × a few heads) is done in a few µs:
+  // cheaper on this thread than waking another.
+  if (work < (int64_t{1} << 18)) {
+    run(0, items);
+    return;
+  }
+  tbb::parallel_for(tbb::blocked_range<int64_t>(0, items, 1),
+                    [&](const tbb::blocked_range<int64_t>& r) { run(r.begin(), r.end()); });
+}
+#else
+template <class T>
+void attend(const ForwardBatch& batch, const std::vector<int64_t>& off, const float* q, int q_heads,
+            const T* kbase, const T* vbase, int kv_heads, int d, float scale, float* out) {
+  attend_scalar(batch, off, q, q_heads, kbase, vbase, kv_heads, d, scale, out);
+}
+#endif
+
 }  // namespace
 
 void kv_store(const ForwardBatch& batch, const float* k, const float* v, const KvLayer& kv) {
   auto off = segment_token_offsets(batch);
   const int64_t row = static_cast<int64_t>(kv.num_kv_heads) * kv.head_dim;
-  tbb::parallel_for(
-      tbb::blocked_range<size_t>(0, batch.segments.size()), [&](const tbb::blocked_range<size_t>& r) {
-        for (size_t s = r.begin(); s < r.end(); ++s) {
-          const Segment& seg = batch.segments[s];
-          for (int64_t i = 0; i < seg.new_len; ++i) {
-            const int64_t t = off[s] + i;
-            const int64_t slot = batch.kv_slots[static_cast<size_t>(seg.slot_offset + seg.prefix_len + i)];
-            if (kv.dtype == DType::kF32) {
-              store_row(static_cast<float*>(kv.k) + slot * row, k + t * row, row);
-              store_row(static_cast<float*>(kv.v) + slot * row, v + t * row, row);
-            } else {
-              store_row(static_cast<uint16_t*>(kv.k) + slot * row, k + t * row, row);
-              store_row(static_cast<uint16_t*>(kv.v) + slot * row, v + t * row, row);
-            }
-          }
+  auto store = [&](const tbb::blocked_range<size_t>& r) {
+    for (size_t s = r.begin(); s < r.end(); ++s) {
+      const Segment& seg = batch.segments[s];
+      for (int64_t i = 0; i < seg.new_len; ++i) {
+        const int64_t t = off[s] + i;
+        const int64_t slot = batch.kv_slots[static_cast<size_t>(seg.slot_offset + seg.prefix_len + i)];
+        if (kv.dtype == DType::kF32) {
+          store_row(static_cast<float*>(kv.k) + slot * row, k + t * row, row);
+          store_row(static_cast<float*>(kv.v) + slot * row, v + t * row, row);
+        } else {
+          store_row(static_cast<uint16_t*>(kv.k) + slot * row, k + t * row, row);
+          store_row(static_cast<uint16_t*>(kv.v) + slot * row, v + t * row, row);
         }
-      });
+      }
+    }
+  };
+  const tbb::blocked_range<size_t> all(0, batch.segments.size());
+  if (off.back() * row <= (int64_t{1} << 14)) {  // a decode step's few rows: this thread
+    store(all);
+    return;
+  }
+  tbb::parallel_for(all, store);
 }
 
 void paged_attention(const ForwardBatch& batch, const float* q, int q_heads, const KvLayer& kv, float scale,

@@ -13,8 +13,14 @@
 namespace sgl::engine::cpu {
 
 namespace {
+// Rows of `n` elements each: a few rows of a small model (a decode step, a verify) are done on
+// this thread in less time than another core takes to join.
 template <class F>
-void for_rows(int64_t m, F&& f) {
+void for_rows(int64_t m, int64_t n, F&& f) {
+  if (m * n <= (int64_t{1} << 14)) {
+    for (int64_t i = 0; i < m; ++i) f(i);
+    return;
+  }
   tbb::parallel_for(tbb::blocked_range<int64_t>(0, m, 1), [&](const tbb::blocked_range<int64_t>& r) {
     for (int64_t i = r.begin(); i < r.end(); ++i) f(i);
   });
@@ -25,7 +31,7 @@ float sum_squares(const float* x, int64_t n) { return dot(x, x, n); }
 
 void embedding(const void* table, DType table_type, int64_t hidden, const int32_t* ids, int64_t m,
                float* out) {
-  for_rows(m, [&](int64_t i) {
+  for_rows(m, hidden, [&](int64_t i) {
     int64_t row = ids[i];
     float* o = out + i * hidden;
     if (table_type == DType::kF32) {
@@ -38,7 +44,7 @@ void embedding(const void* table, DType table_type, int64_t hidden, const int32_
 }
 
 void rms_norm(const float* x, const float* w, int64_t m, int64_t n, float eps, float* y) {
-  for_rows(m, [&](int64_t i) {
+  for_rows(m, n, [&](int64_t i) {
     const float* xr = x + i * n;
     float* yr = y + i * n;
     // HF: x * rsqrt(mean(x²) + eps), then * weight (both in fp32 here).
@@ -49,7 +55,7 @@ void rms_norm(const float* x, const float* w, int64_t m, int64_t n, float eps, f
 
 void add_rms_norm(const float* x, float* residual, const float* w, int64_t m, int64_t n, float eps,
                   float* y) {
-  for_rows(m, [&](int64_t i) {
+  for_rows(m, n, [&](int64_t i) {
     float* rr = residual + i * n;
     const float* xr = x + i * n;
     for (int64_t j = 0; j < n; ++j) rr[j] += xr[j];
@@ -60,17 +66,42 @@ void add_rms_norm(const float* x, float* residual, const float* w, int64_t m, in
 }
 
 void silu_mul(const float* gate_up, int64_t m, int64_t inter, float* out) {
-  for_rows(m, [&](int64_t i) {
+  // silu(g) = g / (1 + exp(-g)), with exp16 / exp_poly (the same value in a vector or the tail).
+  for_rows(m, inter, [&](int64_t i) {
     const float* g = gate_up + i * 2 * inter;
     const float* u = g + inter;
     float* o = out + i * inter;
-    for (int64_t j = 0; j < inter; ++j) o[j] = g[j] / (1.0f + std::exp(-g[j])) * u[j];
+    int64_t j = 0;
+#if defined(__AVX512F__)
+    const __m512 one = _mm512_set1_ps(1.0f);
+    for (; j + kLanes <= inter; j += kLanes) {
+      const __m512 gv = _mm512_loadu_ps(g + j);
+      const __m512 e = exp16(_mm512_sub_ps(_mm512_setzero_ps(), gv));
+      _mm512_storeu_ps(o + j,
+                       _mm512_mul_ps(_mm512_div_ps(gv, _mm512_add_ps(one, e)), _mm512_loadu_ps(u + j)));
+    }
+#endif
+    for (; j < inter; ++j) o[j] = g[j] / (1.0f + exp_poly(0.0f - g[j])) * u[j];
   });
+}
+
+float sum_exp(const float* x, int64_t n, float mx) {
+  int64_t i = 0;
+  float total = 0.0f;
+#if defined(__AVX512F__)
+  __m512 acc = _mm512_setzero_ps();
+  const __m512 m = _mm512_set1_ps(mx);
+  for (; i + kLanes <= n; i += kLanes)
+    acc = _mm512_add_ps(acc, exp16(_mm512_sub_ps(_mm512_loadu_ps(x + i), m)));
+  total = reduce16(acc);
+#endif
+  for (; i < n; ++i) total += exp_poly(x[i] - mx);
+  return total;
 }
 
 void moe_topk_softmax(const float* router_logits, int64_t m, int num_experts, int top_k, bool norm_topk_prob,
                       int32_t* topk_ids, float* topk_weights) {
-  for_rows(m, [&](int64_t i) {
+  for_rows(m, num_experts, [&](int64_t i) {
     const float* l = router_logits + i * num_experts;
     float mx = *std::max_element(l, l + num_experts);
     std::vector<float> p(static_cast<size_t>(num_experts));

@@ -98,6 +98,7 @@ void PackedWeight::reload(const void* src, DType src_type) {
 }
 
 void PackedWeight::use_output_lanes() {
+  if (!impl_) return;  // an empty weight (e.g. the router of a dense layer)
   Impl& im = *impl_;
   if (im.lanes || im.dtype != DType::kBF16 || !kHaveBf16Dot) return;
   std::vector<uint16_t> laid(static_cast<size_t>(lane_layout_elements(im.n, im.k)));
@@ -223,10 +224,11 @@ void linear_block(const float* x, int64_t m0, int64_t m1, const W* w, int64_t n0
 #endif
 }
 
-// A weight in output lanes: activations rounded to bf16 rows padded to whole pairs, then blocks
-// of 16 outputs split over the cores (every row of a block in one task: W is read once).
+// A weight in output lanes: activations rounded to bf16 rows padded to whole pairs, then tasks of
+// (row chunk × group of 16-output blocks). Every output is the same accumulation whatever the
+// tile, task or M, so the split does not change results.
 void linear_in_lanes(const float* x, int64_t m, const uint16_t* lanes, int64_t n, int64_t k,
-                     const float* bias, float* y, bool serial) {
+                     const float* bias, float* y) {
   const int64_t xs = (k + 1) / 2 * 2;
   thread_local ScratchBuffer<uint16_t> xb_buffer;  // reused: see engine/cpu/scratch.h
   uint16_t* xb = xb_buffer.get(static_cast<size_t>(m * xs));
@@ -237,7 +239,9 @@ void linear_in_lanes(const float* x, int64_t m, const uint16_t* lanes, int64_t n
     }
   };
   const int64_t blocks = (n + kLaneOutputs - 1) / kLaneOutputs;
-  if (serial) {
+  // Up to ~1M multiply-adds (a few µs on one core: a tiny layer, a draft head, a short verify)
+  // finish before another core would wake up and join: the calling thread does them.
+  if (m * n * k <= (int64_t{1} << 20)) {
     round_rows(0, m);
     linear_lanes_bf16(xb, 0, m, lanes, 0, blocks, n, k, bias, y);
     return;
@@ -245,13 +249,14 @@ void linear_in_lanes(const float* x, int64_t m, const uint16_t* lanes, int64_t n
   tbb::parallel_for(
       tbb::blocked_range<int64_t>(0, m, std::max<int64_t>(1, (1 << 14) / std::max<int64_t>(k, 1))),
       [&](const tbb::blocked_range<int64_t>& r) { round_rows(r.begin(), r.end()); });
-  // Tasks of whole 40-block groups (multiples of the 5- and 8-block tiles: no remainder tiles
-  // inside the matrix).
-  constexpr int64_t kGroup = 40;
-  tbb::parallel_for(tbb::blocked_range<int64_t>(0, (blocks + kGroup - 1) / kGroup),
-                    [&](const tbb::blocked_range<int64_t>& r) {
-                      linear_lanes_bf16(xb, 0, m, lanes, r.begin() * kGroup,
-                                        std::min(blocks, r.end() * kGroup), n, k, bias, y);
+  // Groups of 40 blocks (multiples of the 5- and 8-block tiles: no remainder tiles inside the
+  // matrix) by chunks of 64 rows (prefill of a layer narrower than one group still splits).
+  const int64_t kGroup = blocks >= 320 ? 40 : 8, kRows = 64;
+  tbb::parallel_for(tbb::blocked_range2d<int64_t>(0, (blocks + kGroup - 1) / kGroup, 1, 0, m, kRows),
+                    [&](const tbb::blocked_range2d<int64_t>& r) {
+                      linear_lanes_bf16(xb, r.cols().begin(), r.cols().end(), lanes,
+                                        r.rows().begin() * kGroup, std::min(blocks, r.rows().end() * kGroup),
+                                        n, k, bias, y);
                     });
 }
 
@@ -269,7 +274,7 @@ void linear(const float* x, int64_t m, const PackedWeight& w, const float* bias,
   // so results do not change.
   const bool serial = m * n * k < (int64_t{1} << 18);
   if (im.lanes) {
-    linear_in_lanes(x, m, im.bf16.data(), n, k, bias, y, serial);
+    linear_in_lanes(x, m, im.bf16.data(), n, k, bias, y);
     return;
   }
   if (im.dtype == DType::kBF16 && kHaveBf16Dot) {

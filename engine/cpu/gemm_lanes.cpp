@@ -131,7 +131,24 @@ void linear_lanes_bf16(const uint16_t* xb, int64_t m0, int64_t m1, const uint16_
   }
   // Several rows: 4 × 5 accumulators (+ 5 W vectors and x) fit the 32 vector registers.
   for (; b + 5 <= block1; b += 5) lane_rows<5>(xb, xs, m0, m1, lanes, b, n, kp, bias, y);
-  for (; b < block1; ++b) lane_rows<1>(xb, xs, m0, m1, lanes, b, n, kp, bias, y);
+  // The rest in one tile (a narrow layer, e.g. 8 blocks, would otherwise end in 1-block tiles:
+  // one accumulation chain per row, latency-bound).
+  switch (block1 - b) {
+    case 4:
+      lane_rows<4>(xb, xs, m0, m1, lanes, b, n, kp, bias, y);
+      break;
+    case 3:
+      lane_rows<3>(xb, xs, m0, m1, lanes, b, n, kp, bias, y);
+      break;
+    case 2:
+      lane_rows<2>(xb, xs, m0, m1, lanes, b, n, kp, bias, y);
+      break;
+    case 1:
+      lane_rows<1>(xb, xs, m0, m1, lanes, b, n, kp, bias, y);
+      break;
+    default:
+      break;
+  }
 }
 
 #else

@@ -48,6 +48,14 @@ class PackedWeight {
   // AVX512-BF16.
   void use_output_lanes();
   bool output_lanes() const;
+  // The layout policy: output lanes when K is short (≤ kLanesMaxK), where the row-major
+  // kernel's per-output reduction costs as much as the products — every GEMM of a small model
+  // (its layers, LM head, a draft head). A long K amortises the reduction and the row-major tiles
+  // reuse W better across prefill rows, so such weights stay in rows.
+  static constexpr int64_t kLanesMaxK = 512;
+  void lay_out_for_kernels() {
+    if (k() <= kLanesMaxK) use_output_lanes();
+  }
 
   struct Impl;
 
@@ -74,6 +82,8 @@ void add_rms_norm(const float* x, float* residual, const float* w, int64_t m, in
 
 // out[M,I] = silu(gate_up[:, :I]) * gate_up[:, I:] (gate and up fused as one [M, 2I] GEMM output).
 void silu_mul(const float* gate_up, int64_t m, int64_t inter, float* out);
+// Σ exp(x[i] − mx) over n floats (a softmax's normaliser), vectorised; a fixed summation order.
+float sum_exp(const float* x, int64_t n, float mx);
 
 // ---- rotary ---------------------------------------------------------------------------------
 // Inverse frequencies for RoPE (neox / rotate_half layout as HF Qwen/Llama). Supports plain
@@ -92,6 +102,11 @@ class Rope {
   explicit Rope(const RopeConfig& cfg);
   // In place on x[T, heads, head_dim], token t at positions[t].
   void apply(float* x, int64_t t, int64_t heads, int64_t head_dim, const int32_t* positions) const;
+  // The same in two steps, so that q, k and every layer of a forward share one table: cs[T,
+  // table_width()] holds each token's cos then sin, then apply() rotates with it.
+  int64_t table_width() const { return 2 * half_; }
+  void table(const int32_t* positions, int64_t t, float* cs) const;
+  void apply(float* x, int64_t t, int64_t heads, int64_t head_dim, const float* cs) const;
   std::span<const float> inv_freq() const { return {inv_freq_.get(), static_cast<size_t>(half_)}; }
 
  private:

@@ -152,12 +152,13 @@ void DecoderModel::allocate() {
   }
 }
 
-// A short hidden size makes the LM head a wide matrix with a short K, where the row-major
-// kernel's per-output reductions cost as much as the products: lay it out in output lanes.
-// (A long K amortises the reduction; the row-major tiles reuse W better in prefill.)
-void DecoderModel::lay_out_lm_head() {
-  constexpr int64_t kShortK = 512;
-  if (config_.hidden_size <= kShortK) lm_head_.use_output_lanes();
+void DecoderModel::lay_out_weights() {
+  lm_head_.lay_out_for_kernels();
+  for (auto& w : layers_) {
+    for (auto* pw : {&w.qkv, &w.o, &w.gate_up, &w.down, &w.router}) pw->lay_out_for_kernels();
+    for (auto& e : w.expert_gate_up) e.lay_out_for_kernels();
+    for (auto& e : w.expert_down) e.lay_out_for_kernels();
+  }
 }
 
 int64_t DecoderModel::weight_bytes() const {
@@ -184,7 +185,6 @@ Status DecoderModel::load(const WeightFiles& f, bool dry) {
   } else {
     SGL_TRY(load_block(f, "lm_head.weight", c.vocab_size, h, p.vocab0, p.vocab, 0, 0, lm_head_, dry));
   }
-  if (!dry) lay_out_lm_head();
   SGL_TRY(load_vec(f, "model.norm.weight", h, final_norm_, dry));
   for (int l = 0; l < c.num_layers; ++l) {
     LayerWeights& w = layers_[l];
@@ -225,6 +225,7 @@ Status DecoderModel::load(const WeightFiles& f, bool dry) {
       SGL_TRY(load_block(f, layer_name(l, "mlp.down_proj.weight"), h, i, 0, h, i0, 0, w.down, dry));
     }
   }
+  if (!dry) lay_out_weights();
   return {};
 }
 
@@ -239,7 +240,6 @@ void DecoderModel::init_dummy(uint64_t seed) {
   } else {
     fill_linear(lm_head_, next());
   }
-  lay_out_lm_head();
   for (auto& w : layers_) {
     fill_linear(w.qkv, next());
     fill_linear(w.o, next());
@@ -252,6 +252,7 @@ void DecoderModel::init_dummy(uint64_t seed) {
       fill_linear(w.down, next());
     }
   }
+  lay_out_weights();
 }
 
 }  // namespace sgl::engine

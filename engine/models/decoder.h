@@ -95,7 +95,9 @@ class DecoderModel {
   void all_reduce(float* data, int64_t n, Status& st) const;
   void embed(const std::vector<int32_t>& ids, float* x, Status& st) const;
   void lm_head(const float* normed, int64_t rows, float* logits, Status& st) const;
-  void lay_out_lm_head();
+  // Every weight in the layout its kernel prefers (PackedWeight::lay_out_for_kernels), once
+  // loaded: loaders write rows.
+  void lay_out_weights();
 
   ModelConfig config_;
   FamilyOptions options_;

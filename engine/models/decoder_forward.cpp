@@ -14,7 +14,7 @@ namespace {
 // One set per thread (a forward runs on one thread; tensor-parallel ranks are threads of their
 // own), reused by every layer and step: see engine/cpu/scratch.h.
 struct ForwardScratch {
-  cpu::ScratchBuffer<float> x, normed, delta, qkv, q, k, v, attn, gate_up, act;
+  cpu::ScratchBuffer<float> x, normed, delta, qkv, q, k, v, attn, gate_up, act, rope;
 };
 thread_local ForwardScratch scratch;
 }  // namespace
@@ -44,8 +44,8 @@ void DecoderModel::attention_block(int l, const ForwardBatch& batch, const float
     cpu::rms_norm(q, w.q_norm.data(), t * q_heads, d, static_cast<float>(c.rms_norm_eps), q);
     cpu::rms_norm(k, w.k_norm.data(), t * kv_heads, d, static_cast<float>(c.rms_norm_eps), k);
   }
-  rope_.apply(q, t, q_heads, d, batch.positions.data());
-  rope_.apply(k, t, kv_heads, d, batch.positions.data());
+  rope_.apply(q, t, q_heads, d, scratch.rope.data());  // the forward's table (see forward)
+  rope_.apply(k, t, kv_heads, d, scratch.rope.data());
   cpu::KvLayer layer = kv.layer(c, l);
   cpu::kv_store(batch, k, v, layer);
   float* attn = scratch.attn.get(static_cast<size_t>(t * hq));
@@ -127,6 +127,8 @@ DecoderModel::Output DecoderModel::forward(const ForwardBatch& batch, const std:
   float* normed = scratch.normed.get(th);
   float* delta = scratch.delta.get(th);
   embed(ids, x, out.status);
+  // cos/sin of the batch's positions, computed once for every layer's q and k.
+  rope_.table(batch.positions.data(), t, scratch.rope.get(static_cast<size_t>(t * rope_.table_width())));
   for (int l = 0; l < c.num_layers; ++l) {
     const LayerWeights& w = layers_[l];
     cpu::rms_norm(x, w.input_norm.data(), t, h, eps, normed);

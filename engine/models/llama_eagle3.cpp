@@ -39,8 +39,10 @@ Eagle3Draft::Output Eagle3Draft::forward(const ForwardBatch& batch, const float*
     std::copy(row + hq, row + hq + hkv, k.data() + i * hkv);
     std::copy(row + hq + hkv, row + qkv_n, v.data() + i * hkv);
   }
-  w.rope->apply(q.data(), t, c.num_heads, d, batch.positions.data());
-  w.rope->apply(k.data(), t, c.num_kv_heads, d, batch.positions.data());
+  std::vector<float> cs(static_cast<size_t>(t * w.rope->table_width()));
+  w.rope->table(batch.positions.data(), t, cs.data());
+  w.rope->apply(q.data(), t, c.num_heads, d, cs.data());
+  w.rope->apply(k.data(), t, c.num_kv_heads, d, cs.data());
   cpu::KvLayer layer{k_.data(), v_.data(), compute_, num_slots_ + scratch_, c.num_kv_heads, c.head_dim};
   cpu::kv_store(batch, k.data(), v.data(), layer);
   std::vector<float> attn(static_cast<size_t>(t * hq)), delta(static_cast<size_t>(t * h)),

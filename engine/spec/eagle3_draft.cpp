@@ -70,7 +70,9 @@ Result<std::unique_ptr<Eagle3Draft>> Eagle3Draft::load(const std::string& draft_
   const int64_t ht = d->cfg_.target_hidden_size;
   auto w = std::make_unique<Weights>();
   auto pack = [&](const std::vector<float>& src, int64_t n, int64_t k) {
-    return cpu::PackedWeight::pack(src.data(), DType::kF32, n, k, d->compute_);
+    auto pw = cpu::PackedWeight::pack(src.data(), DType::kF32, n, k, d->compute_);
+    pw.lay_out_for_kernels();
+    return pw;
   };
   {
     SGL_ASSIGN_OR_RETURN(auto fc, ck.floats("fc.weight", {h, 3 * ht}));
