@@ -90,6 +90,9 @@ int main(int argc, char** argv) {
   app.add_option("--speculative-eagle-topk", topk);
   app.add_option("--speculative-num-draft-tokens", draft_tokens);
   app.add_option("--repeats", repeats);
+  std::string only;
+  app.add_option("--only", only, "Run one mode alone (for profiling): plain or spec")
+      ->check(CLI::IsMember({"plain", "spec"}));
   bool keep_heap = false;
   app.add_flag("--keep-heap", keep_heap,
                "Keep freed large blocks in the heap (glibc mmap/trim thresholds at 1 GiB): per-step logits "
@@ -104,14 +107,15 @@ int main(int argc, char** argv) {
              steps, topk, draft_tokens);
   fmt::print("|---|---|---|---|---|\n");
   for (int bs : batch_sizes) {
-    auto plain = run(model, "", dtype, cfg, bs, in_len, out_len, repeats);
-    auto spec = run(model, draft, dtype, cfg, bs, in_len, out_len, repeats);
+    const Result<Run> skipped = Run{};
+    auto plain = only == "spec" ? skipped : run(model, "", dtype, cfg, bs, in_len, out_len, repeats);
+    auto spec = only == "plain" ? skipped : run(model, draft, dtype, cfg, bs, in_len, out_len, repeats);
     if (!plain.ok() || !spec.ok()) {
       fmt::print(stderr, "error: {}\n", !plain.ok() ? plain.error().message : spec.error().message);
       return 1;
     }
     fmt::print("| {} | {:.1f} | {:.1f} | {:.2f} | {:.2f}x |\n", bs, plain->decode_tok_s, spec->decode_tok_s,
-               spec->accept, spec->decode_tok_s / plain->decode_tok_s);
+               spec->accept, spec->decode_tok_s / std::max(plain->decode_tok_s, 1e-9));
   }
   return 0;
 }

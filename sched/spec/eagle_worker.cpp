@@ -7,6 +7,8 @@
 #include <deque>
 #include <map>
 
+#include "engine/cpu/kernels.h"
+#include "engine/cpu/simd.h"
 #include "engine/sampling.h"
 #include "sched/spec/draft_tree.h"
 #include "sched/spec/tree_verify.h"
@@ -79,13 +81,13 @@ void EagleWorker::set_top(SpecSeq& s, const float* logits) const {
                 i);
     if (best.size() > k) best.pop_back();
   }
+  // Their draft probabilities (they rank the tree's paths): softmax over the draft vocabulary.
   const float mx = logits[best.front()];
-  double sum = 0.0;
-  for (int64_t i = 0; i < v; ++i) sum += std::exp(logits[i] - mx);
+  const float sum = engine::cpu::sum_exp(logits, v, mx);
   s.top_p.resize(best.size());
   s.top_ids.resize(best.size());
   for (size_t j = 0; j < best.size(); ++j) {
-    s.top_p[j] = static_cast<float>(std::exp(logits[best[j]] - mx) / sum);
+    s.top_p[j] = engine::cpu::exp_poly(logits[best[j]] - mx) / sum;
     s.top_ids[j] = draft_.to_target_id(best[j]);
   }
 }
