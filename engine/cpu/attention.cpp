@@ -30,7 +30,7 @@ void store_row(T* dst, const float* src, int64_t n) {
   if constexpr (std::is_same_v<T, float>) {
     std::memcpy(dst, src, static_cast<size_t>(n) * 4);
   } else {
-    for (int64_t i = 0; i < n; ++i) dst[i] = f32_to_bf16(src[i]);
+    f32_to_bf16_row(src, n, dst);
   }
 }
 

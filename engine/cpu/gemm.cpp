@@ -234,7 +234,7 @@ void linear_in_lanes(const float* x, int64_t m, const uint16_t* lanes, int64_t n
   uint16_t* xb = xb_buffer.get(static_cast<size_t>(m * xs));
   auto round_rows = [&](int64_t r0, int64_t r1) {
     for (int64_t r = r0; r < r1; ++r) {
-      for (int64_t i = 0; i < k; ++i) xb[r * xs + i] = f32_to_bf16(x[r * k + i]);
+      f32_to_bf16_row(x + r * k, k, xb + r * xs);
       if (xs > k) xb[r * xs + k] = 0;
     }
   };
@@ -282,14 +282,14 @@ void linear(const float* x, int64_t m, const PackedWeight& w, const float* bias,
     thread_local ScratchBuffer<uint16_t> xb_buffer;  // reused: see engine/cpu/scratch.h
     uint16_t* xb = xb_buffer.get(static_cast<size_t>(m * k));
     if (serial) {
-      for (int64_t i = 0; i < m * k; ++i) xb[i] = f32_to_bf16(x[i]);
+      f32_to_bf16_row(x, m * k, xb);
       for (int64_t m0 = 0; m0 < m; m0 += mb)
         linear_block_bf16(xb, m0, std::min(m, m0 + mb), im.bf16.data(), 0, n, k, n, bias, y);
       return;
     }
     tbb::parallel_for(tbb::blocked_range<int64_t>(0, m * k, 1 << 14),
                       [&](const tbb::blocked_range<int64_t>& r) {
-                        for (int64_t i = r.begin(); i < r.end(); ++i) xb[i] = f32_to_bf16(x[i]);
+                        f32_to_bf16_row(x + r.begin(), r.end() - r.begin(), xb + r.begin());
                       });
     tbb::parallel_for(all, [&](const tbb::blocked_range2d<int64_t>& r) {
       linear_block_bf16(xb, r.cols().begin(), r.cols().end(), im.bf16.data(), r.rows().begin(),

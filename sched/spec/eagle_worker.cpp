@@ -56,8 +56,11 @@ struct EagleWorker::Drafted {
 
 engine::spec::Eagle3Draft::Output EagleWorker::draft_forward(const engine::ForwardBatch& b,
                                                              const float* hidden, int64_t width) {
-  // A draft forward is a handful of tokens through one small layer: its parallel regions are too
-  // short to pay for waking the other cores, so it runs on this thread alone.
+  // A round's draft forward is a handful of tokens through one small layer: its parallel regions
+  // are too short to pay for waking the other cores, so it runs on this thread alone. The extend
+  // over a prompt (or a large batch) has GEMMs worth splitting.
+  constexpr int64_t kSerialTokens = 16;
+  if (b.num_tokens() > kSerialTokens) return draft_.forward(b, hidden, width);
   engine::spec::Eagle3Draft::Output out;
   single_thread_.execute([&] { out = draft_.forward(b, hidden, width); });
   return out;

@@ -134,6 +134,26 @@ TEST(KernelsGemm, PackFromBf16SourceKeepsBitsAndReloadRewrites) {
   EXPECT_EQ(std::memcmp(pf.mutable_data(), w2.data(), w2.size() * 4), 0);
 }
 
+// The vector row conversion GEMMs round their activations with is the scalar f32_to_bf16 bit for
+// bit: ties to even, subnormals, infinities and NaNs (kept quiet), in the body and the tail.
+TEST(KernelsGemm, RowConversionToBf16EqualsScalar) {
+  std::mt19937 rng(9);
+  std::vector<uint32_t> bits(1000);
+  for (auto& b : bits) b = rng();
+  for (uint32_t special :
+       {0x00000000u, 0x80000000u, 0x00000001u, 0x807fffffu, 0x3f808000u, 0x3f818000u, 0x3f80ffffu,
+        0x7f7fffffu, 0x7f800000u, 0xff800000u, 0x7f800001u, 0xffc00000u, 0x7fbfffffu, 0x477fefffu})
+    bits.push_back(special);
+  std::vector<float> x(bits.size());
+  std::memcpy(x.data(), bits.data(), bits.size() * 4);
+  for (size_t n : {bits.size(), size_t{15}, size_t{17}}) {
+    std::vector<uint16_t> got(n);
+    f32_to_bf16_row(x.data() + (bits.size() - n), static_cast<int64_t>(n), got.data());
+    for (size_t i = 0; i < n; ++i)
+      ASSERT_EQ(got[i], f32_to_bf16(x[bits.size() - n + i])) << std::hex << bits[bits.size() - n + i];
+  }
+}
+
 TEST(KernelsGemm, ConvertTensorRoundsToNearestEven) {
   std::vector<float> src = {1.0f, -2.5f, 3.14159265f, 1e-30f, 65504.0f, 0.0f};
   std::vector<uint16_t> bf(src.size());
