@@ -4,6 +4,7 @@
 #include <tbb/parallel_for.h>
 
 #include <algorithm>
+#include <type_traits>
 
 // g++ 12 flags the intrinsics' "undefined" pass-through operands as uninitialized once the tiles
 // are unrolled (a known false positive of its avx512 headers); nothing here reads such a value.
@@ -56,6 +57,28 @@ void from_lane_layout(const uint16_t* lanes, int64_t n, int64_t k, uint16_t* row
 
 namespace {
 
+// fn(std::integral_constant<int, count>) for a remainder count of 1..4 (nothing for 0): one
+// compiled tile per remainder size.
+template <class Fn>
+void with_count(int64_t count, Fn&& fn) {
+  switch (count) {
+    case 4:
+      fn(std::integral_constant<int, 4>{});
+      break;
+    case 3:
+      fn(std::integral_constant<int, 3>{});
+      break;
+    case 2:
+      fn(std::integral_constant<int, 2>{});
+      break;
+    case 1:
+      fn(std::integral_constant<int, 1>{});
+      break;
+    default:
+      break;
+  }
+}
+
 // R x-rows × C blocks of 16 outputs: R·C accumulators, each output summed over the pairs in order.
 template <int R, int C>
 inline void lane_tile(const uint16_t* xb, int64_t xs, const uint16_t* w, int64_t kp, int64_t first_row,
@@ -104,19 +127,9 @@ void lane_rows(const uint16_t* xb, int64_t xs, int64_t m0, int64_t m1, const uin
   const int64_t first = block * kLaneOutputs;
   int64_t m = m0;
   for (; m + 4 <= m1; m += 4) lane_tile<4, C>(xb + m * xs, xs, w, kp, first, n, bias, y + m * n);
-  switch (m1 - m) {
-    case 3:
-      lane_tile<3, C>(xb + m * xs, xs, w, kp, first, n, bias, y + m * n);
-      break;
-    case 2:
-      lane_tile<2, C>(xb + m * xs, xs, w, kp, first, n, bias, y + m * n);
-      break;
-    case 1:
-      lane_tile<1, C>(xb + m * xs, xs, w, kp, first, n, bias, y + m * n);
-      break;
-    default:
-      break;
-  }
+  with_count(m1 - m, [&](auto rows) {
+    lane_tile<decltype(rows)::value, C>(xb + m * xs, xs, w, kp, first, n, bias, y + m * n);
+  });
 }
 
 }  // namespace
@@ -133,22 +146,9 @@ void linear_lanes_bf16(const uint16_t* xb, int64_t m0, int64_t m1, const uint16_
   for (; b + 5 <= block1; b += 5) lane_rows<5>(xb, xs, m0, m1, lanes, b, n, kp, bias, y);
   // The rest in one tile (a narrow layer, e.g. 8 blocks, would otherwise end in 1-block tiles:
   // one accumulation chain per row, latency-bound).
-  switch (block1 - b) {
-    case 4:
-      lane_rows<4>(xb, xs, m0, m1, lanes, b, n, kp, bias, y);
-      break;
-    case 3:
-      lane_rows<3>(xb, xs, m0, m1, lanes, b, n, kp, bias, y);
-      break;
-    case 2:
-      lane_rows<2>(xb, xs, m0, m1, lanes, b, n, kp, bias, y);
-      break;
-    case 1:
-      lane_rows<1>(xb, xs, m0, m1, lanes, b, n, kp, bias, y);
-      break;
-    default:
-      break;
-  }
+  with_count(block1 - b, [&](auto blocks) {
+    lane_rows<decltype(blocks)::value>(xb, xs, m0, m1, lanes, b, n, kp, bias, y);
+  });
 }
 
 #else
