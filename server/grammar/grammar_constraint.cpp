@@ -209,6 +209,17 @@ const char* grammar_kind_name(GrammarKind kind) {
   return "grammar";
 }
 
+std::shared_ptr<const Pcre2Code> compile_grammar_pattern(std::string_view pattern, std::string& error,
+                                                         size_t& error_offset) {
+  // \z, not ENDANCHORED: PCRE2 refuses end anchoring together with partial matching.
+  constexpr std::string_view kOpen = "(?:";
+  const std::string anchored = std::string(kOpen) + std::string(pattern) + ")\\z";
+  auto code = Pcre2Code::compile(anchored, PCRE2_UTF | PCRE2_ANCHORED,
+                                 PCRE2_JIT_COMPLETE | PCRE2_JIT_PARTIAL_HARD, error, error_offset);
+  if (code == nullptr) error_offset = error_offset >= kOpen.size() ? error_offset - kOpen.size() : 0;
+  return code;
+}
+
 CompiledGrammar::CompiledGrammar(std::shared_ptr<const Pcre2Code> code,
                                  std::shared_ptr<const TokenTexts> texts)
     : code_(std::move(code)), texts_(std::move(texts)) {}
@@ -270,19 +281,14 @@ Result<std::shared_ptr<const CompiledGrammar>> GrammarCompiler::compile(GrammarK
   auto pattern = grammar_to_pattern(kind, text);
   if (!pattern.ok())
     return invalid_argument(fmt::format("Invalid grammar request: {}", pattern.error().message));
-  // \z, not ENDANCHORED: PCRE2 refuses end anchoring together with partial matching.
-  const std::string anchored = "(?:" + *pattern + ")\\z";
-  int err = 0;
-  PCRE2_SIZE offset = 0;
-  pcre2_code* raw = pcre2_compile(reinterpret_cast<PCRE2_SPTR>(anchored.data()), anchored.size(),
-                                  PCRE2_UTF | PCRE2_ANCHORED, &err, &offset, nullptr);
-  if (raw == nullptr) {
+  std::string error;
+  size_t offset = 0;
+  auto code = compile_grammar_pattern(*pattern, error, offset);
+  if (code == nullptr) {
     return invalid_argument(
         fmt::format("Invalid grammar request: the {} does not compile: {} (pattern offset {})",
-                    grammar_kind_name(kind), text::pcre2_error_text(err), offset >= 3 ? offset - 3 : 0));
+                    grammar_kind_name(kind), error, offset));
   }
-  auto code = std::make_shared<const Pcre2Code>(raw);
-  pcre2_jit_compile(raw, PCRE2_JIT_COMPLETE | PCRE2_JIT_PARTIAL_HARD);  // the interpreter when it fails
   auto grammar = std::make_shared<const CompiledGrammar>(std::move(code), texts_);
   std::lock_guard lock(mu_);
   if (auto it = index_.find(key); it != index_.end()) return it->second->second;  // raced: keep one

@@ -40,6 +40,13 @@ class TokenTexts {
 enum class GrammarKind { kJsonSchema, kRegex, kEbnf, kStructuralTag };
 const char* grammar_kind_name(GrammarKind kind);  // "json_schema" | "regex" | "ebnf" | "structural_tag"
 
+// A grammar's pattern compiled as constraints run it: anchored at both ends (`\z` at the end:
+// PCRE2 refuses ENDANCHORED with partial matching), UTF, JIT-compiled for complete and hard-partial
+// matching. Null when it does not compile: `error` holds PCRE2's message, `error_offset` an offset
+// into `pattern`.
+std::shared_ptr<const text::Pcre2Code> compile_grammar_pattern(std::string_view pattern, std::string& error,
+                                                               size_t& error_offset);
+
 // One compiled grammar, immutable and shared by every request (and thread) that uses it.
 class CompiledGrammar final : public engine::TokenConstraintFactory,
                               public std::enable_shared_from_this<CompiledGrammar> {

@@ -27,7 +27,7 @@ struct NormalizerStep {
 
 struct SplitStep {
   enum class Behavior { kIsolated, kRemoved, kMergedWithPrevious, kMergedWithNext } behavior;
-  std::shared_ptr<Pcre2Code> regex;  // null: literal `literal` pattern
+  std::shared_ptr<const Pcre2Code> regex;  // null: literal `literal` pattern
   std::string literal;
 };
 

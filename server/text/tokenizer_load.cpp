@@ -14,17 +14,14 @@ using Json = nlohmann::json;
 
 namespace {
 
-Result<std::shared_ptr<Pcre2Code>> compile_regex(const std::string& pattern) {
-  int err = 0;
-  PCRE2_SIZE off = 0;
-  pcre2_code* re = pcre2_compile(reinterpret_cast<PCRE2_SPTR>(pattern.data()), pattern.size(),
-                                 PCRE2_UTF | PCRE2_UCP, &err, &off, nullptr);
-  if (re == nullptr) {
+Result<std::shared_ptr<const Pcre2Code>> compile_regex(const std::string& pattern) {
+  std::string error;
+  size_t offset = 0;
+  auto code = Pcre2Code::compile(pattern, PCRE2_UTF | PCRE2_UCP, PCRE2_JIT_COMPLETE, error, offset);
+  if (code == nullptr)
     return invalid_argument(
-        fmt::format("tokenizer regex /{}/ does not compile at {}: {}", pattern, off, pcre2_error_text(err)));
-  }
-  pcre2_jit_compile(re, PCRE2_JIT_COMPLETE);  // falls back to the interpreter if JIT is unavailable
-  return std::make_shared<Pcre2Code>(re);
+        fmt::format("tokenizer regex /{}/ does not compile at {}: {}", pattern, offset, error));
+  return code;
 }
 
 std::string pattern_of(const Json& p) {

@@ -4,13 +4,14 @@
 // and reports every prefix of one as a partial match, through recursive subroutine calls too.
 #include "server/grammar/ebnf_regex.h"
 
-#define PCRE2_CODE_UNIT_WIDTH 8
 #include <gtest/gtest.h>
-#include <pcre2.h>
 
 #include <memory>
 #include <string>
 #include <vector>
+
+#include "server/grammar/grammar_constraint.h"
+#include "server/text/pcre2_code.h"
 
 namespace sgl::server {
 namespace {
@@ -40,19 +41,13 @@ class Compiled {
       return;
     }
     pattern_ = *re;
-    std::string wrapped = "(?:" + pattern_ + ")\\z";
-    int err = 0;
-    PCRE2_SIZE off = 0;
-    code_ = pcre2_compile(reinterpret_cast<PCRE2_SPTR>(wrapped.data()), wrapped.size(),
-                          PCRE2_UTF | PCRE2_ANCHORED, &err, &off, nullptr);
+    size_t off = 0;
+    code_ = compile_grammar_pattern(pattern_, error_, off);
     if (code_ == nullptr) {
-      PCRE2_UCHAR buf[256];
-      pcre2_get_error_message(err, buf, sizeof buf);
-      error_ = "pcre2_compile: " + std::string(reinterpret_cast<char*>(buf)) + " at " + std::to_string(off);
+      error_ = "pcre2_compile: " + error_ + " at " + std::to_string(off);
       return;
     }
-    jit_ok_ = pcre2_jit_compile(code_, PCRE2_JIT_COMPLETE | PCRE2_JIT_PARTIAL_HARD) == 0;
-    data_ = pcre2_match_data_create_from_pattern(code_, nullptr);
+    data_ = pcre2_match_data_create_from_pattern(code_->code, nullptr);
     ctx_ = pcre2_match_context_create(nullptr);
     stack_ = pcre2_jit_stack_create(32u << 10, 8u << 20, nullptr);
     pcre2_set_match_limit(ctx_, 2'000'000);
@@ -62,19 +57,19 @@ class Compiled {
     pcre2_jit_stack_free(stack_);
     pcre2_match_context_free(ctx_);
     pcre2_match_data_free(data_);
-    pcre2_code_free(code_);
   }
   Compiled(const Compiled&) = delete;
   Compiled& operator=(const Compiled&) = delete;
 
-  bool ok() const { return code_ != nullptr && jit_ok_; }
+  bool ok() const { return code_ != nullptr && code_->jit; }
   const std::string& error() const { return error_; }
   const std::string& pattern() const { return pattern_; }
 
   // One text, matched complete or hard-partial, by the JIT or the interpreter.
   Verdict match(const std::string& text, bool partial, bool jit) const {
     uint32_t opts = (partial ? PCRE2_PARTIAL_HARD : 0) | (jit ? 0 : PCRE2_NO_JIT);
-    int rc = pcre2_match(code_, reinterpret_cast<PCRE2_SPTR>(text.data()), text.size(), 0, opts, data_, ctx_);
+    int rc = pcre2_match(code_->code, reinterpret_cast<PCRE2_SPTR>(text.data()), text.size(), 0, opts, data_,
+                         ctx_);
     if (rc > 0) return Verdict::kFull;
     if (rc == PCRE2_ERROR_PARTIAL) return Verdict::kPartial;
     if (rc == PCRE2_ERROR_NOMATCH) return Verdict::kNone;
@@ -83,11 +78,10 @@ class Compiled {
 
  private:
   std::string error_, pattern_;
-  pcre2_code* code_ = nullptr;
+  std::shared_ptr<const text::Pcre2Code> code_;
   pcre2_match_data* data_ = nullptr;
   pcre2_match_context* ctx_ = nullptr;
   pcre2_jit_stack* stack_ = nullptr;
-  bool jit_ok_ = false;
 };
 
 // Both engines: a sentence matches complete; each proper prefix (cut at code point boundaries) is

@@ -2,13 +2,14 @@
 // schema's instances, every prefix of one as a partial match, and works with pcre2_dfa_match (no recursion).
 #include "server/grammar/json_schema_regex.h"
 
-#define PCRE2_CODE_UNIT_WIDTH 8
 #include <gtest/gtest.h>
-#include <pcre2.h>
 
 #include <memory>
 #include <string>
 #include <vector>
+
+#include "server/grammar/grammar_constraint.h"
+#include "server/text/pcre2_code.h"
 
 namespace sgl::server {
 namespace {
@@ -19,18 +20,9 @@ namespace {
 class Matcher {
  public:
   explicit Matcher(const std::string& pattern) {
-    std::string wrapped = "(?:" + pattern + ")\\z";
-    int err = 0;
-    PCRE2_SIZE offset = 0;
-    code_ = pcre2_compile(reinterpret_cast<PCRE2_SPTR>(wrapped.data()), wrapped.size(),
-                          PCRE2_UTF | PCRE2_ANCHORED, &err, &offset, nullptr);
-    if (!code_) {
-      PCRE2_UCHAR buf[256];
-      pcre2_get_error_message(err, buf, sizeof(buf));
-      error_ = reinterpret_cast<char*>(buf);
-      return;
-    }
-    pcre2_jit_compile(code_, PCRE2_JIT_COMPLETE | PCRE2_JIT_PARTIAL_HARD);
+    size_t offset = 0;
+    code_ = compile_grammar_pattern(pattern, error_, offset);
+    if (!code_) return;
     data_ = pcre2_match_data_create(32, nullptr);
     ctx_ = pcre2_match_context_create(nullptr);
     stack_ = pcre2_jit_stack_create(32u << 10, 8u << 20, nullptr);
@@ -41,7 +33,6 @@ class Matcher {
     pcre2_jit_stack_free(stack_);
     pcre2_match_context_free(ctx_);
     pcre2_match_data_free(data_);
-    pcre2_code_free(code_);
   }
   Matcher(const Matcher&) = delete;
   Matcher& operator=(const Matcher&) = delete;
@@ -51,8 +42,8 @@ class Matcher {
 
   int match(std::string_view s, uint32_t options = 0) const {
     auto subject = reinterpret_cast<PCRE2_SPTR>(s.data());
-    int jit = pcre2_match(code_, subject, s.size(), 0, options, data_, ctx_);
-    int interp = pcre2_match(code_, subject, s.size(), 0, options | PCRE2_NO_JIT, data_, ctx_);
+    int jit = pcre2_match(code_->code, subject, s.size(), 0, options, data_, ctx_);
+    int interp = pcre2_match(code_->code, subject, s.size(), 0, options | PCRE2_NO_JIT, data_, ctx_);
     EXPECT_EQ(jit, interp) << "JIT and interpreter disagree on: " << s;
     return interp;
   }
@@ -64,12 +55,12 @@ class Matcher {
   }
   int dfa(std::string_view s) const {
     std::vector<int> workspace(1 << 14);
-    return pcre2_dfa_match(code_, reinterpret_cast<PCRE2_SPTR>(s.data()), s.size(), 0, 0, data_, ctx_,
+    return pcre2_dfa_match(code_->code, reinterpret_cast<PCRE2_SPTR>(s.data()), s.size(), 0, 0, data_, ctx_,
                            workspace.data(), workspace.size());
   }
 
  private:
-  pcre2_code* code_ = nullptr;
+  std::shared_ptr<const text::Pcre2Code> code_;
   pcre2_match_data* data_ = nullptr;
   pcre2_match_context* ctx_ = nullptr;
   pcre2_jit_stack* stack_ = nullptr;
