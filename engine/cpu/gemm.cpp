@@ -265,6 +265,10 @@ void linear_in_lanes(const float* x, int64_t m, const uint16_t* lanes, int64_t n
 void linear(const float* x, int64_t m, const PackedWeight& w, const float* bias, float* y) {
   const auto& im = *w.impl_;
   const int64_t n = im.n, k = im.k;
+  if (im.lanes) {
+    linear_in_lanes(x, m, im.bf16.data(), n, k, bias, y);
+    return;
+  }
   // Blocks of 64 W-rows (a few KB..MB of weights) by 64 x-rows; grain chosen so small decode
   // GEMVs still split over all cores.
   const int64_t nb = 64, mb = 64;
@@ -273,10 +277,6 @@ void linear(const float* x, int64_t m, const PackedWeight& w, const float* bias,
   // run it on the calling thread. Every output is the same accumulation whatever the blocking,
   // so results do not change.
   const bool serial = m * n * k < (int64_t{1} << 18);
-  if (im.lanes) {
-    linear_in_lanes(x, m, im.bf16.data(), n, k, bias, y);
-    return;
-  }
   if (im.dtype == DType::kBF16 && kHaveBf16Dot) {
     // Round the activations to bf16 once per row (a fixed per-row operation: still M-invariant).
     thread_local ScratchBuffer<uint16_t> xb_buffer;  // reused: see engine/cpu/scratch.h

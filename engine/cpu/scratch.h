@@ -19,7 +19,6 @@ class ScratchBuffer {
     }
     return data_.get();
   }
-  T* data() { return data_.get(); }  // what the last get() returned
 
  private:
   std::unique_ptr<T[]> data_;

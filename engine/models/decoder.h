@@ -87,8 +87,9 @@ class DecoderModel {
                  std::vector<float> logits_storage = {}) const;
 
  private:
+  // rope_cs: the forward's cos/sin table of the batch's positions (Rope::table), shared by layers.
   void attention_block(int l, const ForwardBatch& batch, const float* normed, int64_t t, KvPool& kv,
-                       float* out) const;
+                       const float* rope_cs, float* out) const;
   void mlp_block(int l, const float* normed, int64_t t, float* out) const;
   void moe_block(int l, const float* normed, int64_t t, float* out) const;
   // Tensor-parallel steps (no-ops on a whole model): the first failure is kept in `st`.

@@ -20,7 +20,7 @@ thread_local ForwardScratch scratch;
 }  // namespace
 
 void DecoderModel::attention_block(int l, const ForwardBatch& batch, const float* normed, int64_t t,
-                                   KvPool& kv, float* out) const {
+                                   KvPool& kv, const float* rope_cs, float* out) const {
   const auto& c = config_;
   const LayerWeights& w = layers_[l];
   // This rank's heads (all of them on a whole model); the o projection's partial sums are all-reduced
@@ -44,8 +44,8 @@ void DecoderModel::attention_block(int l, const ForwardBatch& batch, const float
     cpu::rms_norm(q, w.q_norm.data(), t * q_heads, d, static_cast<float>(c.rms_norm_eps), q);
     cpu::rms_norm(k, w.k_norm.data(), t * kv_heads, d, static_cast<float>(c.rms_norm_eps), k);
   }
-  rope_.apply(q, t, q_heads, d, scratch.rope.data());  // the forward's table (see forward)
-  rope_.apply(k, t, kv_heads, d, scratch.rope.data());
+  rope_.apply(q, t, q_heads, d, rope_cs);
+  rope_.apply(k, t, kv_heads, d, rope_cs);
   cpu::KvLayer layer = kv.layer(c, l);
   cpu::kv_store(batch, k, v, layer);
   float* attn = scratch.attn.get(static_cast<size_t>(t * hq));
@@ -128,11 +128,12 @@ DecoderModel::Output DecoderModel::forward(const ForwardBatch& batch, const std:
   float* delta = scratch.delta.get(th);
   embed(ids, x, out.status);
   // cos/sin of the batch's positions, computed once for every layer's q and k.
-  rope_.table(batch.positions.data(), t, scratch.rope.get(static_cast<size_t>(t * rope_.table_width())));
+  float* rope_cs = scratch.rope.get(static_cast<size_t>(t * rope_.table_width()));
+  rope_.table(batch.positions.data(), t, rope_cs);
   for (int l = 0; l < c.num_layers; ++l) {
     const LayerWeights& w = layers_[l];
     cpu::rms_norm(x, w.input_norm.data(), t, h, eps, normed);
-    attention_block(l, batch, normed, t, kv, delta);
+    attention_block(l, batch, normed, t, kv, rope_cs, delta);
     all_reduce(delta, t * h, out.status);
     cpu::add_rms_norm(delta, x, w.post_norm.data(), t, h, eps, normed);
     if (w.moe) {
