@@ -6,6 +6,8 @@
 #include <nlohmann/json.hpp>
 #include <sstream>
 
+#include "engine/models/registry.h"
+
 namespace sgl::engine {
 
 using Json = nlohmann::json;
@@ -129,6 +131,8 @@ Result<ModelConfig> parse_model_config(std::string_view text, const std::string&
   if (j.contains("eos_token_id")) add_eos(j["eos_token_id"], c.eos_token_ids);
   if (j.contains("bos_token_id") && j["bos_token_id"].is_number_integer())
     c.bos_token_id = j["bos_token_id"].get<int32_t>();
+  // The family's own keys (and its departures from the names above).
+  SGL_TRY(read_family_config(j, source, c));
   return c;
 }
 

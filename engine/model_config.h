@@ -28,7 +28,8 @@ struct ModelConfig {
   bool tie_word_embeddings = false;
   bool attention_bias = false;
   bool mlp_bias = false;
-  DType dtype = DType::kBF16;  // torch_dtype / dtype: the checkpoint's precision
+  bool attention_out_bias = false;  // a bias on the output projection alone (Bailing's use_bias)
+  DType dtype = DType::kBF16;       // torch_dtype / dtype: the checkpoint's precision
   // Mixture of experts (Qwen3-MoE).
   int num_experts = 0;
   int num_experts_per_tok = 0;
@@ -36,6 +37,24 @@ struct ModelConfig {
   bool norm_topk_prob = true;
   int decoder_sparse_step = 1;
   std::vector<int> mlp_only_layers;
+  int64_t shared_expert_intermediate_size = 0;  // Qwen2-MoE shared expert; Bailing's shared experts
+  // Family extras, set by a family's config reader (engine/models/<family>.cpp) from its own keys;
+  // the defaults are the plain Llama decoder's.
+  float embedding_scale = 1.0f;  // embeddings × this (Gemma 2: √hidden in the model dtype; Grok)
+  float logit_scale = 1.0f;      // logits × this before the final cap (Grok output_multiplier_scale)
+  double attn_scale = 0;         // scores × this; 0 → 1/√head_dim (Gemma 2: query_pre_attn_scalar^-½)
+  float attn_softcap = 0, final_softcap = 0, router_softcap = 0;  // cap·tanh(x/cap); 0 = off
+  int64_t attn_temperature_len = 0;     // Grok's xAI temperature (cpu::AttentionOptions)
+  int64_t sliding_window = 0;           // tokens a query sees on a sliding layer, itself included
+  std::vector<uint8_t> sliding_layers;  // per layer: 1 = attends within sliding_window
+  int64_t dynamic_ntk_seq_length = 0;   // Qwen v1 use_dynamic_ntk: RoPE rebased past this length
+  int64_t logn_seq_length = 0;          // Qwen v1 use_logn_attn: q × max(1, ln(p+1)/ln(seq_length))
+  bool norm_head = false;               // Bailing: each hidden column of the LM head L2-normalised at load
+  bool residual_moe = false;            // Grok: a dense MLP beside the experts, (mlp + moe)/√2
+
+  int64_t sliding_window_of(int layer) const {
+    return layer < static_cast<int>(sliding_layers.size()) && sliding_layers[layer] ? sliding_window : 0;
+  }
   // Tokens.
   std::vector<int32_t> eos_token_ids;  // config.json then generation_config.json, deduplicated
   int32_t bos_token_id = -1;

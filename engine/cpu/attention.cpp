@@ -19,6 +19,32 @@ namespace {
 
 constexpr int kTile = 64;
 
+// What one query token's scores go through beyond q·k·scale (AttentionOptions): the first key it
+// may see (sliding window), the soft-cap and the xAI temperature of its position. Masked keys and
+// skipped tiles depend on absolute positions only, so chunking still changes nothing.
+struct QueryRule {
+  QueryRule(const AttentionOptions& opt, int64_t q_pos) : cap(opt.softcap) {
+    if (opt.window > 0) lo = std::max<int64_t>(0, q_pos - opt.window + 1);
+    if (opt.temperature_len > 0 && q_pos > opt.temperature_len)
+      temperature = static_cast<float>(std::log2(static_cast<double>(q_pos)) /
+                                       std::log2(static_cast<double>(opt.temperature_len)));
+  }
+  int64_t first_tile() const { return lo / kTile * kTile; }
+  // Soft-cap, then temperature (SGLang's order for Grok).
+  float score(float s) const {
+    if (cap > 0) s = cap * tanh_poly(s / cap);
+    return s * temperature;
+  }
+#if defined(__AVX512F__)
+  __m512 score16(__m512 s) const {
+    if (cap > 0) s = _mm512_mul_ps(_mm512_set1_ps(cap), tanh16(_mm512_div_ps(s, _mm512_set1_ps(cap))));
+    return temperature == 1.0f ? s : _mm512_mul_ps(s, _mm512_set1_ps(temperature));
+  }
+#endif
+  int64_t lo = 0;  // keys before this position are outside the window
+  float cap = 0.0f, temperature = 1.0f;
+};
+
 std::vector<int64_t> segment_token_offsets(const ForwardBatch& batch) {
   std::vector<int64_t> off(batch.segments.size() + 1, 0);
   for (size_t s = 0; s < batch.segments.size(); ++s) off[s + 1] = off[s] + batch.segments[s].new_len;
@@ -50,7 +76,8 @@ inline void axpy(float p, const T* v, float* acc, int d) {
 
 template <class T>
 void attend_scalar(const ForwardBatch& batch, const std::vector<int64_t>& off, const float* q, int q_heads,
-                   const T* kbase, const T* vbase, int kv_heads, int d, float scale, float* out) {
+                   const T* kbase, const T* vbase, int kv_heads, int d, const AttentionOptions& opt,
+                   float* out) {
   const int64_t total = off.back();
   const int group = q_heads / kv_heads;
   // Token index → segment.
@@ -73,16 +100,21 @@ void attend_scalar(const ForwardBatch& batch, const std::vector<int64_t>& off, c
           const int32_t* slots = batch.kv_slots.data() + seg.slot_offset;
           const float* qv = q + th * d;
           const int kvh = h / group;
+          const QueryRule rule(opt, batch.positions[t]);
           std::fill(acc.begin(), acc.end(), 0.0f);
           float m = -std::numeric_limits<float>::infinity(), l = 0.0f;
-          for (int64_t t0 = 0; t0 < limit; t0 += kTile) {
+          for (int64_t t0 = rule.first_tile(); t0 < limit; t0 += kTile) {
             const int64_t t1 = std::min<int64_t>(t0 + kTile, limit);
             float tile_max = -std::numeric_limits<float>::infinity();
             for (int64_t j = t0; j < t1; ++j) {
-              bool allowed = !tree || j < seg.prefix_len ||
-                             seg.tree_mask[static_cast<size_t>(i * seg.new_len + (j - seg.prefix_len))] != 0;
+              bool allowed =
+                  j >= rule.lo &&
+                  (!tree || j < seg.prefix_len ||
+                   seg.tree_mask[static_cast<size_t>(i * seg.new_len + (j - seg.prefix_len))] != 0);
               float s = -std::numeric_limits<float>::infinity();
-              if (allowed) s = dot(qv, kbase + slots[j] * row + static_cast<int64_t>(kvh) * d, d) * scale;
+              if (allowed)
+                s = rule.score(dot(qv, kbase + slots[j] * row + static_cast<int64_t>(kvh) * d, d) *
+                               opt.scale);
               scores[j - t0] = s;
               tile_max = std::max(tile_max, s);
             }
@@ -127,7 +159,7 @@ inline void prefetch_row(const T* p, int d) {
 template <int CH, class T>
 void attend_item(const ForwardBatch& batch, const std::vector<int64_t>& off, const int32_t* seg_of,
                  const float* q, int q_heads, const T* kbase, const T* vbase, int kv_heads, int d,
-                 float scale, int64_t item, float* out) {
+                 const AttentionOptions& opt, int64_t item, float* out) {
   const int group = q_heads / kv_heads, chunks = d / kLanes;
   const int64_t t = item / kv_heads;
   const int g = static_cast<int>(item % kv_heads);
@@ -138,6 +170,8 @@ void attend_item(const ForwardBatch& batch, const std::vector<int64_t>& off, con
   const int32_t* slots = batch.kv_slots.data() + seg.slot_offset;
   const int64_t row = static_cast<int64_t>(kv_heads) * d, head_off = static_cast<int64_t>(g) * d;
   constexpr float kNegInf = -std::numeric_limits<float>::infinity();
+  const QueryRule rule(opt, batch.positions[t]);
+  const int64_t start = rule.first_tile();
   for (int hh = 0; hh < group; ++hh) {
     const int64_t th = t * q_heads + static_cast<int64_t>(g) * group + hh;
     __m512 qv[CH], acc[CH];
@@ -146,11 +180,11 @@ void attend_item(const ForwardBatch& batch, const std::vector<int64_t>& off, con
       acc[c] = _mm512_setzero_ps();
     }
     if (hh == 0)
-      for (int64_t pos = 0; pos < std::min<int64_t>(limit, kTile); ++pos)
+      for (int64_t pos = start; pos < std::min<int64_t>(limit, start + kTile); ++pos)
         prefetch_row(kbase + slots[pos] * row + head_off, d);
     float m = kNegInf, l = 0.0f;
     alignas(64) float p[kTile];
-    for (int64_t t0 = 0; t0 < limit; t0 += kTile) {
+    for (int64_t t0 = start; t0 < limit; t0 += kTile) {
       const int64_t t1 = std::min<int64_t>(t0 + kTile, limit);
       const int n = static_cast<int>(t1 - t0);
       // Scores of the tile, sixteen positions at a time (lanes past t1 are masked to -inf).
@@ -172,6 +206,10 @@ void attend_item(const ForwardBatch& batch, const std::vector<int64_t>& off, con
         }
         __mmask16 valid =
             static_cast<__mmask16>(n - b * kLanes >= kLanes ? 0xFFFFu : (1u << (n - b * kLanes)) - 1);
+        if (t0 + b * kLanes < rule.lo) {  // the window's first tile: keys before lo are out
+          for (int j = 0; j < kLanes; ++j)
+            if (t0 + b * kLanes + j < rule.lo) valid = static_cast<__mmask16>(valid & ~(1u << j));
+        }
         if (tree) {
           for (int j = 0; j < kLanes; ++j) {
             const int64_t pos = t0 + b * kLanes + j;
@@ -181,7 +219,7 @@ void attend_item(const ForwardBatch& batch, const std::vector<int64_t>& off, con
           }
         }
         s[b] = _mm512_mask_mov_ps(_mm512_set1_ps(kNegInf), valid,
-                                  _mm512_mul_ps(reduce16x16(dots), _mm512_set1_ps(scale)));
+                                  rule.score16(_mm512_mul_ps(reduce16x16(dots), _mm512_set1_ps(opt.scale))));
         tile_max = _mm512_max_ps(tile_max, s[b]);
       }
       const float tmax = _mm512_reduce_max_ps(tile_max);
@@ -214,9 +252,9 @@ void attend_item(const ForwardBatch& batch, const std::vector<int64_t>& off, con
 
 template <class T>
 void attend(const ForwardBatch& batch, const std::vector<int64_t>& off, const float* q, int q_heads,
-            const T* kbase, const T* vbase, int kv_heads, int d, float scale, float* out) {
+            const T* kbase, const T* vbase, int kv_heads, int d, const AttentionOptions& opt, float* out) {
   if (d % kLanes != 0 || d > kMaxDim || q_heads % kv_heads != 0) {
-    attend_scalar(batch, off, q, q_heads, kbase, vbase, kv_heads, d, scale, out);
+    attend_scalar(batch, off, q, q_heads, kbase, vbase, kv_heads, d, opt, out);
     return;
   }
   const int64_t total = off.back();
@@ -233,11 +271,11 @@ void attend(const ForwardBatch& batch, const std::vector<int64_t>& off, const fl
   auto run = [&](int64_t a, int64_t b) {
     for (int64_t it = a; it < b; ++it) {
       if (d == 64)
-        attend_item<4>(batch, off, seg_of.data(), q, q_heads, kbase, vbase, kv_heads, d, scale, it, out);
+        attend_item<4>(batch, off, seg_of.data(), q, q_heads, kbase, vbase, kv_heads, d, opt, it, out);
       else if (d == 128)
-        attend_item<8>(batch, off, seg_of.data(), q, q_heads, kbase, vbase, kv_heads, d, scale, it, out);
+        attend_item<8>(batch, off, seg_of.data(), q, q_heads, kbase, vbase, kv_heads, d, opt, it, out);
       else
-        attend_item<kMaxDim / kLanes>(batch, off, seg_of.data(), q, q_heads, kbase, vbase, kv_heads, d, scale,
+        attend_item<kMaxDim / kLanes>(batch, off, seg_of.data(), q, q_heads, kbase, vbase, kv_heads, d, opt,
                                       it, out);
     }
   };
@@ -253,8 +291,8 @@ void attend(const ForwardBatch& batch, const std::vector<int64_t>& off, const fl
 #else
 template <class T>
 void attend(const ForwardBatch& batch, const std::vector<int64_t>& off, const float* q, int q_heads,
-            const T* kbase, const T* vbase, int kv_heads, int d, float scale, float* out) {
-  attend_scalar(batch, off, q, q_heads, kbase, vbase, kv_heads, d, scale, out);
+            const T* kbase, const T* vbase, int kv_heads, int d, const AttentionOptions& opt, float* out) {
+  attend_scalar(batch, off, q, q_heads, kbase, vbase, kv_heads, d, opt, out);
 }
 #endif
 
@@ -287,15 +325,15 @@ void kv_store(const ForwardBatch& batch, const float* k, const float* v, const K
   tbb::parallel_for(all, store);
 }
 
-void paged_attention(const ForwardBatch& batch, const float* q, int q_heads, const KvLayer& kv, float scale,
-                     float* out) {
+void paged_attention(const ForwardBatch& batch, const float* q, int q_heads, const KvLayer& kv,
+                     const AttentionOptions& opt, float* out) {
   auto off = segment_token_offsets(batch);
   if (kv.dtype == DType::kF32) {
     attend(batch, off, q, q_heads, static_cast<const float*>(kv.k), static_cast<const float*>(kv.v),
-           kv.num_kv_heads, kv.head_dim, scale, out);
+           kv.num_kv_heads, kv.head_dim, opt, out);
   } else {
     attend(batch, off, q, q_heads, static_cast<const uint16_t*>(kv.k), static_cast<const uint16_t*>(kv.v),
-           kv.num_kv_heads, kv.head_dim, scale, out);
+           kv.num_kv_heads, kv.head_dim, opt, out);
   }
 }
 

@@ -85,6 +85,47 @@ void silu_mul(const float* gate_up, int64_t m, int64_t inter, float* out) {
   });
 }
 
+void gelu_tanh_mul(const float* gate_up, int64_t m, int64_t inter, float* out) {
+  // 0.5·g·(1 + tanh(z)) = g / (1 + e^{−2z}), z = √(2/π)·(g + 0.044715·g³): SiLU's form on exp16.
+  constexpr float kC = 0.7978845608028654f, kA = 0.044715f;
+  for_rows(m, inter, [&](int64_t i) {
+    const float* g = gate_up + i * 2 * inter;
+    const float* u = g + inter;
+    float* o = out + i * inter;
+    int64_t j = 0;
+#if defined(__AVX512F__)
+    const __m512 one = _mm512_set1_ps(1.0f), c2 = _mm512_set1_ps(-2.0f * kC), a = _mm512_set1_ps(kA);
+    for (; j + kLanes <= inter; j += kLanes) {
+      const __m512 gv = _mm512_loadu_ps(g + j);
+      const __m512 inner = _mm512_fmadd_ps(_mm512_mul_ps(a, gv), _mm512_mul_ps(gv, gv), gv);
+      const __m512 e = exp16(_mm512_mul_ps(c2, inner));
+      _mm512_storeu_ps(o + j,
+                       _mm512_mul_ps(_mm512_div_ps(gv, _mm512_add_ps(one, e)), _mm512_loadu_ps(u + j)));
+    }
+#endif
+    for (; j < inter; ++j) {
+      const float inner = std::fma(kA * g[j], g[j] * g[j], g[j]);
+      o[j] = g[j] / (1.0f + exp_poly(-2.0f * kC * inner)) * u[j];
+    }
+  });
+}
+
+void softcap(float* x, int64_t n, float cap) {
+  if (cap <= 0) return;
+  int64_t i = 0;
+#if defined(__AVX512F__)
+  const __m512 c = _mm512_set1_ps(cap);
+  for (; i + kLanes <= n; i += kLanes)
+    _mm512_storeu_ps(x + i, _mm512_mul_ps(c, tanh16(_mm512_div_ps(_mm512_loadu_ps(x + i), c))));
+#endif
+  for (; i < n; ++i) x[i] = cap * tanh_poly(x[i] / cap);
+}
+
+void scale(float* x, int64_t n, float s) {
+  if (s == 1.0f) return;
+  for (int64_t i = 0; i < n; ++i) x[i] *= s;
+}
+
 float sum_exp(const float* x, int64_t n, float mx) {
   int64_t i = 0;
   float total = 0.0f;

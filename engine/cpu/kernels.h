@@ -82,6 +82,12 @@ void add_rms_norm(const float* x, float* residual, const float* w, int64_t m, in
 
 // out[M,I] = silu(gate_up[:, :I]) * gate_up[:, I:] (gate and up fused as one [M, 2I] GEMM output).
 void silu_mul(const float* gate_up, int64_t m, int64_t inter, float* out);
+// The same with GELU's tanh form, 0.5·g·(1 + tanh(√(2/π)·(g + 0.044715·g³))) (GeGLU: Gemma 2, Grok).
+void gelu_tanh_mul(const float* gate_up, int64_t m, int64_t inter, float* out);
+// x[i] = cap·tanh(x[i]/cap) in place (logit soft-capping); cap ≤ 0 leaves x alone.
+void softcap(float* x, int64_t n, float cap);
+// x[i] *= s in place.
+void scale(float* x, int64_t n, float s);
 // Σ exp(x[i] − mx) over n floats (a softmax's normaliser), vectorised; a fixed summation order.
 float sum_exp(const float* x, int64_t n, float mx);
 
@@ -129,15 +135,31 @@ struct KvLayer {
 // kv_slots[slot_offset + prefix_len + i] for its i-th new token.
 void kv_store(const ForwardBatch& batch, const float* k, const float* v, const KvLayer& kv);
 
-// out[T, q_heads, head_dim] = softmax(q·Kᵀ·scale)·V per segment: each new token attends to the
-// segment's prefix and causally to the new tokens up to itself (or per Segment::tree_mask).
-// GQA: q head h uses kv head h / (q_heads / kv_heads). Online softmax over KV tiles whose
-// boundaries depend only on absolute positions, so results are independent of chunking.
-void paged_attention(const ForwardBatch& batch, const float* q, int q_heads, const KvLayer& kv, float scale,
-                     float* out);
+// How one layer turns q·k into scores. The defaults are plain scaled dot-product attention.
+struct AttentionOptions {
+  float scale = 1.0f;
+  float softcap = 0.0f;         // s = cap·tanh(s/cap) after scaling (Gemma 2, Grok); 0 = off
+  int64_t temperature_len = 0;  // xAI temperature (Grok): s ×= log2(p)/log2(len) for query position
+                                // p > len, after the cap; 0 = off
+  int64_t window = 0;           // sliding window: a query at position p sees keys at positions
+                                // > p − window (itself included); 0 = the whole prefix
+};
+
+// out[T, q_heads, head_dim] = softmax(score(q·Kᵀ))·V per segment: each new token attends to the
+// segment's prefix (within the window) and causally to the new tokens up to itself (or per
+// Segment::tree_mask). GQA: q head h uses kv head h / (q_heads / kv_heads). Online softmax over KV
+// tiles whose boundaries depend only on absolute positions, so results are independent of
+// chunking; tiles wholly outside a window are skipped.
+void paged_attention(const ForwardBatch& batch, const float* q, int q_heads, const KvLayer& kv,
+                     const AttentionOptions& opt, float* out);
+inline void paged_attention(const ForwardBatch& batch, const float* q, int q_heads, const KvLayer& kv,
+                            float scale, float* out) {
+  paged_attention(batch, q, q_heads, kv, AttentionOptions{.scale = scale}, out);
+}
 
 // ---- MoE routing ----------------------------------------------------------------------------
-// softmax over experts, top-k per row; weights renormalised to sum 1 when norm_topk_prob.
+// softmax over experts (all of them), top-k per row; weights renormalised to sum 1 when
+// norm_topk_prob.
 void moe_topk_softmax(const float* router_logits, int64_t m, int num_experts, int top_k, bool norm_topk_prob,
                       int32_t* topk_ids, float* topk_weights);
 

@@ -57,6 +57,23 @@ Result<std::unique_ptr<CudaModelRunner>> CudaModelRunner::create(const EngineCon
     return unsupported("--device cuda: partial rotary embeddings are not supported");
   if (c.num_heads % c.num_kv_heads != 0)
     return unsupported("--device cuda: q heads not a multiple of kv heads");
+  // The families' building blocks beyond Llama/Qwen3 have CPU kernels only so far.
+  const FamilyOptions& o = m.options();
+  const char* missing = o.sandwich_norms                                                    ? "sandwich norms"
+                        : o.activation != Activation::kSilu                                 ? "GELU MLPs"
+                        : o.shared_expert != SharedExpert::kNone                            ? "shared experts"
+                        : c.attn_softcap > 0 || c.final_softcap > 0 || c.router_softcap > 0 ? "soft-capping"
+                        : c.sliding_window > 0       ? "sliding-window attention"
+                        : c.attn_temperature_len > 0 ? "attention temperature"
+                        : c.embedding_scale != 1.0f || c.logit_scale != 1.0f || c.attn_scale > 0
+                            ? "embedding, logit or attention scales"
+                        : c.residual_moe ? "residual MoE"
+                                         : nullptr;
+  if (missing != nullptr)
+    return unsupported(
+        fmt::format("--device cuda: {} ({}) are not implemented in the CUDA backend yet; "
+                    "serve it with --device cpu",
+                    c.architecture, missing));
   ModelInfo info = host->info();
   info.kv_bytes_per_token = 2LL * c.num_layers * c.num_kv_heads * c.head_dim * 2;  // bf16 K and V
   std::unique_ptr<CudaModelRunner> r(new CudaModelRunner(cfg, c, m.options(), std::move(info)));

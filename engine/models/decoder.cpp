@@ -10,7 +10,10 @@ namespace sgl::engine {
 
 namespace {
 
-std::string layer_name(int l, const char* rest) { return fmt::format("model.layers.{}.{}", l, rest); }
+// `<root>.<i>.<rest>`: a layer's (or an expert's) tensor name.
+std::string indexed(std::string_view root, int i, std::string_view rest) {
+  return fmt::format("{}.{}.{}", root, i, rest);
+}
 
 Status load_vec(const WeightFiles& f, const std::string& name, int64_t n, std::vector<float>& dst, bool dry) {
   SGL_ASSIGN_OR_RETURN(TensorView v, f.get(name, {n}));
@@ -59,6 +62,34 @@ Status load_vec_slice(const WeightFiles& f, const std::string& name, int64_t ful
   if (dry) return {};
   cpu::convert_tensor(static_cast<const uint8_t*>(v.data) + off * dtype_size(v.dtype), v.dtype, n,
                       DType::kF32, dst.data() + dst_off);
+  return {};
+}
+
+// Bailing's norm_head: W'[:, j] = W[:, j] / (‖W[:, j]‖₂ + 1e-7) over the WHOLE vocabulary (SGLang's
+// F.normalize(W, dim=0)), so the column norms come from the full tensor even when this rank holds
+// only rows [row0, row0 + w.n()); each rank's rows are then rescaled from the fp32 source values and
+// rounded once to the weight's dtype.
+Status normalise_head_columns(const WeightFiles& f, const std::string& name, int64_t rows, int64_t cols,
+                              int64_t row0, cpu::PackedWeight& w, bool dry) {
+  SGL_ASSIGN_OR_RETURN(TensorView v, f.get(name, {rows, cols}));
+  if (dry) return {};
+  const auto es = static_cast<int64_t>(dtype_size(v.dtype));
+  const auto* src = static_cast<const uint8_t*>(v.data);
+  std::vector<double> sq(static_cast<size_t>(cols), 0.0);
+  std::vector<float> row(static_cast<size_t>(cols));
+  for (int64_t r = 0; r < rows; ++r) {
+    cpu::convert_tensor(src + r * cols * es, v.dtype, cols, DType::kF32, row.data());
+    for (int64_t j = 0; j < cols; ++j) sq[j] += static_cast<double>(row[j]) * row[j];
+  }
+  std::vector<float> inv(static_cast<size_t>(cols));
+  for (int64_t j = 0; j < cols; ++j) inv[j] = static_cast<float>(1.0 / (std::sqrt(sq[j]) + 1e-7));
+  auto* dst = static_cast<uint8_t*>(w.mutable_data());
+  const auto ds = static_cast<int64_t>(dtype_size(w.dtype()));
+  for (int64_t r = 0; r < w.n(); ++r) {
+    cpu::convert_tensor(src + (row0 + r) * cols * es, v.dtype, cols, DType::kF32, row.data());
+    for (int64_t j = 0; j < cols; ++j) row[j] *= inv[j];
+    cpu::convert_tensor(row.data(), DType::kF32, cols, w.dtype(), dst + r * cols * ds);
+  }
   return {};
 }
 
@@ -129,6 +160,9 @@ void DecoderModel::allocate() {
     LayerWeights& w = layers_[l];
     w.input_norm.assign(static_cast<size_t>(h), 1.0f);
     w.post_norm.assign(static_cast<size_t>(h), 1.0f);
+    if (options_.sandwich_norms)
+      w.attn_out_norm.assign(static_cast<size_t>(h), 1.0f),
+          w.mlp_out_norm.assign(static_cast<size_t>(h), 1.0f);
     if (options_.qk_norm)
       w.q_norm.assign(static_cast<size_t>(d), 1.0f), w.k_norm.assign(static_cast<size_t>(d), 1.0f);
     if (options_.qkv_bias) w.qkv_bias.assign(static_cast<size_t>(qkv_rows), 0.0f);
@@ -136,6 +170,7 @@ void DecoderModel::allocate() {
     w.qkv = cpu::PackedWeight::pack(nullptr, DType::kF32, qkv_rows, h, compute_);
     w.o = cpu::PackedWeight::pack(nullptr, DType::kF32, h, p.q_heads * d, compute_);
     w.moe = options_.moe && c.is_moe_layer(l);
+    w.dense = !w.moe || c.residual_moe;
     if (w.moe) {
       // The router stays fp32 whatever the compute dtype: it is tiny (E × H), and rounding its
       // inputs to bf16 flips near-tied top-k choices, which moves logits far more than bf16 GEMMs.
@@ -145,7 +180,14 @@ void DecoderModel::allocate() {
             cpu::PackedWeight::pack(nullptr, DType::kF32, 2 * p.moe_inter, h, compute_));
         w.expert_down.push_back(cpu::PackedWeight::pack(nullptr, DType::kF32, h, p.moe_inter, compute_));
       }
-    } else {
+      if (options_.shared_expert != SharedExpert::kNone) {
+        w.shared_gate_up = cpu::PackedWeight::pack(nullptr, DType::kF32, 2 * p.shared_inter, h, compute_);
+        w.shared_down = cpu::PackedWeight::pack(nullptr, DType::kF32, h, p.shared_inter, compute_);
+      }
+      if (options_.shared_expert == SharedExpert::kSigmoidGated)
+        w.shared_gate = cpu::PackedWeight::pack(nullptr, DType::kF32, 1, h, DType::kF32);
+    }
+    if (w.dense) {
       w.gate_up = cpu::PackedWeight::pack(nullptr, DType::kF32, 2 * p.inter, h, compute_);
       w.down = cpu::PackedWeight::pack(nullptr, DType::kF32, h, p.inter, compute_);
     }
@@ -155,7 +197,8 @@ void DecoderModel::allocate() {
 void DecoderModel::lay_out_weights() {
   lm_head_.lay_out_for_kernels();
   for (auto& w : layers_) {
-    for (auto* pw : {&w.qkv, &w.o, &w.gate_up, &w.down, &w.router}) pw->lay_out_for_kernels();
+    for (auto* pw : {&w.qkv, &w.o, &w.gate_up, &w.down, &w.router, &w.shared_gate_up, &w.shared_down})
+      pw->lay_out_for_kernels();
     for (auto& e : w.expert_gate_up) e.lay_out_for_kernels();
     for (auto& e : w.expert_down) e.lay_out_for_kernels();
   }
@@ -164,7 +207,8 @@ void DecoderModel::lay_out_weights() {
 int64_t DecoderModel::weight_bytes() const {
   int64_t b = embed_.bytes() + lm_head_.bytes();
   for (const auto& w : layers_) {
-    b += w.qkv.bytes() + w.o.bytes() + w.gate_up.bytes() + w.down.bytes() + w.router.bytes();
+    b += w.qkv.bytes() + w.o.bytes() + w.gate_up.bytes() + w.down.bytes() + w.router.bytes() +
+         w.shared_gate_up.bytes() + w.shared_down.bytes() + w.shared_gate.bytes();
     for (const auto& e : w.expert_gate_up) b += e.bytes();
     for (const auto& e : w.expert_down) b += e.bytes();
   }
@@ -174,58 +218,98 @@ int64_t DecoderModel::weight_bytes() const {
 Status DecoderModel::load(const WeightFiles& f, bool dry) {
   const auto& c = config_;
   const ShardPlan& p = shard_;
+  const WeightNames& n = options_.names;
   const int64_t h = c.hidden_size, d = c.head_dim, hq = c.num_heads * d, hkv = c.num_kv_heads * d;
   // This rank's rows of the q, k, v projections (all of them on a whole model).
   const int64_t q0 = p.q_head0 * d, nq = p.q_heads * d, kv0 = p.kv_head0 * d, nkv = p.kv_heads * d;
-  SGL_ASSIGN_OR_RETURN(TensorView emb, f.get("model.embed_tokens.weight", {c.vocab_size, h}));
+  SGL_ASSIGN_OR_RETURN(TensorView emb, f.get(std::string(n.embed), {c.vocab_size, h}));
   const auto* emb_rows = static_cast<const uint8_t*>(emb.data) + p.vocab0 * h * dtype_size(emb.dtype);
   if (!dry) cpu::convert_tensor(emb_rows, emb.dtype, p.vocab * h, compute_, embed_.data());
-  if (c.tie_word_embeddings && !f.contains("lm_head.weight")) {
+  const std::string lm_head(n.lm_head);
+  if (c.tie_word_embeddings && !f.contains(lm_head)) {
     if (!dry) lm_head_.reload(emb_rows, emb.dtype);
   } else {
-    SGL_TRY(load_block(f, "lm_head.weight", c.vocab_size, h, p.vocab0, p.vocab, 0, 0, lm_head_, dry));
+    SGL_TRY(load_block(f, lm_head, c.vocab_size, h, p.vocab0, p.vocab, 0, 0, lm_head_, dry));
+    if (c.norm_head) SGL_TRY(normalise_head_columns(f, lm_head, c.vocab_size, h, p.vocab0, lm_head_, dry));
   }
-  SGL_TRY(load_vec(f, "model.norm.weight", h, final_norm_, dry));
+  SGL_TRY(load_vec(f, std::string(n.final_norm), h, final_norm_, dry));
   for (int l = 0; l < c.num_layers; ++l) {
     LayerWeights& w = layers_[l];
-    SGL_TRY(load_vec(f, layer_name(l, "input_layernorm.weight"), h, w.input_norm, dry));
-    SGL_TRY(load_vec(f, layer_name(l, "post_attention_layernorm.weight"), h, w.post_norm, dry));
-    SGL_TRY(load_block(f, layer_name(l, "self_attn.q_proj.weight"), hq, h, q0, nq, 0, 0, w.qkv, dry));
-    SGL_TRY(load_block(f, layer_name(l, "self_attn.k_proj.weight"), hkv, h, kv0, nkv, 0, nq, w.qkv, dry));
-    SGL_TRY(
-        load_block(f, layer_name(l, "self_attn.v_proj.weight"), hkv, h, kv0, nkv, 0, nq + nkv, w.qkv, dry));
-    SGL_TRY(load_block(f, layer_name(l, "self_attn.o_proj.weight"), h, hq, 0, h, q0, 0, w.o, dry));
-    if (options_.qkv_bias) {
-      SGL_TRY(load_vec_slice(f, layer_name(l, "self_attn.q_proj.bias"), hq, q0, nq, w.qkv_bias, 0, dry));
-      SGL_TRY(load_vec_slice(f, layer_name(l, "self_attn.k_proj.bias"), hkv, kv0, nkv, w.qkv_bias, nq, dry));
-      SGL_TRY(load_vec_slice(f, layer_name(l, "self_attn.v_proj.bias"), hkv, kv0, nkv, w.qkv_bias, nq + nkv,
-                             dry));
+    auto name = [&](std::string_view rest) { return indexed(n.layer_root, l, rest); };
+    auto param = [&](std::string_view base, const char* kind) {
+      return name(fmt::format("{}.{}", base, kind));
+    };
+    SGL_TRY(load_vec(f, name(n.attn_norm), h, w.input_norm, dry));
+    SGL_TRY(load_vec(f, name(n.mlp_norm), h, w.post_norm, dry));
+    if (options_.sandwich_norms) {
+      SGL_TRY(load_vec(f, name(n.attn_out_norm), h, w.attn_out_norm, dry));
+      SGL_TRY(load_vec(f, name(n.mlp_out_norm), h, w.mlp_out_norm, dry));
     }
-    if (options_.o_bias) SGL_TRY(load_vec(f, layer_name(l, "self_attn.o_proj.bias"), h, w.o_bias, dry));
+    if (!n.qkv.empty()) {  // one [q; k; v] tensor: this rank's rows of each third
+      const std::string qkv = param(n.qkv, "weight");
+      const int64_t rows = hq + 2 * hkv;
+      SGL_TRY(load_block(f, qkv, rows, h, q0, nq, 0, 0, w.qkv, dry));
+      SGL_TRY(load_block(f, qkv, rows, h, hq + kv0, nkv, 0, nq, w.qkv, dry));
+      SGL_TRY(load_block(f, qkv, rows, h, hq + hkv + kv0, nkv, 0, nq + nkv, w.qkv, dry));
+      if (options_.qkv_bias) {
+        const std::string b = param(n.qkv, "bias");
+        SGL_TRY(load_vec_slice(f, b, rows, q0, nq, w.qkv_bias, 0, dry));
+        SGL_TRY(load_vec_slice(f, b, rows, hq + kv0, nkv, w.qkv_bias, nq, dry));
+        SGL_TRY(load_vec_slice(f, b, rows, hq + hkv + kv0, nkv, w.qkv_bias, nq + nkv, dry));
+      }
+    } else {
+      SGL_TRY(load_block(f, param(n.q, "weight"), hq, h, q0, nq, 0, 0, w.qkv, dry));
+      SGL_TRY(load_block(f, param(n.k, "weight"), hkv, h, kv0, nkv, 0, nq, w.qkv, dry));
+      SGL_TRY(load_block(f, param(n.v, "weight"), hkv, h, kv0, nkv, 0, nq + nkv, w.qkv, dry));
+      if (options_.qkv_bias) {
+        SGL_TRY(load_vec_slice(f, param(n.q, "bias"), hq, q0, nq, w.qkv_bias, 0, dry));
+        SGL_TRY(load_vec_slice(f, param(n.k, "bias"), hkv, kv0, nkv, w.qkv_bias, nq, dry));
+        SGL_TRY(load_vec_slice(f, param(n.v, "bias"), hkv, kv0, nkv, w.qkv_bias, nq + nkv, dry));
+      }
+    }
+    SGL_TRY(load_block(f, param(n.o, "weight"), h, hq, 0, h, q0, 0, w.o, dry));
+    if (options_.o_bias) SGL_TRY(load_vec(f, param(n.o, "bias"), h, w.o_bias, dry));
     if (options_.qk_norm) {
-      SGL_TRY(load_vec(f, layer_name(l, "self_attn.q_norm.weight"), d, w.q_norm, dry));
-      SGL_TRY(load_vec(f, layer_name(l, "self_attn.k_norm.weight"), d, w.k_norm, dry));
+      SGL_TRY(load_vec(f, name(n.q_norm), d, w.q_norm, dry));
+      SGL_TRY(load_vec(f, name(n.k_norm), d, w.k_norm, dry));
     }
     if (w.moe) {
-      SGL_TRY(load_rows(f, layer_name(l, "mlp.gate.weight"), c.num_experts, 0, w.router, dry));
+      SGL_TRY(load_rows(f, name(n.router), c.num_experts, 0, w.router, dry));
       const int64_t i = c.moe_intermediate_size, i0 = p.moe_inter0, ni = p.moe_inter;
       for (int le = 0; le < p.experts; ++le) {
         const int e = p.expert0 + le;
-        auto ex = [&](const char* part) {
-          return layer_name(l, fmt::format("mlp.experts.{}.{}", e, part).c_str());
-        };
-        SGL_TRY(load_block(f, ex("gate_proj.weight"), i, h, i0, ni, 0, 0, w.expert_gate_up[le], dry));
-        SGL_TRY(load_block(f, ex("up_proj.weight"), i, h, i0, ni, 0, ni, w.expert_gate_up[le], dry));
-        SGL_TRY(load_block(f, ex("down_proj.weight"), h, i, 0, h, i0, 0, w.expert_down[le], dry));
+        auto ex = [&](std::string_view part) { return name(indexed(n.expert_root, e, part)); };
+        SGL_TRY(load_block(f, ex(n.expert_gate), i, h, i0, ni, 0, 0, w.expert_gate_up[le], dry));
+        SGL_TRY(load_block(f, ex(n.expert_up), i, h, i0, ni, 0, ni, w.expert_gate_up[le], dry));
+        SGL_TRY(load_block(f, ex(n.expert_down), h, i, 0, h, i0, 0, w.expert_down[le], dry));
       }
-    } else {
+      if (options_.shared_expert != SharedExpert::kNone) {
+        const int64_t si = c.shared_expert_intermediate_size, s0 = p.shared_inter0, ns = p.shared_inter;
+        auto sh = [&](const char* part) { return name(fmt::format("{}.{}", n.shared_root, part)); };
+        SGL_TRY(load_block(f, sh("gate_proj.weight"), si, h, s0, ns, 0, 0, w.shared_gate_up, dry));
+        SGL_TRY(load_block(f, sh("up_proj.weight"), si, h, s0, ns, 0, ns, w.shared_gate_up, dry));
+        SGL_TRY(load_block(f, sh("down_proj.weight"), h, si, 0, h, s0, 0, w.shared_down, dry));
+      }
+      if (options_.shared_expert == SharedExpert::kSigmoidGated)
+        SGL_TRY(load_rows(f, name(n.shared_gate), 1, 0, w.shared_gate, dry));
+    }
+    if (w.dense) {
       const int64_t i = c.intermediate_size, i0 = p.inter0, ni = p.inter;
-      SGL_TRY(load_block(f, layer_name(l, "mlp.gate_proj.weight"), i, h, i0, ni, 0, 0, w.gate_up, dry));
-      SGL_TRY(load_block(f, layer_name(l, "mlp.up_proj.weight"), i, h, i0, ni, 0, ni, w.gate_up, dry));
-      SGL_TRY(load_block(f, layer_name(l, "mlp.down_proj.weight"), h, i, 0, h, i0, 0, w.down, dry));
+      SGL_TRY(load_block(f, name(n.gate), i, h, i0, ni, 0, 0, w.gate_up, dry));
+      SGL_TRY(load_block(f, name(n.up), i, h, i0, ni, 0, ni, w.gate_up, dry));
+      SGL_TRY(load_block(f, name(n.down), h, i, 0, h, i0, 0, w.down, dry));
     }
   }
-  if (!dry) lay_out_weights();
+  if (dry) return {};
+  if (options_.norm_weight_offset) {  // Gemma's (1 + w), in fp32 as HF computes it
+    auto offset = [](std::vector<float>& v) {
+      for (float& x : v) x += 1.0f;
+    };
+    offset(final_norm_);
+    for (auto& w : layers_)
+      for (auto* v : {&w.input_norm, &w.post_norm, &w.attn_out_norm, &w.mlp_out_norm}) offset(*v);
+  }
+  lay_out_weights();
   return {};
 }
 
@@ -247,7 +331,10 @@ void DecoderModel::init_dummy(uint64_t seed) {
       fill_linear(w.router, next());
       for (auto& e : w.expert_gate_up) fill_linear(e, next());
       for (auto& e : w.expert_down) fill_linear(e, next());
-    } else {
+      if (w.shared_gate_up.n() > 0) fill_linear(w.shared_gate_up, next()), fill_linear(w.shared_down, next());
+      if (w.shared_gate.n() > 0) fill_linear(w.shared_gate, next());
+    }
+    if (w.dense) {
       fill_linear(w.gate_up, next());
       fill_linear(w.down, next());
     }

@@ -5,6 +5,7 @@
 
 #include <cstdint>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "base/result.h"
@@ -21,20 +22,66 @@ namespace dist {
 class Communicator;
 }
 
+// Where a family's checkpoint keeps each tensor (HF Llama/Qwen names by default). Layer tensors
+// are `<layer_root>.<i>.<name>`, experts `<layer_root>.<i>.<expert_root>.<e>.<name>`; an empty
+// name marks a tensor the family does not have.
+struct WeightNames {
+  std::string_view embed = "model.embed_tokens.weight";
+  std::string_view final_norm = "model.norm.weight";
+  std::string_view lm_head = "lm_head.weight";
+  std::string_view layer_root = "model.layers";
+  std::string_view attn_norm = "input_layernorm.weight";
+  std::string_view attn_out_norm;  // sandwich norms (Gemma 2, Grok): on the attention output
+  std::string_view mlp_norm = "post_attention_layernorm.weight";
+  std::string_view mlp_out_norm;  // sandwich norms: on the MLP / MoE output
+  // q, k and v as three tensors, or `qkv` as one with [q; k; v] rows (Qwen v1, Bailing); names
+  // without ".weight" / ".bias".
+  std::string_view qkv;
+  std::string_view q = "self_attn.q_proj", k = "self_attn.k_proj", v = "self_attn.v_proj";
+  std::string_view o = "self_attn.o_proj";
+  std::string_view q_norm = "self_attn.q_norm.weight", k_norm = "self_attn.k_norm.weight";
+  std::string_view gate = "mlp.gate_proj.weight", up = "mlp.up_proj.weight", down = "mlp.down_proj.weight";
+  std::string_view router = "mlp.gate.weight";
+  std::string_view expert_root = "mlp.experts";
+  std::string_view expert_gate = "gate_proj.weight", expert_up = "up_proj.weight",
+                   expert_down = "down_proj.weight";
+  std::string_view shared_root = "mlp.shared_expert";  // + gate/up/down_proj.weight
+  std::string_view shared_gate = "mlp.shared_expert_gate.weight";
+};
+
+enum class Activation { kSilu, kGeluTanh };  // of the gated MLPs (dense, experts, shared)
+enum class SharedExpert {
+  kNone,
+  kSigmoidGated,  // Qwen2-MoE: + sigmoid(x·w_g)·shared(x)
+  kUngated,       // Bailing: + shared(x)
+};
+
+// The structure of a family's decoder; its sizes and constants are in ModelConfig.
 struct FamilyOptions {
   bool qk_norm = false;   // RMSNorm on each q and k head before RoPE (Qwen3)
   bool qkv_bias = false;  // bias on q/k/v projections (Qwen2; Llama's attention_bias)
   bool o_bias = false;    // bias on the output projection (Llama's attention_bias)
   bool moe = false;       // sparse MoE MLP on the layers the config selects (Qwen3-MoE)
+  // Gemma: checkpoint norm weights are offsets from 1 (y = x̂·(1 + w)); 1 is added at load, which
+  // is exact in fp32, so the norm kernels stay the plain ones.
+  bool norm_weight_offset = false;
+  bool sandwich_norms = false;  // attention and MLP outputs normed before their residual add
+  Activation activation = Activation::kSilu;
+  SharedExpert shared_expert = SharedExpert::kNone;
+  WeightNames names;
 };
 
 struct LayerWeights {
   std::vector<float> input_norm, post_norm, q_norm, k_norm, qkv_bias, o_bias;
-  cpu::PackedWeight qkv, o;         // q,k,v fused: [(Hq + 2·Hkv)·D, H]
-  cpu::PackedWeight gate_up, down;  // dense MLP, gate and up fused: [2I, H]
+  std::vector<float> attn_out_norm, mlp_out_norm;  // sandwich norms (empty when the family has none)
+  cpu::PackedWeight qkv, o;                        // q,k,v fused: [(Hq + 2·Hkv)·D, H]
+  cpu::PackedWeight gate_up, down;  // dense MLP, gate and up fused: [2I, H] (beside the experts: Grok)
   bool moe = false;
+  bool dense = false;        // has the dense MLP (every non-MoE layer; MoE layers with residual_moe)
   cpu::PackedWeight router;  // [E, H]
   std::vector<cpu::PackedWeight> expert_gate_up, expert_down;
+  cpu::PackedWeight shared_gate_up, shared_down;  // shared expert (SharedExpert::k*)
+  cpu::PackedWeight shared_gate;                  // [1, H], fp32 (kSigmoidGated)
 };
 
 // One layer's slice of the KV pool.
@@ -90,8 +137,12 @@ class DecoderModel {
   // rope_cs: the forward's cos/sin table of the batch's positions (Rope::table), shared by layers.
   void attention_block(int l, const ForwardBatch& batch, const float* normed, int64_t t, KvPool& kv,
                        const float* rope_cs, float* out) const;
-  void mlp_block(int l, const float* normed, int64_t t, float* out) const;
+  // The MLP part of layer l: dense, MoE, MoE + shared expert, or (MoE + dense)/√2.
+  void ffn_block(int l, const float* normed, int64_t t, float* out) const;
+  void gated_mlp(const float* x, int64_t t, const cpu::PackedWeight& gate_up, const cpu::PackedWeight& down,
+                 float* out) const;
   void moe_block(int l, const float* normed, int64_t t, float* out) const;
+  void shared_expert(int l, const float* normed, int64_t t, float* out) const;
   // Tensor-parallel steps (no-ops on a whole model): the first failure is kept in `st`.
   void all_reduce(float* data, int64_t n, Status& st) const;
   void embed(const std::vector<int32_t>& ids, float* x, Status& st) const;

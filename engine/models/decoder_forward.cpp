@@ -14,7 +14,7 @@ namespace {
 // One set per thread (a forward runs on one thread; tensor-parallel ranks are threads of their
 // own), reused by every layer and step: see engine/cpu/scratch.h.
 struct ForwardScratch {
-  cpu::ScratchBuffer<float> x, normed, delta, qkv, q, k, v, attn, gate_up, act, rope;
+  cpu::ScratchBuffer<float> x, normed, delta, qkv, q, k, v, attn, gate_up, act, rope, extra;
 };
 thread_local ForwardScratch scratch;
 }  // namespace
@@ -46,23 +46,76 @@ void DecoderModel::attention_block(int l, const ForwardBatch& batch, const float
   }
   rope_.apply(q, t, q_heads, d, rope_cs);
   rope_.apply(k, t, kv_heads, d, rope_cs);
+  if (c.logn_seq_length > 0) {
+    // Qwen v1's logn attention: queries past the trained length are scaled up by
+    // ln(p + 1)/ln(seq_length) (HF applies it only while the KV exceeds seq_length, which is the
+    // same thing: p + 1 > seq_length).
+    const double base = std::log(static_cast<double>(c.logn_seq_length));
+    for (int64_t i = 0; i < t; ++i) {
+      const int64_t p1 = static_cast<int64_t>(batch.positions[i]) + 1;
+      if (p1 > c.logn_seq_length)
+        cpu::scale(q + i * hq, hq, static_cast<float>(std::log(static_cast<double>(p1)) / base));
+    }
+  }
   cpu::KvLayer layer = kv.layer(c, l);
   cpu::kv_store(batch, k, v, layer);
   float* attn = scratch.attn.get(static_cast<size_t>(t * hq));
-  cpu::paged_attention(batch, q, q_heads, layer, 1.0f / std::sqrt(static_cast<float>(d)), attn);
+  cpu::AttentionOptions ao;
+  ao.scale = c.attn_scale > 0 ? static_cast<float>(c.attn_scale) : 1.0f / std::sqrt(static_cast<float>(d));
+  ao.softcap = c.attn_softcap;
+  ao.temperature_len = c.attn_temperature_len;
+  ao.window = c.sliding_window_of(l);
+  cpu::paged_attention(batch, q, q_heads, layer, ao, attn);
   // The bias belongs to the sum: only rank 0 adds it.
   const bool bias = !w.o_bias.empty() && shard_.tp_rank == 0;
   cpu::linear(attn, t, w.o, bias ? w.o_bias.data() : nullptr, out);
 }
 
-void DecoderModel::mlp_block(int l, const float* normed, int64_t t, float* out) const {
-  const LayerWeights& w = layers_[l];
-  const int64_t inter = w.gate_up.n() / 2;
+void DecoderModel::gated_mlp(const float* x, int64_t t, const cpu::PackedWeight& gate_up,
+                             const cpu::PackedWeight& down, float* out) const {
+  const int64_t inter = gate_up.n() / 2;
   float* gu = scratch.gate_up.get(static_cast<size_t>(t * 2 * inter));
   float* act = scratch.act.get(static_cast<size_t>(t * inter));
-  cpu::linear(normed, t, w.gate_up, nullptr, gu);
-  cpu::silu_mul(gu, t, inter, act);
-  cpu::linear(act, t, w.down, nullptr, out);
+  cpu::linear(x, t, gate_up, nullptr, gu);
+  if (options_.activation == Activation::kGeluTanh) {
+    cpu::gelu_tanh_mul(gu, t, inter, act);
+  } else {
+    cpu::silu_mul(gu, t, inter, act);
+  }
+  cpu::linear(act, t, down, nullptr, out);
+}
+
+void DecoderModel::ffn_block(int l, const float* normed, int64_t t, float* out) const {
+  const LayerWeights& w = layers_[l];
+  if (!w.moe) {
+    gated_mlp(normed, t, w.gate_up, w.down, out);
+    return;
+  }
+  moe_block(l, normed, t, out);
+  if (options_.shared_expert != SharedExpert::kNone) shared_expert(l, normed, t, out);
+  if (w.dense) {  // Grok's residual MoE: (mlp(x) + moe(x)) / √2
+    const int64_t n = t * config_.hidden_size;
+    float* dense = scratch.extra.get(static_cast<size_t>(n));
+    gated_mlp(normed, t, w.gate_up, w.down, dense);
+    const float inv_sqrt2 = static_cast<float>(1.0 / std::sqrt(2.0));
+    for (int64_t i = 0; i < n; ++i) out[i] = (dense[i] + out[i]) * inv_sqrt2;
+  }
+}
+
+void DecoderModel::shared_expert(int l, const float* normed, int64_t t, float* out) const {
+  const LayerWeights& w = layers_[l];
+  const int64_t h = config_.hidden_size;
+  float* y = scratch.extra.get(static_cast<size_t>(t * h));
+  gated_mlp(normed, t, w.shared_gate_up, w.shared_down, y);
+  // Qwen2-MoE scales the shared expert per token by sigmoid(x·w_g) (each tensor-parallel rank
+  // computes the same gate from the whole x and scales its partial sum); Bailing adds it as is.
+  std::vector<float> gate(static_cast<size_t>(t), 1.0f);
+  if (options_.shared_expert == SharedExpert::kSigmoidGated) {
+    cpu::linear(normed, t, w.shared_gate, nullptr, gate.data());
+    for (auto& g : gate) g = 1.0f / (1.0f + std::exp(-g));
+  }
+  for (int64_t i = 0; i < t; ++i)
+    for (int64_t j = 0; j < h; ++j) out[i * h + j] += gate[i] * y[i * h + j];
 }
 
 void DecoderModel::moe_block(int l, const float* normed, int64_t t, float* out) const {
@@ -75,6 +128,7 @@ void DecoderModel::moe_block(int l, const float* normed, int64_t t, float* out) 
   const int k = c.num_experts_per_tok;
   std::vector<float> logits(static_cast<size_t>(t * c.num_experts));
   cpu::linear(normed, t, w.router, nullptr, logits.data());
+  cpu::softcap(logits.data(), t * c.num_experts, c.router_softcap);  // Grok: 30·tanh(r/30)
   std::vector<int32_t> ids(static_cast<size_t>(t * k));
   std::vector<float> weights(static_cast<size_t>(t * k));
   cpu::moe_topk_softmax(logits.data(), t, c.num_experts, k, c.norm_topk_prob, ids.data(), weights.data());
@@ -94,7 +148,11 @@ void DecoderModel::moe_block(int l, const float* normed, int64_t t, float* out) 
     for (int64_t r = 0; r < n; ++r)
       std::copy(normed + rows[r] / k * h, normed + (rows[r] / k + 1) * h, x.data() + r * h);
     cpu::linear(x.data(), n, w.expert_gate_up[le], nullptr, gu.data());
-    cpu::silu_mul(gu.data(), n, inter, act.data());
+    if (options_.activation == Activation::kGeluTanh) {
+      cpu::gelu_tanh_mul(gu.data(), n, inter, act.data());
+    } else {
+      cpu::silu_mul(gu.data(), n, inter, act.data());
+    }
     cpu::linear(act.data(), n, w.expert_down[le], nullptr, y.data());
     for (int64_t r = 0; r < n; ++r)
       std::copy(y.data() + r * h, y.data() + (r + 1) * h, slot_out.data() + rows[r] * h);
@@ -127,6 +185,7 @@ DecoderModel::Output DecoderModel::forward(const ForwardBatch& batch, const std:
   float* normed = scratch.normed.get(th);
   float* delta = scratch.delta.get(th);
   embed(ids, x, out.status);
+  cpu::scale(x, t * h, c.embedding_scale);
   // cos/sin of the batch's positions, computed once for every layer's q and k.
   float* rope_cs = scratch.rope.get(static_cast<size_t>(t * rope_.table_width()));
   rope_.table(batch.positions.data(), t, rope_cs);
@@ -135,13 +194,12 @@ DecoderModel::Output DecoderModel::forward(const ForwardBatch& batch, const std:
     cpu::rms_norm(x, w.input_norm.data(), t, h, eps, normed);
     attention_block(l, batch, normed, t, kv, rope_cs, delta);
     all_reduce(delta, t * h, out.status);
+    // Sandwich norms (Gemma 2, Grok) norm each block's output before it joins the residual.
+    if (!w.attn_out_norm.empty()) cpu::rms_norm(delta, w.attn_out_norm.data(), t, h, eps, delta);
     cpu::add_rms_norm(delta, x, w.post_norm.data(), t, h, eps, normed);
-    if (w.moe) {
-      moe_block(l, normed, t, delta);
-    } else {
-      mlp_block(l, normed, t, delta);
-    }
+    ffn_block(l, normed, t, delta);
     all_reduce(delta, t * h, out.status);
+    if (!w.mlp_out_norm.empty()) cpu::rms_norm(delta, w.mlp_out_norm.data(), t, h, eps, delta);
     for (int64_t i = 0; i < t * h; ++i) x[i] += delta[i];
     // hidden_states[i] belongs to capture_hidden_layers[i], whatever order (or repeats) it lists.
     for (size_t i = 0; i < capture.size(); ++i)
@@ -155,6 +213,8 @@ DecoderModel::Output DecoderModel::forward(const ForwardBatch& batch, const std:
   cpu::rms_norm(sel.data(), final_norm_.data(), r, h, eps, sel.data());
   out.logits.resize(static_cast<size_t>(r * c.vocab_size));
   lm_head(sel.data(), r, out.logits.data(), out.status);
+  cpu::scale(out.logits.data(), r * c.vocab_size, c.logit_scale);
+  cpu::softcap(out.logits.data(), r * c.vocab_size, c.final_softcap);
   return out;
 }
 

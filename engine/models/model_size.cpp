@@ -16,13 +16,16 @@ LayerSizes layer_sizes(const ModelConfig& c, const FamilyOptions& o, int l) {
   const int64_t h = c.hidden_size, d = c.head_dim, hq = c.num_heads * d, hkv = c.num_kv_heads * d;
   LayerSizes s;
   s.attn_gemm = (hq + 2 * hkv) * h + h * hq;
-  s.small = 2 * h + (o.qk_norm ? 2 * d : 0) + (o.qkv_bias ? hq + 2 * hkv : 0) + (o.o_bias ? h : 0);
-  if (o.moe && c.is_moe_layer(l)) {
+  s.small = (o.sandwich_norms ? 4 : 2) * h + (o.qk_norm ? 2 * d : 0) + (o.qkv_bias ? hq + 2 * hkv : 0) +
+            (o.o_bias ? h : 0);
+  const bool moe = o.moe && c.is_moe_layer(l);
+  if (moe) {
     s.router = static_cast<int64_t>(c.num_experts) * h;
     s.mlp_gemm = static_cast<int64_t>(c.num_experts) * 3 * c.moe_intermediate_size * h;
-  } else {
-    s.mlp_gemm = 3 * c.intermediate_size * h;
+    if (o.shared_expert != SharedExpert::kNone) s.mlp_gemm += 3 * c.shared_expert_intermediate_size * h;
+    if (o.shared_expert == SharedExpert::kSigmoidGated) s.router += h;  // [1, H] gate, fp32 like the router
   }
+  if (!moe || c.residual_moe) s.mlp_gemm += 3 * c.intermediate_size * h;
   return s;
 }
 

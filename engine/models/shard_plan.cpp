@@ -16,6 +16,7 @@ ShardPlan ShardPlan::whole(const ModelConfig& c) {
   p.q_heads = c.num_heads;
   p.kv_heads = c.num_kv_heads;
   p.inter = c.intermediate_size;
+  p.shared_inter = c.shared_expert_intermediate_size;
   p.vocab = p.vocab_per_rank = c.vocab_size;
   p.experts = c.num_experts;
   p.moe_inter = c.moe_intermediate_size;
@@ -55,6 +56,12 @@ Result<ShardPlan> ShardPlan::make(const ModelConfig& c, int rank, int tp, int ep
         fmt::format("--tp-size {}: intermediate_size {} does not split evenly", tp, c.intermediate_size));
   p.inter = c.intermediate_size / tp;
   p.inter0 = rank * p.inter;
+  if (c.shared_expert_intermediate_size % tp != 0)
+    return invalid_argument(
+        fmt::format("--tp-size {}: the shared expert's intermediate size {} does not split evenly", tp,
+                    c.shared_expert_intermediate_size));
+  p.shared_inter = c.shared_expert_intermediate_size / tp;
+  p.shared_inter0 = rank * p.shared_inter;
   p.vocab_per_rank = (c.vocab_size + tp - 1) / tp;
   p.vocab0 = std::min<int64_t>(c.vocab_size, rank * p.vocab_per_rank);
   p.vocab = p.vocab_of(rank, c.vocab_size);

@@ -95,6 +95,15 @@ void check_invariance(const std::string& model, const std::string& dtype) {
 TEST(BatchInvariance, Qwen3Float32) { check_invariance("tiny-qwen3", "float32"); }
 TEST(BatchInvariance, Qwen3Bfloat16) { check_invariance("tiny-qwen3", "bfloat16"); }
 TEST(BatchInvariance, Qwen3MoeFloat32) { check_invariance("tiny-qwen3-moe", "float32"); }
+// The seeds' other families: fused q|k|v, shared experts, soft-caps and the xAI temperature (the
+// prompt of 150 passes Grok's attn_temperature_len 64), and Gemma 2's sliding window of 16, which
+// chunks of 1, 7 and 64 cross in every way.
+TEST(BatchInvariance, QwenFloat32) { check_invariance("tiny-qwen", "float32"); }
+TEST(BatchInvariance, Qwen2MoeFloat32) { check_invariance("tiny-qwen2-moe", "float32"); }
+TEST(BatchInvariance, Gemma2Float32) { check_invariance("tiny-gemma2", "float32"); }
+TEST(BatchInvariance, Gemma2Bfloat16) { check_invariance("tiny-gemma2", "bfloat16"); }
+TEST(BatchInvariance, Grok2Float32) { check_invariance("tiny-grok2", "float32"); }
+TEST(BatchInvariance, BailingMoeFloat32) { check_invariance("tiny-bailing-moe", "float32"); }
 
 }  // namespace
 }  // namespace sgl::engine

@@ -1,4 +1,6 @@
-// Every golden case of the four tiny models against HF transformers' float32 reference.
+// Every golden case of the tiny models against their float32 references: HF transformers for
+// Qwen3, Qwen3-MoE, Qwen2 and Llama; ../shared/reference/ref_models.py (the HF forward ported to
+// plain PyTorch) for Qwen v1, Qwen2-MoE, Gemma 2, Grok-2 and Bailing MoE.
 #include <gtest/gtest.h>
 
 #include <cmath>
@@ -80,6 +82,17 @@ TEST(Golden, TinyQwen3Bfloat16) { run_golden("tiny-qwen3", "bfloat16", {0.25, 0.
 TEST(Golden, TinyQwen3MoeBfloat16) { run_golden("tiny-qwen3-moe", "bfloat16", {0.25, 0.25}, false); }
 TEST(Golden, TinyQwen2Bfloat16) { run_golden("tiny-qwen2", "bfloat16", {0.25, 0.25}, false); }
 TEST(Golden, TinyLlamaBfloat16) { run_golden("tiny-llama", "bfloat16", {0.25, 0.25}, false); }
+// The seeds' other families.
+TEST(Golden, TinyQwenFloat32) { run_golden("tiny-qwen", "float32", {0.01, 0.005}, true); }
+TEST(Golden, TinyQwen2MoeFloat32) { run_golden("tiny-qwen2-moe", "float32", {0.01, 0.005}, true); }
+TEST(Golden, TinyGemma2Float32) { run_golden("tiny-gemma2", "float32", {0.01, 0.005}, true); }
+TEST(Golden, TinyGrok2Float32) { run_golden("tiny-grok2", "float32", {0.01, 0.005}, true); }
+TEST(Golden, TinyBailingMoeFloat32) { run_golden("tiny-bailing-moe", "float32", {0.01, 0.005}, true); }
+TEST(Golden, TinyQwenBfloat16) { run_golden("tiny-qwen", "bfloat16", {0.25, 0.25}, false); }
+TEST(Golden, TinyQwen2MoeBfloat16) { run_golden("tiny-qwen2-moe", "bfloat16", {0.25, 0.25}, false); }
+TEST(Golden, TinyGemma2Bfloat16) { run_golden("tiny-gemma2", "bfloat16", {0.25, 0.25}, false); }
+TEST(Golden, TinyGrok2Bfloat16) { run_golden("tiny-grok2", "bfloat16", {0.25, 0.25}, false); }
+TEST(Golden, TinyBailingMoeBfloat16) { run_golden("tiny-bailing-moe", "bfloat16", {0.25, 0.25}, false); }
 
 }  // namespace
 }  // namespace sgl::engine
