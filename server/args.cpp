@@ -41,7 +41,9 @@ void add_model_flags(CLI::App& app, ServerArgs& a) {
       ->group(g);
   app.add_option("--served-model-name", a.served_model_name, "Name in /v1/models (default: --model-path)")
       ->group(g);
-  app.add_option("--chat-template", a.chat_template, "Chat template file or named template")->group(g);
+  app.add_option("--chat-template", a.chat_template,
+                 "Chat template file, built-in name (chatml) or named template")
+      ->group(g);
   app.add_option("--download-dir", a.download_dir, "Accepted for compatibility (nothing is downloaded)")
       ->group(g);
   app.add_option("--random-seed", a.random_seed, "Seed for dummy weights and unseeded sampling")

@@ -20,7 +20,7 @@ struct ServerArgs {
   std::string load_format = "auto";  // auto | safetensors | dummy
   std::optional<int64_t> context_length;
   std::string served_model_name;  // defaults to model_path
-  std::string chat_template;      // a file, or a template name inside tokenizer_config.json
+  std::string chat_template;      // a file, a built-in name (chatml), or a name in tokenizer_config.json
   std::string download_dir;
   int64_t random_seed = 42;
   bool skip_tokenizer_init = false;

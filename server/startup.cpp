@@ -1,6 +1,7 @@
 // Builds the App from the flags: tokenizer, chat template, model runner, scheduler, limits.
 #include <spdlog/spdlog.h>
 
+#include <algorithm>
 #include <condition_variable>
 #include <filesystem>
 #include <fstream>
@@ -28,11 +29,14 @@ Result<std::shared_ptr<const text::ChatTemplate>> load_chat_template(const Serve
       std::stringstream ss;
       ss << in.rdbuf();
       source = ss.str();
+    } else if (auto builtin = text::builtin_chat_template(args.chat_template); !builtin.empty()) {
+      source = builtin;  // SGLang's built-in names (chatml)
     } else {
       source = tok.named_chat_template(args.chat_template);
       if (source.empty())
         return invalid_argument("--chat-template '" + args.chat_template +
-                                "' is neither a file nor a template named in tokenizer_config.json");
+                                "' is neither a file, a built-in template (chatml) nor a template named "
+                                "in tokenizer_config.json");
     }
   } else {
     source = tok.chat_template();
@@ -59,6 +63,12 @@ sched::SchedulerConfig scheduler_config(const ServerArgs& a, const text::Tokeniz
   c.context_length = a.context_length.value_or(0);
   c.random_seed = uint64_t(a.random_seed);
   if (tok.eos_token_id() >= 0) c.extra_eos_token_ids.push_back(tok.eos_token_id());
+  // Turn ends the model config does not list (Qwen v1's <|im_end|>: its generation_config names
+  // only <|endoftext|>).
+  for (int32_t id : tok.extra_stop_token_ids())
+    if (std::find(c.extra_eos_token_ids.begin(), c.extra_eos_token_ids.end(), id) ==
+        c.extra_eos_token_ids.end())
+      c.extra_eos_token_ids.push_back(id);
   return c;
 }
 

@@ -36,4 +36,9 @@ class ChatTemplate {
   std::unique_ptr<Impl> impl_;
 };
 
+// Templates known by name, as SGLang's --chat-template knows its conversation templates: "chatml"
+// (and its alias "qwen"), the ChatML of Qwen v1's make_context, which is also the template of a Qwen
+// v1 tiktoken tokenizer. "" for any other name.
+std::string_view builtin_chat_template(std::string_view name);
+
 }  // namespace sgl::text

@@ -1,6 +1,7 @@
 // HF tokenizer.json tokenizers (BPE: byte-level as Qwen2/3, Llama 3, GPT-2; SentencePiece-style
-// with Metaspace and byte fallback as Llama 2 / Mistral), giving exactly HF's ids. One loaded
-// tokenizer is shared by all reactor threads: every method is const and thread-safe.
+// with Metaspace and byte fallback as Llama 2 / Mistral), giving exactly HF's ids, and tiktoken
+// tokenizers (Qwen v1's qwen.tiktoken, Grok-2's tokenizer.tok.json) giving exactly tiktoken's. One
+// loaded tokenizer is shared by all reactor threads: every method is const and thread-safe.
 #pragma once
 
 #include <cstdint>
@@ -26,11 +27,21 @@ struct DecodeOptions {
 
 class Tokenizer {
  public:
-  // A model directory: tokenizer.json and, when present, tokenizer_config.json.
+  // A model directory: tokenizer.json, else qwen.tiktoken (Qwen v1), else tokenizer.tok.json
+  // (Grok-2), with tokenizer_config.json and chat_template.jinja when present. `dir` may also name
+  // a tokenizer.tok.json file itself (Grok-2's --tokenizer-path).
   static Result<std::shared_ptr<const Tokenizer>> from_dir(const std::string& dir);
   // `config_json` may be empty.
   static Result<std::shared_ptr<const Tokenizer>> from_json(std::string_view tokenizer_json,
                                                             std::string_view config_json);
+  // Qwen v1's QWenTokenizer: `tiktoken` is qwen.tiktoken's text (`base64(bytes) rank` lines); the
+  // specials <|endoftext|>, <|im_start|>, <|im_end|>, <|extra_0..204|> follow the ranks. Without a
+  // chat template in `config_json` (which may be empty), the template is ChatML.
+  static Result<std::shared_ptr<const Tokenizer>> from_tiktoken(std::string_view tiktoken,
+                                                                std::string_view config_json);
+  // Grok-2's tokenizer.tok.json (regular_tokens / special_tokens as {bytes, token}), with SGLang's
+  // built-in Grok chat template.
+  static Result<std::shared_ptr<const Tokenizer>> from_tok_json(std::string_view tok_json);
   ~Tokenizer();
 
   // Invalid UTF-8 is an invalid-argument error.
@@ -57,9 +68,13 @@ class Tokenizer {
   const std::string& eos_token() const;
   bool add_bos_token() const;
   // tokenizer_config.json `chat_template`: a string, or the "default" of a list of named
-  // templates; "" when the model has none.
+  // templates; for tiktoken tokenizers without one, the built-in template (ChatML for Qwen v1,
+  // SGLang's for Grok-2); "" when the model has none.
   const std::string& chat_template() const;
   const std::string& named_chat_template(std::string_view name) const;
+  // Ids that end a chat turn besides eos_token_id, for tokenizers whose model configs do not list
+  // them: <|im_end|> for Qwen v1's tiktoken tokenizer, <|separator|> for Grok-2's; else empty.
+  const std::vector<int32_t>& extra_stop_token_ids() const;
 
   struct Impl;
 

@@ -143,6 +143,7 @@ const std::string& Tokenizer::named_chat_template(std::string_view name) const {
   auto it = impl_->named_templates.find(std::string(name));
   return it == impl_->named_templates.end() ? kNone : it->second;
 }
+const std::vector<int32_t>& Tokenizer::extra_stop_token_ids() const { return impl_->extra_stop_ids; }
 
 StreamingDetokenizer::StreamingDetokenizer(std::shared_ptr<const Tokenizer> tok, DecodeOptions opt)
     : tok_(std::move(tok)), opt_(opt) {}

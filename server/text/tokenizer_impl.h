@@ -83,6 +83,7 @@ struct Tokenizer::Impl {
   bool add_bos = false;
   std::string chat_template;
   std::unordered_map<std::string, std::string> named_templates;
+  std::vector<int32_t> extra_stop_ids;  // Tokenizer::extra_stop_token_ids
   // Byte-level tables (GPT-2's bytes_to_unicode).
   std::array<std::string, 256> byte_to_char;
   std::unordered_map<uint32_t, uint8_t> char_to_byte;
@@ -105,6 +106,13 @@ struct Tokenizer::Impl {
   // Pieces are views into `text` (which metaspace / prefix-space handling may rewrite first).
   std::vector<std::string_view> pre_tokenize(std::string& text, bool first_segment) const;
 };
+
+// tokenizer_config.json's bos/eos tokens, add_bos_token and chat template(s) into `t` (nothing for
+// an empty `config_json`).
+Status read_tokenizer_config(std::string_view config_json, Tokenizer::Impl& t);
+// The last step of every loader: bos/eos ids from their tokens, the id → bytes table, and the
+// Tokenizer that owns `t`.
+std::shared_ptr<const Tokenizer> finish_tokenizer(std::unique_ptr<Tokenizer::Impl> t);
 
 // Bytes of one vocabulary id through the decoders (byte-level map, byte fallback, replacements);
 // fills Impl::id_to_bytes at load.

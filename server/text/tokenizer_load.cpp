@@ -181,15 +181,71 @@ Result<std::string> read_file(const std::string& path) {
 
 }  // namespace
 
+Status read_tokenizer_config(std::string_view config_json, Tokenizer::Impl& t) {
+  if (config_json.empty()) return {};
+  Json c = Json::parse(config_json.begin(), config_json.end(), nullptr, false);
+  if (c.is_discarded() || !c.is_object()) return corrupt("tokenizer_config.json: not a JSON object");
+  t.bos_token = token_content(c.value("bos_token", Json()));
+  t.eos_token = token_content(c.value("eos_token", Json()));
+  t.add_bos = c.value("add_bos_token", false);
+  if (c.contains("chat_template")) {
+    const Json& ct = c["chat_template"];
+    if (ct.is_string()) {
+      t.chat_template = ct.get<std::string>();
+    } else if (ct.is_array()) {
+      for (const auto& e : ct) {
+        std::string name = e.value("name", std::string()), tmpl = e.value("template", std::string());
+        t.named_templates[name] = tmpl;
+        if (name == "default") t.chat_template = tmpl;
+      }
+    }
+  }
+  if (t.chat_template.empty() && !t.named_templates.empty())
+    t.chat_template = t.named_templates.begin()->second;
+  return {};
+}
+
+std::shared_ptr<const Tokenizer> finish_tokenizer(std::unique_ptr<Tokenizer::Impl> t) {
+  if (auto it = t->token_to_id.find(t->bos_token); !t->bos_token.empty() && it != t->token_to_id.end())
+    t->bos_id = it->second;
+  if (auto it = t->token_to_id.find(t->eos_token); !t->eos_token.empty() && it != t->token_to_id.end())
+    t->eos_id = it->second;
+  t->id_to_bytes.reserve(t->id_to_token.size());
+  for (size_t id = 0; id < t->id_to_token.size(); ++id)
+    t->id_to_bytes.push_back(decode_token_bytes(*t, static_cast<int32_t>(id)));
+  // The constructor is not public: a tokenizer only exists loaded.
+  struct Loaded : Tokenizer {
+    explicit Loaded(std::unique_ptr<Impl> i) : Tokenizer(std::move(i)) {}
+  };
+  return std::make_shared<Loaded>(std::move(t));
+}
+
 Result<std::shared_ptr<const Tokenizer>> Tokenizer::from_dir(const std::string& dir) {
-  SGL_ASSIGN_OR_RETURN(std::string tj, read_file(dir + "/tokenizer.json"));
+  namespace fs = std::filesystem;
+  // Grok-2's --tokenizer-path names the file itself.
+  if (dir.ends_with(".tok.json") && fs::is_regular_file(dir)) {
+    SGL_ASSIGN_OR_RETURN(std::string tj, read_file(dir));
+    return from_tok_json(tj);
+  }
   std::string cj;
-  if (std::filesystem::exists(dir + "/tokenizer_config.json")) {
+  if (fs::exists(dir + "/tokenizer_config.json")) {
     SGL_ASSIGN_OR_RETURN(cj, read_file(dir + "/tokenizer_config.json"));
   }
-  SGL_ASSIGN_OR_RETURN(auto tok, from_json(tj, cj));
+  std::shared_ptr<const Tokenizer> tok;
+  if (fs::exists(dir + "/tokenizer.json")) {
+    SGL_ASSIGN_OR_RETURN(std::string tj, read_file(dir + "/tokenizer.json"));
+    SGL_ASSIGN_OR_RETURN(tok, from_json(tj, cj));
+  } else if (fs::exists(dir + "/qwen.tiktoken")) {
+    SGL_ASSIGN_OR_RETURN(std::string tt, read_file(dir + "/qwen.tiktoken"));
+    SGL_ASSIGN_OR_RETURN(tok, from_tiktoken(tt, cj));
+  } else if (fs::exists(dir + "/tokenizer.tok.json")) {
+    SGL_ASSIGN_OR_RETURN(std::string tj, read_file(dir + "/tokenizer.tok.json"));
+    SGL_ASSIGN_OR_RETURN(tok, from_tok_json(tj));
+  } else {
+    return not_found("cannot read " + dir + "/tokenizer.json (nor qwen.tiktoken, tokenizer.tok.json)");
+  }
   // Newer checkpoints ship the template as its own file; it takes precedence, as in transformers.
-  if (std::filesystem::exists(dir + "/chat_template.jinja")) {
+  if (fs::exists(dir + "/chat_template.jinja")) {
     SGL_ASSIGN_OR_RETURN(std::string tmpl, read_file(dir + "/chat_template.jinja"));
     std::const_pointer_cast<Tokenizer>(tok)->impl_->chat_template = std::move(tmpl);
   }
@@ -281,39 +337,8 @@ Result<std::shared_ptr<const Tokenizer>> Tokenizer::from_json(std::string_view t
   SGL_TRY(add_decoder(j.value("decoder", Json()), *t));
   add_post_processor(j.value("post_processor", Json()), *t);
 
-  if (!config_json.empty()) {
-    Json c = Json::parse(config_json.begin(), config_json.end(), nullptr, false);
-    if (c.is_discarded() || !c.is_object()) return corrupt("tokenizer_config.json: not a JSON object");
-    t->bos_token = token_content(c.value("bos_token", Json()));
-    t->eos_token = token_content(c.value("eos_token", Json()));
-    t->add_bos = c.value("add_bos_token", false);
-    if (c.contains("chat_template")) {
-      const Json& ct = c["chat_template"];
-      if (ct.is_string()) {
-        t->chat_template = ct.get<std::string>();
-      } else if (ct.is_array()) {
-        for (const auto& e : ct) {
-          std::string name = e.value("name", std::string()), tmpl = e.value("template", std::string());
-          t->named_templates[name] = tmpl;
-          if (name == "default") t->chat_template = tmpl;
-        }
-      }
-    }
-  }
-  if (t->chat_template.empty() && !t->named_templates.empty())
-    t->chat_template = t->named_templates.begin()->second;
-  if (auto it = t->token_to_id.find(t->bos_token); !t->bos_token.empty() && it != t->token_to_id.end())
-    t->bos_id = it->second;
-  if (auto it = t->token_to_id.find(t->eos_token); !t->eos_token.empty() && it != t->token_to_id.end())
-    t->eos_id = it->second;
-  t->id_to_bytes.reserve(t->id_to_token.size());
-  for (size_t id = 0; id < t->id_to_token.size(); ++id)
-    t->id_to_bytes.push_back(decode_token_bytes(*t, static_cast<int32_t>(id)));
-  // The constructor is not public: a tokenizer only exists loaded.
-  struct Loaded : Tokenizer {
-    explicit Loaded(std::unique_ptr<Impl> i) : Tokenizer(std::move(i)) {}
-  };
-  return std::shared_ptr<const Tokenizer>(std::make_shared<Loaded>(std::move(t)));
+  SGL_TRY(read_tokenizer_config(config_json, *t));
+  return finish_tokenizer(std::move(t));
 }
 
 }  // namespace sgl::text

@@ -43,10 +43,11 @@ TEST(TokenizerLoading, EveryModelDirLoadsWithItsConfig) {
   int checked = 0;
   for (const auto& entry : std::filesystem::directory_iterator(shared + "/models")) {
     const std::string dir = entry.path().string();
-    if (!std::filesystem::exists(dir + "/tokenizer.json")) continue;
-    const std::string key = file_or_empty(dir + "/tokenizer.json") + '\0' +
-                            file_or_empty(dir + "/tokenizer_config.json") + '\0' +
-                            file_or_empty(dir + "/chat_template.jinja");
+    if (!std::filesystem::exists(dir + "/tokenizer.json") && !std::filesystem::exists(dir + "/qwen.tiktoken"))
+      continue;
+    const std::string key =
+        file_or_empty(dir + "/tokenizer.json") + '\0' + file_or_empty(dir + "/qwen.tiktoken") + '\0' +
+        file_or_empty(dir + "/tokenizer_config.json") + '\0' + file_or_empty(dir + "/chat_template.jinja");
     auto& tok = by_files[key];
     if (!tok) {
       auto loaded = Tokenizer::from_dir(dir);
@@ -54,14 +55,20 @@ TEST(TokenizerLoading, EveryModelDirLoadsWithItsConfig) {
       tok = *loaded;
     }
     ++checked;
-    // The eos named by tokenizer_config.json is one of the model's stop ids in config.json.
+    // The eos named by tokenizer_config.json is one of the model's stop ids (config.json's and
+    // generation_config.json's eos_token_id).
     ASSERT_GE(tok->eos_token_id(), 0) << dir;
     if (std::filesystem::exists(dir + "/config.json")) {
       auto cfg = read_json(dir + "/config.json");
-      auto eos = cfg.value("eos_token_id", nlohmann::json());
-      std::vector<int32_t> stops = eos.is_array()    ? eos.get<std::vector<int32_t>>()
-                                   : eos.is_number() ? std::vector<int32_t>{eos.get<int32_t>()}
-                                                     : std::vector<int32_t>{};
+      std::vector<int32_t> stops;
+      for (const char* file : {"/config.json", "/generation_config.json"}) {
+        if (!std::filesystem::exists(dir + file)) continue;
+        auto eos = read_json(dir + file).value("eos_token_id", nlohmann::json());
+        if (eos.is_array())
+          for (const auto& id : eos) stops.push_back(id.get<int32_t>());
+        else if (eos.is_number())
+          stops.push_back(eos.get<int32_t>());
+      }
       EXPECT_NE(std::find(stops.begin(), stops.end(), tok->eos_token_id()), stops.end()) << dir;
       EXPECT_LE(tok->vocab_size(), cfg.value("vocab_size", int64_t{1} << 40)) << dir;
     }
