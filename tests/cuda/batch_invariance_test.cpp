@@ -20,10 +20,7 @@ std::vector<int32_t> prompt(int r) {
   return p;
 }
 
-TEST(CudaBatchInvariance, GreedyAloneEqualsBatched) {
-  SGL_SKIP_WITHOUT_GPU();
-  const std::string dir = testing::first_model({"tiny-qwen3", "tiny-qwen2", "tiny-llama"});
-  if (dir.empty()) GTEST_SKIP() << "no tiny dense model under ../shared (or SGL_SHARED_DIR)";
+void check_alone_equals_batched(const std::string& dir) {
   auto runner = testing::make_cuda_runner(dir, 16384, 16, /*cuda_graphs=*/false);
   ASSERT_NE(runner, nullptr);
   SlotPool pool(runner->kv_num_slots(), 16);
@@ -58,12 +55,25 @@ TEST(CudaBatchInvariance, GreedyAloneEqualsBatched) {
   for (int r = 0; r < kRequests; ++r) EXPECT_EQ(batched[r], alone[r]) << "request " << r;
 }
 
-// Decode steps replayed from CUDA graphs (batch padded to its bucket: 5 → 8, then 3 → 4 as requests
-// finish) give the tokens of the eager path, with logprobs equal within fp32 noise.
-TEST(CudaGraphs, GraphsOnOffIdentical) {
+TEST(CudaBatchInvariance, GreedyAloneEqualsBatched) {
   SGL_SKIP_WITHOUT_GPU();
   const std::string dir = testing::first_model({"tiny-qwen3", "tiny-qwen2", "tiny-llama"});
   if (dir.empty()) GTEST_SKIP() << "no tiny dense model under ../shared (or SGL_SHARED_DIR)";
+  check_alone_equals_batched(dir);
+}
+
+// Gemma 2's blocks (sliding window 16 shorter than most prompts here, soft-caps, sandwich norms,
+// GeGLU) keep every row's arithmetic its own.
+TEST(CudaBatchInvariance, Gemma2GreedyAloneEqualsBatched) {
+  SGL_SKIP_WITHOUT_GPU();
+  const std::string dir = testing::first_model({"tiny-gemma2"});
+  if (dir.empty()) GTEST_SKIP() << "tiny-gemma2 not under ../shared (or SGL_SHARED_DIR)";
+  check_alone_equals_batched(dir);
+}
+
+// Decode steps replayed from CUDA graphs (batch padded to its bucket: 5 → 8, then 3 → 4 as requests
+// finish) give the tokens of the eager path, with logprobs equal within fp32 noise.
+void check_graphs_on_off(const std::string& dir) {
   std::vector<std::vector<int32_t>> tokens[2];
   std::vector<std::vector<float>> logprobs[2];
   for (int graphs = 0; graphs < 2; ++graphs) {
@@ -93,6 +103,22 @@ TEST(CudaGraphs, GraphsOnOffIdentical) {
     for (size_t i = 0; i < std::min(logprobs[0][r].size(), logprobs[1][r].size()); ++i)
       EXPECT_NEAR(logprobs[1][r][i], logprobs[0][r][i], 1e-3) << "request " << r << " step " << i;
   }
+}
+
+TEST(CudaGraphs, GraphsOnOffIdentical) {
+  SGL_SKIP_WITHOUT_GPU();
+  const std::string dir = testing::first_model({"tiny-qwen3", "tiny-qwen2", "tiny-llama"});
+  if (dir.empty()) GTEST_SKIP() << "no tiny dense model under ../shared (or SGL_SHARED_DIR)";
+  check_graphs_on_off(dir);
+}
+
+// The captured graph holds the families' launches too: the embedding and logit multipliers, the
+// sandwich norms, GeGLU, the final soft-cap and each layer's window.
+TEST(CudaGraphs, Gemma2GraphsOnOffIdentical) {
+  SGL_SKIP_WITHOUT_GPU();
+  const std::string dir = testing::first_model({"tiny-gemma2"});
+  if (dir.empty()) GTEST_SKIP() << "tiny-gemma2 not under ../shared (or SGL_SHARED_DIR)";
+  check_graphs_on_off(dir);
 }
 
 TEST(CudaRunner, RefusesWithoutGpuOrBadInput) {

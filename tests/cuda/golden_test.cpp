@@ -76,6 +76,15 @@ TEST(CudaGolden, TinyQwen3) { run_golden("tiny-qwen3", 0.25, 0.25); }
 TEST(CudaGolden, TinyQwen3Moe) { run_golden("tiny-qwen3-moe", 0.25, 0.25); }
 TEST(CudaGolden, TinyQwen2) { run_golden("tiny-qwen2", 0.25, 0.25); }
 TEST(CudaGolden, TinyLlama) { run_golden("tiny-llama", 0.25, 0.25); }
+// The families built from the decoder's extra blocks (goldens from ../reference/ref_models.py): Qwen v1
+// (fused qkv, logn), Qwen2-MoE (sigmoid-gated shared expert), Gemma 2 (sandwich norms, GeGLU,
+// soft-caps, sliding window 16 against 1,500-token prompts, CUDA graphs), Grok-2 (soft-capped router,
+// temperature, residual MoE, multipliers), Bailing MoE (ungated shared experts, head_dim 16).
+TEST(CudaGolden, TinyQwen) { run_golden("tiny-qwen", 0.25, 0.25); }
+TEST(CudaGolden, TinyQwen2Moe) { run_golden("tiny-qwen2-moe", 0.25, 0.25); }
+TEST(CudaGolden, TinyGemma2) { run_golden("tiny-gemma2", 0.25, 0.25); }
+TEST(CudaGolden, TinyGrok2) { run_golden("tiny-grok2", 0.25, 0.25); }
+TEST(CudaGolden, TinyBailingMoe) { run_golden("tiny-bailing-moe", 0.25, 0.25); }
 
 }  // namespace
 }  // namespace sgl::engine::cuda

@@ -1,4 +1,4 @@
-// Tensor (and expert) parallel runs of the four tiny models against HF transformers' float32
+// Tensor (and expert) parallel runs of the tiny models against their float32
 // golden references: the same prompt logits within the golden tolerance and the same greedy tokens
 // wherever the reference margin exceeds 0.01 — what tp 1 is held to (tests/engine/golden_test.cpp).
 #include <gtest/gtest.h>
@@ -116,6 +116,18 @@ TEST(TpGolden, TinyQwen3MoeTp2) { run_tp_golden("tiny-qwen3-moe", 2, 1); }  // e
 TEST(TpGolden, TinyQwen3MoeTp2Ep2) { run_tp_golden("tiny-qwen3-moe", 2, 2); }
 TEST(TpGolden, TinyQwen3MoeTp4Ep2) { run_tp_golden("tiny-qwen3-moe", 4, 2); }  // 2 groups × 2-way ETP
 TEST(TpGolden, TinyQwen3MoeTp4Ep4) { run_tp_golden("tiny-qwen3-moe", 4, 4); }
+// The seeds' other families (float32 references from ../shared/reference/ref_models.py): fused
+// q|k|v split per rank, the shared expert's columns split like a dense MLP (its sigmoid gate
+// computed whole on every rank), Grok's dense MLP beside sharded experts, Gemma's sandwich norms
+// after the all-reduce.
+TEST(TpGolden, TinyQwenTp2) { run_tp_golden("tiny-qwen", 2, 1); }
+TEST(TpGolden, TinyGemma2Tp2) { run_tp_golden("tiny-gemma2", 2, 1); }
+TEST(TpGolden, TinyQwen2MoeTp2) { run_tp_golden("tiny-qwen2-moe", 2, 1); }
+TEST(TpGolden, TinyQwen2MoeTp2Ep2) { run_tp_golden("tiny-qwen2-moe", 2, 2); }
+TEST(TpGolden, TinyGrok2Tp2) { run_tp_golden("tiny-grok2", 2, 1); }
+TEST(TpGolden, TinyGrok2Tp2Ep2) { run_tp_golden("tiny-grok2", 2, 2); }
+TEST(TpGolden, TinyBailingMoeTp2) { run_tp_golden("tiny-bailing-moe", 2, 1); }
+TEST(TpGolden, TinyBailingMoeTp2Ep2) { run_tp_golden("tiny-bailing-moe", 2, 2); }
 
 // Weight swap across ranks: dummy weights, then the real checkpoint loaded slice by slice on every
 // rank through the leader's command, must give the reference's greedy tokens.
