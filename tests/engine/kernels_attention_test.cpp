@@ -98,7 +98,7 @@ struct Part {
 // One forward step over several requests: stores the new K/V, then attends. Returns each part's
 // output [count, q_heads, d].
 std::vector<std::vector<float>> step(const Dims& dm, const std::vector<Part>& parts, Pool& pool,
-                                     float scale) {
+                                     const AttentionOptions& opt) {
   ForwardBatch b;
   std::vector<float> k, v, q;
   const size_t krow = static_cast<size_t>(dm.kv_heads) * dm.head_dim,
@@ -122,7 +122,7 @@ std::vector<std::vector<float>> step(const Dims& dm, const std::vector<Part>& pa
   }
   kv_store(b, k.data(), v.data(), pool.layer());
   std::vector<float> out(q.size(), NAN);
-  paged_attention(b, q.data(), dm.q_heads, pool.layer(), scale, out.data());
+  paged_attention(b, q.data(), dm.q_heads, pool.layer(), opt, out.data());
   std::vector<std::vector<float>> res;
   size_t off = 0;
   for (const Part& p : parts) {
@@ -138,7 +138,7 @@ double kv_value(const std::vector<float>& src, size_t i, DType dt) {
 
 // Double-precision reference for positions [prefix, prefix + count) of `r`.
 void check_against_reference(const Dims& dm, const Request& r, int prefix, int count, bool use_mask,
-                             const std::vector<float>& out, DType kv_dtype, float scale) {
+                             const std::vector<float>& out, DType kv_dtype, const AttentionOptions& opt) {
   const int d = dm.head_dim, group = dm.q_heads / dm.kv_heads;
   for (int i = 0; i < count; ++i) {
     const int pos = prefix + i;
@@ -148,11 +148,16 @@ void check_against_reference(const Dims& dm, const Request& r, int prefix, int c
       std::vector<int> js;
       for (int j = 0; j < (use_mask ? prefix + count : pos + 1); ++j) {
         if (use_mask && j >= prefix && !r.tree_mask[static_cast<size_t>(i * count + (j - prefix))]) continue;
+        if (opt.window > 0 && pos - j >= opt.window) continue;  // outside the sliding window
         double dot = 0;
         for (int c = 0; c < d; ++c)
           dot += static_cast<double>(r.q[(static_cast<size_t>(pos) * dm.q_heads + h) * d + c]) *
                  kv_value(r.k, (static_cast<size_t>(j) * dm.kv_heads + kvh) * d + c, kv_dtype);
-        s.push_back(dot * scale);
+        double sc = dot * opt.scale;
+        if (opt.softcap > 0) sc = opt.softcap * std::tanh(sc / opt.softcap);
+        if (opt.temperature_len > 0 && pos > opt.temperature_len)
+          sc *= std::log2(static_cast<double>(pos)) / std::log2(static_cast<double>(opt.temperature_len));
+        s.push_back(sc);
         js.push_back(j);
       }
       const double mx = *std::max_element(s.begin(), s.end());
@@ -170,12 +175,14 @@ void check_against_reference(const Dims& dm, const Request& r, int prefix, int c
   }
 }
 
-void run_ragged(const Dims& dm, int page_size, DType kv_dtype) {
+void run_ragged(const Dims& dm, int page_size, DType kv_dtype, AttentionOptions opt = {}) {
   SCOPED_TRACE(::testing::Message() << "page_size=" << page_size << " kv=" << dtype_name(kv_dtype)
-                                    << " heads=" << dm.q_heads << "/" << dm.kv_heads << " d=" << dm.head_dim);
+                                    << " heads=" << dm.q_heads << "/" << dm.kv_heads << " d=" << dm.head_dim
+                                    << " cap=" << opt.softcap << " window=" << opt.window
+                                    << " temperature_len=" << opt.temperature_len);
   std::mt19937 rng(42);
   Pool pool(dm, 4096, page_size, kv_dtype, 7);
-  const float scale = 1.0f / std::sqrt(static_cast<float>(dm.head_dim));
+  opt.scale = 1.0f / std::sqrt(static_cast<float>(dm.head_dim));
   // (prefix, new): a fresh prefill, a chunk after a long prefix, a decode, a chunk crossing tiles.
   const std::vector<std::pair<int, int>> shapes = {{0, 5}, {70, 3}, {130, 1}, {10, 66}, {4, 6}};
   std::vector<Request> reqs;
@@ -193,11 +200,11 @@ void run_ragged(const Dims& dm, int page_size, DType kv_dtype) {
     if (shapes[i].first > 0) prefill.push_back({&reqs[i], 0, shapes[i].first});
     mixed.push_back({&reqs[i], shapes[i].first, shapes[i].second, i + 1 == reqs.size()});
   }
-  step(dm, prefill, pool, scale);
-  auto outs = step(dm, mixed, pool, scale);
+  step(dm, prefill, pool, opt);
+  auto outs = step(dm, mixed, pool, opt);
   for (size_t i = 0; i < reqs.size(); ++i)
     check_against_reference(dm, reqs[i], shapes[i].first, shapes[i].second, mixed[i].use_mask, outs[i],
-                            kv_dtype, scale);
+                            kv_dtype, opt);
 }
 
 TEST(KernelsAttention, RaggedSegmentsMatchReferenceAtAllPageSizes) {
@@ -210,13 +217,25 @@ TEST(KernelsAttention, GqaOddHeadDimAndBf16Kv) {
   run_ragged({4, 4, 32}, 1, DType::kBF16);    // plain MHA
 }
 
+// Gemma 2 / Grok scores: soft-cap (small enough to bite on these random q·k), a sliding window
+// shorter than the prefixes (the 70- and 130-token prefixes span whole skipped tiles), and the xAI
+// temperature past position 40; vector (d 64) and scalar (d 20) kernels.
+TEST(KernelsAttention, SoftcapWindowAndTemperatureMatchReference) {
+  for (int ps : {1, 16}) {
+    run_ragged({4, 2, 64}, ps, DType::kF32, {.softcap = 0.5f, .window = 20});
+    run_ragged({4, 2, 64}, ps, DType::kBF16, {.softcap = 0.5f, .temperature_len = 40});
+    run_ragged({6, 2, 20}, ps, DType::kF32, {.softcap = 0.5f, .temperature_len = 40, .window = 7});
+  }
+  run_ragged({8, 1, 128}, 64, DType::kBF16, {.window = 65});
+}
+
 TEST(KernelsAttention, KvStoreWritesRoundedRowsIntoTheirSlots) {
   const Dims dm{2, 2, 16};
   std::mt19937 rng(3);
   Pool pool(dm, 256, 16, DType::kBF16, 1);
   Request r = make_request(dm, 20, rng);
   pool.assign_slots(r);
-  step(dm, {{&r, 0, 20}}, pool, 1.0f);
+  step(dm, {{&r, 0, 20}}, pool, {.scale = 1.0f});
   const auto* kp = static_cast<const uint16_t*>(pool.layer().k);
   const auto* vp = static_cast<const uint16_t*>(pool.layer().v);
   for (int p = 0; p < 20; ++p)
@@ -229,11 +248,10 @@ TEST(KernelsAttention, KvStoreWritesRoundedRowsIntoTheirSlots) {
 // The same request (150 tokens) computed at once, in chunks of 1 / 7 / 64 tokens (each chunk
 // attending to the cached prefix), alone or next to other requests, at page sizes 1 and 64:
 // every token's output is bitwise identical.
-void check_chunk_invariance(DType kv_dtype) {
+void check_chunk_invariance(DType kv_dtype, AttentionOptions opt = {.scale = 0.125f}) {
   SCOPED_TRACE(dtype_name(kv_dtype));
   const Dims dm{4, 2, 64};
   const int len = 150;
-  const float scale = 0.125f;
   std::mt19937 rng(11);
   const Request proto = make_request(dm, len, rng);
   const Request other = make_request(dm, 90, rng);
@@ -252,7 +270,7 @@ void check_chunk_invariance(DType kv_dtype) {
         op += on;
       }
       parts.push_back({&r, p, n});
-      auto outs = step(dm, parts, pool, scale);
+      auto outs = step(dm, parts, pool, opt);
       all.insert(all.end(), outs.back().begin(), outs.back().end());
     }
     return all;
@@ -271,6 +289,10 @@ void check_chunk_invariance(DType kv_dtype) {
 
 TEST(KernelsAttention, ChunkedBatchedAndPagedBitwiseEqualF32) { check_chunk_invariance(DType::kF32); }
 TEST(KernelsAttention, ChunkedBatchedAndPagedBitwiseEqualBf16) { check_chunk_invariance(DType::kBF16); }
+TEST(KernelsAttention, SlidingWindowChunkedBatchedAndPagedBitwiseEqual) {
+  check_chunk_invariance(DType::kBF16, {.scale = 0.125f, .softcap = 20.0f, .temperature_len = 64, .window = 16});
+  check_chunk_invariance(DType::kF32, {.scale = 0.125f, .window = 100});
+}
 
 }  // namespace
 }  // namespace sgl::engine::cpu

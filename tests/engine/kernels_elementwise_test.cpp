@@ -106,6 +106,48 @@ TEST(KernelsElementwise, SiluMulMatchesReference) {
     }
 }
 
+// GeGLU with GELU's tanh form (Gemma 2, Grok): against the formula in double, including the
+// saturated tails, over a width with a vector body and a scalar tail.
+TEST(KernelsElementwise, GeluTanhMulMatchesReference) {
+  const int64_t m = 3, inter = 70;
+  auto gu = random_floats(static_cast<size_t>(m * 2 * inter), 9, -6, 6);
+  gu[0] = -60.0f;
+  gu[1] = 60.0f;
+  std::vector<float> out(static_cast<size_t>(m * inter));
+  gelu_tanh_mul(gu.data(), m, inter, out.data());
+  for (int64_t i = 0; i < m; ++i)
+    for (int64_t j = 0; j < inter; ++j) {
+      const double g = gu[i * 2 * inter + j], u = gu[i * 2 * inter + inter + j];
+      const double ref = 0.5 * g * (1 + std::tanh(std::sqrt(2 / M_PI) * (g + 0.044715 * g * g * g))) * u;
+      ASSERT_NEAR(out[i * inter + j], ref, 2e-6 * (1 + std::fabs(ref) + std::fabs(g * u))) << j;
+    }
+}
+
+// Logit soft-capping: cap·tanh(x/cap) within 1e-6·cap, saturating at ±cap, the vector body and the
+// scalar tail identical for the same value; cap 0 leaves the row alone.
+TEST(KernelsElementwise, SoftcapMatchesTanhAndIsPositionIndependent) {
+  auto x = random_floats(37, 3, -200, 200);
+  x[0] = 1e-4f;
+  x[1] = -1e30f;
+  x[2] = 1e30f;
+  for (float cap : {30.0f, 50.0f}) {
+    auto y = x;
+    softcap(y.data(), static_cast<int64_t>(y.size()), cap);
+    for (size_t i = 0; i < x.size(); ++i)
+      ASSERT_NEAR(y[i], cap * std::tanh(static_cast<double>(x[i]) / cap), 1e-6 * cap) << x[i];
+    EXPECT_EQ(y[1], -cap);
+    EXPECT_EQ(y[2], cap);
+    // The same value at a vector position (16) and in the tail (36) comes out the same.
+    auto z = x;
+    z[16] = z[36] = 7.25f;
+    softcap(z.data(), static_cast<int64_t>(z.size()), cap);
+    EXPECT_EQ(z[16], z[36]);
+  }
+  auto same = x;
+  softcap(same.data(), static_cast<int64_t>(same.size()), 0.0f);
+  EXPECT_EQ(same, x);
+}
+
 // The softmax exponential (attention, SiLU, the draft's top-k probabilities): within 2 ulp of
 // std::exp over the float range it is used on, 0 for -inf and far below, and the vector form is
 // bit-for-bit the scalar one (a row's tail and its vector body must agree).

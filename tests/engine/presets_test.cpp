@@ -26,8 +26,12 @@ std::string preset(const std::string& name) {
 TEST(Presets, ParameterCountsMatchThePublishedModels) {
   // Exact totals of the HF checkpoints (sum of every tensor's numel).
   const std::map<std::string, int64_t> published = {
-      {"qwen3-0.6b", 596049920},    {"qwen3-4b", 4022468096},       {"qwen3-8b", 8190735360},
-      {"qwen3-32b", 32762123264},   {"qwen3-30b-a3b", 30532122624}, {"qwen3-coder-480b-a35b", 480154875392},
+      {"qwen3-0.6b", 596049920},
+      {"qwen3-4b", 4022468096},
+      {"qwen3-8b", 8190735360},
+      {"qwen3-32b", 32762123264},
+      {"qwen3-30b-a3b", 30532122624},
+      {"qwen3-coder-480b-a35b", 480154875392},
       {"llama-3.1-8b", 8030261248},
       // The five families below, each derived by hand from the published tensor shapes (V vocab, H
       // hidden, L layers, nh/nkv heads of hd, I MLP width, E experts of width Im) and checked against
@@ -35,16 +39,22 @@ TEST(Presets, ParameterCountsMatchThePublishedModels) {
       // Qwen v1 (untied, q|k|v fused with bias, F = intermediate_size / 2):
       //   2VH + H + L(2H [ln_1, ln_2] + 3H*H + 3H [c_attn] + H*H [c_proj] + 3F*H [w1, w2, c_proj]).
       // qwen-7b = 15,442,649,088 / 2, the total_size of the bf16 model.safetensors.index.json.
-      {"qwen-1.8b", 1836828672},    {"qwen-7b", 7721324544},        {"qwen-14b", 14167290880},
+      {"qwen-1.8b", 1836828672},
+      {"qwen-7b", 7721324544},
+      {"qwen-14b", 14167290880},
       {"qwen-72b", 72287920128},
       // Qwen2-MoE (untied; q/k/v bias; every layer sparse with one sigmoid-gated shared expert Is):
       //   2VH + H + L(2H + (nh+2nkv)hd*H + (nh+2nkv)hd + H*nh*hd + E*H [router] + 3E*Im*H
       //               + 3Is*H + H [shared_expert_gate]).
-      // qwen1.5-moe-a2.7b = 28,631,568,384 / 2 (bf16 index total_size); qwen2-57b-a14b as on its card.
-      {"qwen1.5-moe-a2.7b", 14315784192}, {"qwen2-57b-a14b", 57408658944},
+      // qwen1.5-moe-a2.7b = 28,631,568,384 / 2 (bf16 index total_size); qwen2-57b-a14b is the Hub's
+      // safetensors total.
+      {"qwen1.5-moe-a2.7b", 14315784192},
+      {"qwen2-57b-a14b", 57408658944},
       // Gemma 2 (tied, no biases, four norms per layer):
-      //   VH + H + L(4H + (nh+2nkv)hd*H + H*nh*hd + 3I*H); the safetensors counts on the model cards.
-      {"gemma-2-2b", 2614341888},   {"gemma-2-9b", 9241705984},     {"gemma-2-27b", 27227128320},
+      //   VH + H + L(4H + (nh+2nkv)hd*H + H*nh*hd + 3I*H); the Hub's safetensors totals.
+      {"gemma-2-2b", 2614341888},
+      {"gemma-2-9b", 9241705984},
+      {"gemma-2-27b", 27227128320},
       // Grok-2 (untied, four norms, E = 8 experts of Im = 16384 beside a residual dense MLP I = 32768):
       //   2VH + H + L(4H + (nh+2nkv)hd*H + H*nh*hd + E*H + 3E*Im*H + 3I*H) = 269,515,497,472, the total
       //   of the safetensors headers (each expert summed over its 8 TP slices).
@@ -52,7 +62,8 @@ TEST(Presets, ParameterCountsMatchThePublishedModels) {
       // Bailing MoE v1 (untied, fused [q; k; v] without bias, no dense bias, S shared experts as one
       // SwiGLU of width S*Im, first_k_dense_replace 0):
       //   2VH + H + L(2H + (nh+2nkv)hd*H + H*nh*hd + E*H + 3E*Im*H + 3S*Im*H); cards: 16.8B and 290B.
-      {"ling-lite-1.5", 16801974272}, {"ling-plus", 290602910976},
+      {"ling-lite-1.5", 16801974272},
+      {"ling-plus", 290602910976},
   };
   for (const auto& [name, count] : published) {
     auto cfg = load_model_config(preset(name));
@@ -105,8 +116,8 @@ std::string narrowed(const std::string& name, bool moe) {
     j["moe_intermediate_size"] = 64;
   }
   // The families' own spellings of the same widths.
-  if (j.contains("kv_channels")) j["kv_channels"] = 64;                // Qwen v1's head_dim
-  if (j.contains("num_local_experts")) j["num_local_experts"] = 16;    // Grok
+  if (j.contains("kv_channels")) j["kv_channels"] = 64;              // Qwen v1's head_dim
+  if (j.contains("num_local_experts")) j["num_local_experts"] = 16;  // Grok
   if (j.contains("shared_expert_intermediate_size")) j["shared_expert_intermediate_size"] = 128;
   std::string path = ::testing::TempDir() + name + "-narrow.json";
   std::ofstream(path) << j.dump();
@@ -178,11 +189,11 @@ TEST(Presets, DummyWeightsStayFiniteThroughEveryLayer) {
   check_dummy_depth("llama-3.1-8b", false, "bfloat16");
   check_dummy_depth("qwen3-30b-a3b", true, "bfloat16");  // 48 MoE layers
   // One preset per newer family, the deepest.
-  check_dummy_depth("qwen-72b", false, "bfloat16");        // 80 layers, fused c_attn
-  check_dummy_depth("qwen2-57b-a14b", true, "bfloat16");   // 28 MoE layers, gated shared expert
-  check_dummy_depth("gemma-2-27b", false, "float32");      // 46 sandwich-normed layers, soft-caps
-  check_dummy_depth("grok-2", true, "bfloat16");           // 64 layers, residual MoE, ×90.5 embeddings
-  check_dummy_depth("ling-plus", true, "bfloat16");        // 88 MoE layers, norm_head
+  check_dummy_depth("qwen-72b", false, "bfloat16");       // 80 layers, fused c_attn
+  check_dummy_depth("qwen2-57b-a14b", true, "bfloat16");  // 28 MoE layers, gated shared expert
+  check_dummy_depth("gemma-2-27b", false, "float32");     // 46 sandwich-normed layers, soft-caps
+  check_dummy_depth("grok-2", true, "bfloat16");          // 64 layers, residual MoE, ×90.5 embeddings
+  check_dummy_depth("ling-plus", true, "bfloat16");       // 88 MoE layers, norm_head
 }
 
 TEST(Presets, ParameterCountIsTheTinyCheckpointsTotal) {
