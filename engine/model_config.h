@@ -40,9 +40,12 @@ struct ModelConfig {
   int64_t shared_expert_intermediate_size = 0;  // Qwen2-MoE shared expert; Bailing's shared experts
   // Family extras, set by a family's config reader (engine/models/<family>.cpp) from its own keys;
   // the defaults are the plain Llama decoder's.
-  float embedding_scale = 1.0f;  // embeddings × this (Gemma 2: √hidden in the model dtype; Grok)
-  float logit_scale = 1.0f;      // logits × this before the final cap (Grok output_multiplier_scale)
-  double attn_scale = 0;         // scores × this; 0 → 1/√head_dim (Gemma 2: query_pre_attn_scalar^-½)
+  float embedding_scale = 1.0f;  // embeddings × this (Gemma 2: √hidden; Grok: its multiplier)
+  // Gemma 2: HF makes √hidden a tensor of the activations' dtype, so a bf16 model multiplies by it
+  // rounded to bf16 (9b: 59.75, not 59.87); DecoderModel rounds it for a bf16 compute dtype.
+  bool embedding_scale_in_compute_dtype = false;
+  float logit_scale = 1.0f;  // logits × this before the final cap (Grok output_multiplier_scale)
+  double attn_scale = 0;     // scores × this; 0 → 1/√head_dim (Gemma 2: query_pre_attn_scalar^-½)
   float attn_softcap = 0, final_softcap = 0, router_softcap = 0;  // cap·tanh(x/cap); 0 = off
   int64_t attn_temperature_len = 0;     // Grok's xAI temperature (cpu::AttentionOptions)
   int64_t sliding_window = 0;           // tokens a query sees on a sliding layer, itself included

@@ -4,6 +4,11 @@
 // any page size works), each lane scores one key, and an online softmax accumulates V. A second
 // kernel merges the splits. Splitting the keys keeps all SMs busy when a small batch has long
 // contexts (decode at batch 1), which a block per (token, head) alone would not.
+//
+// Scores follow cpu::AttentionOptions: scale, soft-cap, xAI temperature; a sliding window moves the
+// first key a token looks at (its splits divide only the keys inside the window, so tiles wholly
+// outside it are never loaded). Everything a token computes depends on its own position, keys and
+// the batch's split count, never on the other tokens of the batch.
 #include <cuda_bf16.h>
 
 #include <algorithm>
@@ -69,15 +74,30 @@ __global__ void attention_split_kernel(const float* q, const uint16_t* k_cache, 
   const int qh = kvh * group + g;
 
   const int kv_len = p.kv_len[t];
-  const int split_len = ((kv_len + sp.splits - 1) / sp.splits + kTile - 1) / kTile * kTile;
-  const int begin = split * split_len;
+  // The query's position (a tree token's is its depth, not its key index): the window's first key
+  // lo = max(0, pos − window + 1) and the temperature, both as the CPU's QueryRule computes them.
+  const int64_t pos = p.positions ? p.positions[t] : kv_len - 1;
+  int64_t lo = p.window > 0 ? pos - p.window + 1 : 0;
+  lo = lo < 0 ? 0 : (lo > kv_len ? kv_len : lo);
+  float temperature = 1.0f;
+  if (p.temperature_len > 0 && pos > p.temperature_len)
+    temperature =
+        static_cast<float>(log2(static_cast<double>(pos)) / log2(static_cast<double>(p.temperature_len)));
+  const int span = kv_len - static_cast<int>(lo);  // the keys this token may see, split along z
+  const int split_len = ((span + sp.splits - 1) / sp.splits + kTile - 1) / kTile * kTile;
+  const int begin = static_cast<int>(lo) + split * split_len;
   const int end = min(kv_len, begin + split_len);
   const int base = p.kv_base[t];
   const int prefix = p.prefix[t];
   const int mask_off = p.mask_off ? p.mask_off[t] : -1;
+  // Scores live in the log2 domain (exp2f below). Without a cap, log2(e)·temperature folds into q;
+  // with one, tanh needs the true score first, and the factor is applied after the cap.
+  const bool capped = p.softcap > 0.0f;
+  const float post = temperature * kLog2e;
 
   if (active)
-    for (int d = lane; d < D; d += 32) qs[warp][d] = q[(t * p.q_heads + qh) * D + d] * p.scale * kLog2e;
+    for (int d = lane; d < D; d += 32)
+      qs[warp][d] = q[(t * p.q_heads + qh) * D + d] * p.scale * (capped ? 1.0f : post);
 
   float m = -FLT_MAX, l = 0.0f, acc[kPer];
 #pragma unroll
@@ -114,6 +134,7 @@ __global__ void attention_split_kernel(const float* q, const uint16_t* k_cache, 
         const float2 kf = __bfloat1622float2(kr[d2]);
         s += qs[warp][2 * d2] * kf.x + qs[warp][2 * d2 + 1] * kf.y;
       }
+      if (capped) s = p.softcap * tanhf(s / p.softcap) * post;
     }
     const float m_new = fmaxf(m, warp_max(s));
     if (m_new == -FLT_MAX) continue;  // nothing visible yet

@@ -103,9 +103,14 @@ Status CudaModelRunner::reserve_workspace(Workspace& w, int64_t t, int64_t r) co
   const ModelConfig& c = config_;
   const int64_t h = c.hidden_size, d = c.head_dim, hq = c.num_heads, hkv = c.num_kv_heads;
   const int64_t qkv_n = (hq + 2 * hkv) * d;
-  int64_t max_inter = 0;
-  bool any_moe = false;
-  for (const Layer& l : layers_) max_inter = std::max(max_inter, l.moe ? 0 : l.inter), any_moe |= l.moe;
+  int64_t max_inter = 0;  // of the MLPs run through w.gu / w.act: dense and shared expert
+  bool any_moe = false, any_extra = false, any_gate = false;
+  for (const Layer& l : layers_) {
+    max_inter = std::max({max_inter, l.inter, l.shared_inter});
+    any_moe |= l.moe;
+    any_extra |= l.moe && (l.dense || l.shared_inter > 0);
+    any_gate |= l.shared_gate.bytes() > 0;
+  }
   auto res = [](DeviceBuffer& b, int64_t bytes) {
     return b.reserve(static_cast<size_t>(std::max<int64_t>(bytes, 16)));
   };
@@ -118,6 +123,8 @@ Status CudaModelRunner::reserve_workspace(Workspace& w, int64_t t, int64_t r) co
   SGL_TRY(res(w.delta, t * h * 4));
   SGL_TRY(res(w.gu, t * 2 * max_inter * 4));
   SGL_TRY(res(w.act, t * max_inter * 2));
+  if (any_extra) SGL_TRY(res(w.extra, t * h * 4));
+  if (any_gate) SGL_TRY(res(w.gate, t * 4));
   AttnParams ap;
   ap.tokens = t, ap.q_heads = static_cast<int>(hq), ap.kv_heads = static_cast<int>(hkv),
   ap.head_dim = static_cast<int>(d);
@@ -146,7 +153,9 @@ Status CudaModelRunner::encode(const int32_t* dm, const MetaLayout& ml, const St
   SGL_TRY(reserve_workspace(w, t, r));
   AttnParams ap;
   ap.tokens = t, ap.q_heads = hq, ap.kv_heads = hkv, ap.head_dim = static_cast<int>(d);
-  ap.scale = 1.0f / std::sqrt(static_cast<float>(d));
+  ap.scale = c.attn_scale > 0 ? static_cast<float>(c.attn_scale) : 1.0f / std::sqrt(static_cast<float>(d));
+  ap.softcap = c.attn_softcap, ap.temperature_len = c.attn_temperature_len;
+  ap.positions = dm + ml.positions;
   ap.kv_slots = dm + ml.kv_slots, ap.kv_base = dm + ml.kv_base, ap.kv_len = dm + ml.kv_len;
   ap.prefix = dm + ml.prefix;
   ap.mask_off = sh.has_mask ? dm + ml.mask_off : nullptr;
@@ -154,6 +163,7 @@ Status CudaModelRunner::encode(const int32_t* dm, const MetaLayout& ml, const St
   QkvParams qp;
   qp.tokens = t, qp.q_heads = hq, qp.kv_heads = hkv, qp.head_dim = static_cast<int>(d), qp.eps = eps;
   qp.inv_freq = inv_freq_.as<float>(), qp.positions = dm + ml.positions, qp.store_slot = dm + ml.store_slot;
+  qp.logn_len = c.logn_seq_length;
 
   float* x = w.x.as<float>();
   uint16_t* normed = w.normed.as<uint16_t>();
@@ -169,26 +179,29 @@ Status CudaModelRunner::encode(const int32_t* dm, const MetaLayout& ml, const St
   };
 
   embedding(embed_.as<uint16_t>(), h, dm + ml.ids, t, x, st);
+  scale_inplace(x, t * h, c.embedding_scale, st);  // Gemma 2's √hidden, Grok's multiplier
   rms_norm(x, layers_[0].input_norm.as<float>(), t, h, eps, normed, nullptr, st);
   const int nl = c.num_layers;
   for (int l = 0; l < nl; ++l) {
     const Layer& lw = layers_[l];
     SGL_TRY(gemm_.bf16(normed, lw.qkv.as<uint16_t>(), w.qkv.as<float>(), t, qkv_n, h));
+    ap.window = lw.window;
     qp.bias = lw.qkv_bias.as<float>(), qp.q_norm = lw.q_norm.as<float>(), qp.k_norm = lw.k_norm.as<float>();
     qkv_rope_store(w.qkv.as<float>(), qp, w.q.as<float>(), k_cache_[l].as<uint16_t>(),
                    v_cache_[l].as<uint16_t>(), st);
     paged_attention(w.q.as<float>(), k_cache_[l].as<uint16_t>(), v_cache_[l].as<uint16_t>(), ap,
                     w.attn.as<uint16_t>(), w.attn_part.as(), num_sms_, st);
     SGL_TRY(gemm_.bf16(w.attn.as<uint16_t>(), lw.o.as<uint16_t>(), delta, t, h, hq * d));
-    add_rms_norm(delta, lw.o_bias.as<float>(), x, lw.post_norm.as<float>(), t, h, eps, normed,
-                 lw.moe ? w.normed32.as<float>() : nullptr, st);
-    if (lw.moe) {
-      SGL_TRY(moe(lw, t));
-    } else {
-      SGL_TRY(gemm_.bf16(normed, lw.gate_up.as<uint16_t>(), w.gu.as<float>(), t, 2 * lw.inter, h));
-      silu_mul(w.gu.as<float>(), t, lw.inter, w.act.as<uint16_t>(), st);
-      SGL_TRY(gemm_.bf16(w.act.as<uint16_t>(), lw.down.as<uint16_t>(), delta, t, h, lw.inter));
+    const float* o_bias = lw.o_bias.as<float>();
+    if (lw.attn_out_norm.bytes() > 0) {  // sandwich: the attention output (with its bias) is normed first
+      rms_norm_inplace(delta, o_bias, lw.attn_out_norm.as<float>(), t, h, eps, st);
+      o_bias = nullptr;
     }
+    add_rms_norm(delta, o_bias, x, lw.post_norm.as<float>(), t, h, eps, normed,
+                 lw.moe ? w.normed32.as<float>() : nullptr, st);
+    SGL_TRY(ffn(lw, t, w));
+    if (lw.mlp_out_norm.bytes() > 0)
+      rms_norm_inplace(delta, nullptr, lw.mlp_out_norm.as<float>(), t, h, eps, st);
     // The residual add is fused into the next norm: the next layer's input norm, or the final norm.
     const float* next_norm = l + 1 < nl ? layers_[l + 1].input_norm.as<float>() : final_norm_.as<float>();
     add_rms_norm(delta, nullptr, x, next_norm, t, h, eps, normed, nullptr, st);
@@ -201,6 +214,9 @@ Status CudaModelRunner::encode(const int32_t* dm, const MetaLayout& ml, const St
     sel = w.sel.as<uint16_t>();
   }
   SGL_TRY(gemm_.bf16(sel, lm_head_.as<uint16_t>(), w.logits.as<float>(), r, vocab, h));
+  // Grok's output multiplier, then the final soft-cap (Gemma 2, Grok): before greedy and sampling.
+  scale_inplace(w.logits.as<float>(), r * vocab, c.logit_scale, st);
+  softcap_inplace(w.logits.as<float>(), r * vocab, c.final_softcap, st);
   argmax_logprob(w.logits.as<float>(), r, vocab, w.ids.as<int32_t>(), w.logprob.as<float>(), st);
   return {};
 }
@@ -317,16 +333,16 @@ CudaModelRunner::GraphExec::~GraphExec() {
 
 // Routing on the GPU, then one wait for the top-k ids: each expert runs two GEMMs on the rows routed
 // to it, its outputs land in (token, slot) rows, and the combine sums every token's slots in order.
-Status CudaModelRunner::moe(const Layer& lw, int64_t t) {
+Status CudaModelRunner::moe(const Layer& lw, int64_t t, Workspace& w) {
   const ModelConfig& c = config_;
   cudaStream_t st = stream_.get();
-  Workspace& w = ws_;
-  const int64_t h = c.hidden_size, inter = lw.inter;
+  const int64_t h = c.hidden_size, inter = lw.expert_inter;
   const int e_count = c.num_experts, k = c.num_experts_per_tok;
   SGL_TRY(w.router.reserve(t * e_count * 4));
   SGL_TRY(w.topk_ids.reserve(t * k * 4));
   SGL_TRY(w.topk_w.reserve(t * k * 4));
   SGL_TRY(gemm_.f32(w.normed32.as<float>(), lw.router.as<float>(), w.router.as<float>(), t, e_count, h));
+  softcap_inplace(w.router.as<float>(), t * e_count, c.router_softcap, st);  // Grok: 30·tanh(r/30)
   moe_topk_softmax(w.router.as<float>(), t, e_count, k, c.norm_topk_prob, w.topk_ids.as<int32_t>(),
                    w.topk_w.as<float>(), st);
   std::vector<int32_t> ids(static_cast<size_t>(t * k));
@@ -358,7 +374,7 @@ Status CudaModelRunner::moe(const Layer& lw, int64_t t) {
                        w.ex_gu.as<float>() + at * 2 * inter, n, 2 * inter, h));
     at += n;
   }
-  silu_mul(w.ex_gu.as<float>(), t * k, inter, w.ex_act.as<uint16_t>(), st);
+  activation_mul(w.ex_gu.as<float>(), t * k, inter, w.ex_act.as<uint16_t>());
   at = 0;
   for (int e = 0; e < e_count; ++e) {
     const auto n = static_cast<int64_t>(per[e].size());
@@ -369,6 +385,48 @@ Status CudaModelRunner::moe(const Layer& lw, int64_t t) {
   }
   scatter_rows(w.ex_y.as<float>(), slot_rows, t * k, h, w.slot_out.as<float>(), st);
   moe_combine(w.slot_out.as<float>(), w.topk_w.as<float>(), t, k, h, w.delta.as<float>(), st);
+  return {};
+}
+
+void CudaModelRunner::activation_mul(const float* gu, int64_t m, int64_t inter, uint16_t* out) const {
+  if (options_.activation == Activation::kGeluTanh) {
+    gelu_tanh_mul(gu, m, inter, out, stream_.get());
+  } else {
+    silu_mul(gu, m, inter, out, stream_.get());
+  }
+}
+
+Status CudaModelRunner::gated_mlp(const uint16_t* x, int64_t t, const DeviceBuffer& gate_up,
+                                  const DeviceBuffer& down, int64_t inter, float* out, Workspace& w) {
+  const int64_t h = config_.hidden_size;
+  SGL_TRY(gemm_.bf16(x, gate_up.as<uint16_t>(), w.gu.as<float>(), t, 2 * inter, h));
+  activation_mul(w.gu.as<float>(), t, inter, w.act.as<uint16_t>());
+  return gemm_.bf16(w.act.as<uint16_t>(), down.as<uint16_t>(), out, t, h, inter);
+}
+
+// As DecoderModel::ffn_block: dense; or the experts, plus the shared expert, then with Grok's
+// residual MoE (dense + experts)/√2 — in that order, so the sums round as on the CPU.
+Status CudaModelRunner::ffn(const Layer& lw, int64_t t, Workspace& w) {
+  const uint16_t* normed = w.normed.as<uint16_t>();
+  float* delta = w.delta.as<float>();
+  if (!lw.moe) return gated_mlp(normed, t, lw.gate_up, lw.down, lw.inter, delta, w);
+  cudaStream_t st = stream_.get();
+  const int64_t h = config_.hidden_size;
+  SGL_TRY(moe(lw, t, w));
+  if (lw.shared_inter > 0) {
+    SGL_TRY(gated_mlp(normed, t, lw.shared_gate_up, lw.shared_down, lw.shared_inter, w.extra.as<float>(), w));
+    const float* gate = nullptr;  // Bailing: added as is
+    if (lw.shared_gate.bytes() > 0) {
+      // Qwen2-MoE: sigmoid(x·w_g) per token, x the fp32 normed rows as the CPU takes them.
+      SGL_TRY(gemm_.f32(w.normed32.as<float>(), lw.shared_gate.as<float>(), w.gate.as<float>(), t, 1, h));
+      gate = w.gate.as<float>();
+    }
+    gated_accumulate(w.extra.as<float>(), gate, t, h, delta, st);
+  }
+  if (lw.dense) {
+    SGL_TRY(gated_mlp(normed, t, lw.gate_up, lw.down, lw.inter, w.extra.as<float>(), w));
+    residual_moe_combine(w.extra.as<float>(), t * h, delta, st);
+  }
   return {};
 }
 

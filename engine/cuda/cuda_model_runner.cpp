@@ -57,23 +57,9 @@ Result<std::unique_ptr<CudaModelRunner>> CudaModelRunner::create(const EngineCon
     return unsupported("--device cuda: partial rotary embeddings are not supported");
   if (c.num_heads % c.num_kv_heads != 0)
     return unsupported("--device cuda: q heads not a multiple of kv heads");
-  // The families' building blocks beyond Llama/Qwen3 have CPU kernels only so far.
-  const FamilyOptions& o = m.options();
-  const char* missing = o.sandwich_norms                                                    ? "sandwich norms"
-                        : o.activation != Activation::kSilu                                 ? "GELU MLPs"
-                        : o.shared_expert != SharedExpert::kNone                            ? "shared experts"
-                        : c.attn_softcap > 0 || c.final_softcap > 0 || c.router_softcap > 0 ? "soft-capping"
-                        : c.sliding_window > 0       ? "sliding-window attention"
-                        : c.attn_temperature_len > 0 ? "attention temperature"
-                        : c.embedding_scale != 1.0f || c.logit_scale != 1.0f || c.attn_scale > 0
-                            ? "embedding, logit or attention scales"
-                        : c.residual_moe ? "residual MoE"
-                                         : nullptr;
-  if (missing != nullptr)
-    return unsupported(
-        fmt::format("--device cuda: {} ({}) are not implemented in the CUDA backend yet; "
-                    "serve it with --device cpu",
-                    c.architecture, missing));
+  // Every family's other building blocks (sandwich norms, GeGLU, shared experts, soft-caps, sliding
+  // windows, the xAI temperature, logn queries, multipliers, residual MoE) run on the GPU as on the
+  // CPU (cuda_forward.cpp); norm offsets and norm_head are folded into the weights at load.
   ModelInfo info = host->info();
   info.kv_bytes_per_token = 2LL * c.num_layers * c.num_kv_heads * c.head_dim * 2;  // bf16 K and V
   std::unique_ptr<CudaModelRunner> r(new CudaModelRunner(cfg, c, m.options(), std::move(info)));
@@ -114,9 +100,13 @@ Status CudaModelRunner::upload(const DecoderModel& m) {
     SGL_TRY(put_vec(d.k_norm, w.k_norm));
     SGL_TRY(put_vec(d.qkv_bias, w.qkv_bias));
     SGL_TRY(put_vec(d.o_bias, w.o_bias));
+    SGL_TRY(put_vec(d.attn_out_norm, w.attn_out_norm));
+    SGL_TRY(put_vec(d.mlp_out_norm, w.mlp_out_norm));
     SGL_TRY(put_weight(d.qkv, w.qkv, DType::kBF16));
     SGL_TRY(put_weight(d.o, w.o, DType::kBF16));
     d.moe = w.moe;
+    d.dense = w.dense;
+    d.window = c.sliding_window_of(static_cast<int>(l));
     if (w.moe) {
       SGL_TRY(put_weight(d.router, w.router, DType::kF32));
       d.expert_gate_up.resize(w.expert_gate_up.size());
@@ -125,8 +115,17 @@ Status CudaModelRunner::upload(const DecoderModel& m) {
         SGL_TRY(put_weight(d.expert_gate_up[e], w.expert_gate_up[e], DType::kBF16));
         SGL_TRY(put_weight(d.expert_down[e], w.expert_down[e], DType::kBF16));
       }
-      d.inter = w.expert_gate_up.empty() ? 0 : w.expert_gate_up[0].n() / 2;
-    } else {
+      d.expert_inter = w.expert_gate_up.empty() ? 0 : w.expert_gate_up[0].n() / 2;
+      if (m.options().shared_expert != SharedExpert::kNone) {
+        SGL_TRY(put_weight(d.shared_gate_up, w.shared_gate_up, DType::kBF16));
+        SGL_TRY(put_weight(d.shared_down, w.shared_down, DType::kBF16));
+        d.shared_inter = w.shared_gate_up.n() / 2;
+      }
+      // The gate stays fp32 as on the CPU: one logit per token, through a full-precision GEMM.
+      if (m.options().shared_expert == SharedExpert::kSigmoidGated)
+        SGL_TRY(put_weight(d.shared_gate, w.shared_gate, DType::kF32));
+    }
+    if (w.dense) {
       SGL_TRY(put_weight(d.gate_up, w.gate_up, DType::kBF16));
       SGL_TRY(put_weight(d.down, w.down, DType::kBF16));
       d.inter = w.gate_up.n() / 2;

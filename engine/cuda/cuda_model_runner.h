@@ -37,14 +37,20 @@ class CudaModelRunner final : public ModelRunner {
   struct Layer {
     DeviceBuffer qkv, o, gate_up, down, router;                            // bf16 [N, K] (router fp32)
     DeviceBuffer input_norm, post_norm, q_norm, k_norm, qkv_bias, o_bias;  // fp32 (empty when absent)
+    DeviceBuffer attn_out_norm, mlp_out_norm;  // sandwich norms, fp32 (empty when the family has none)
     std::vector<DeviceBuffer> expert_gate_up, expert_down;
+    DeviceBuffer shared_gate_up, shared_down;  // bf16 shared expert (MoE layers of Qwen2-MoE, Bailing)
+    DeviceBuffer shared_gate;                  // fp32 [1, H] (sigmoid-gated shared expert)
     bool moe = false;
-    int64_t inter = 0;  // dense or per-expert intermediate size
+    bool dense = false;  // has the dense MLP: every non-MoE layer, and Grok's residual-MoE layers
+    int64_t inter = 0, expert_inter = 0, shared_inter = 0;  // 0 when the layer lacks that MLP
+    int64_t window = 0;                                     // sliding window of this layer (0: none)
   };
   // Activations, grown to the largest step seen.
   struct Workspace {
     DeviceBuffer meta, x, normed, normed32, qkv, q, attn, delta, gu, act, attn_part, sel, logits, ids,
         logprob, router, topk_ids, topk_w, slot_out, ex_x, ex_gu, ex_act, ex_y, ex_rows;
+    DeviceBuffer extra, gate;  // a second MLP output beside the experts' (shared expert, dense), its gate
   };
 
   // Offsets (int32 words) of a step's metadata arrays inside one block.
@@ -77,7 +83,15 @@ class CudaModelRunner final : public ModelRunner {
                 const std::vector<int>& capture_layers, StepOutput* out);
   Status capture_graph(const int32_t* dm, const MetaLayout& ml, const StepShape& sh);
   int64_t graph_bucket(int64_t tokens) const;
-  Status moe(const Layer& w, int64_t t);
+  // The MLP part of a layer, from `normed` (bf16, and normed32 on MoE layers) into ws.delta.
+  Status ffn(const Layer& w, int64_t t, Workspace& ws);
+  // delta[t, H] = down(act(gate_up · x)): the dense MLP or the shared expert (ws.gu, ws.act scratch).
+  Status gated_mlp(const uint16_t* x, int64_t t, const DeviceBuffer& gate_up, const DeviceBuffer& down,
+                   int64_t inter, float* out, Workspace& ws);
+  // act(gu) by the family's activation (SiLU or GELU tanh).
+  void activation_mul(const float* gu, int64_t m, int64_t inter, uint16_t* out) const;
+  // The routed experts into ws.delta (MoE layers never run in a graph: ws is ws_).
+  Status moe(const Layer& w, int64_t t, Workspace& ws);
 
   EngineConfig cfg_;
   ModelConfig config_;

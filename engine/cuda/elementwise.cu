@@ -1,8 +1,11 @@
-// Row-wise kernels: embedding, RMSNorm (plain, fused with the residual add, and on gathered
-// rows), SiLU·mul, q/k-norm + RoPE + KV store, bf16 conversion. One block per row; rows are
-// memory-bound, so each thread walks the row with a stride of the block.
+// Row-wise kernels: embedding, RMSNorm (plain, fused with the residual add, on gathered rows, and
+// the in-place sandwich norm), SiLU·mul and GeGLU, q/k-norm + RoPE + KV store, soft-cap, scale, the
+// shared-expert and residual-MoE combines, bf16 conversion. One block per row; rows are
+// memory-bound, so each thread walks the row with a stride of the block. Elementwise kernels
+// compute each element alone, so no result depends on the batch around it.
 #include <cuda_bf16.h>
 
+#include <algorithm>
 #include <cfloat>
 
 #include "engine/cuda/kernels.h"
@@ -71,6 +74,19 @@ __global__ void rms_norm_kernel(const float* delta, const float* bias, float* re
   }
 }
 
+// In place: each thread reads its own elements for the sum of squares, then rewrites only those.
+__global__ void rms_norm_inplace_kernel(float* x, const float* bias, const float* w, int64_t n, float eps) {
+  float* row = x + static_cast<int64_t>(blockIdx.x) * n;
+  float ss = 0.0f;
+  for (int64_t j = threadIdx.x; j < n; j += blockDim.x) {
+    const float v = row[j] + (bias ? bias[j] : 0.0f);
+    ss += v * v;
+  }
+  const float inv = rsqrtf(block_sum(ss) / static_cast<float>(n) + eps);
+  for (int64_t j = threadIdx.x; j < n; j += blockDim.x)
+    row[j] = (row[j] + (bias ? bias[j] : 0.0f)) * inv * w[j];
+}
+
 __global__ void silu_mul_kernel(const float* gu, int64_t inter, uint16_t* out) {
   const int64_t r = blockIdx.x;
   const float* g = gu + r * 2 * inter;
@@ -78,6 +94,46 @@ __global__ void silu_mul_kernel(const float* gu, int64_t inter, uint16_t* out) {
     const float a = g[j];
     out[r * inter + j] = to_bf(a / (1.0f + __expf(-a)) * g[inter + j]);
   }
+}
+
+// 0.5·g·(1 + tanh(z)) = g / (1 + e^{−2z}), z = √(2/π)·(g + 0.044715·g³): SiLU's form, as on the CPU.
+// A very negative g overflows e^{−2z} to +inf and gives −0, the limit.
+__global__ void gelu_tanh_mul_kernel(const float* gu, int64_t inter, uint16_t* out) {
+  constexpr float kC = 0.7978845608028654f, kA = 0.044715f;
+  const int64_t r = blockIdx.x;
+  const float* g = gu + r * 2 * inter;
+  for (int64_t j = threadIdx.x; j < inter; j += blockDim.x) {
+    const float a = g[j];
+    const float inner = fmaf(kA * a, a * a, a);
+    out[r * inter + j] = to_bf(a / (1.0f + __expf(-2.0f * kC * inner)) * g[inter + j]);
+  }
+}
+
+// Grid-stride elementwise kernels over n floats.
+__global__ void softcap_kernel(float* x, int64_t n, float cap) {
+  for (int64_t i = blockIdx.x * static_cast<int64_t>(blockDim.x) + threadIdx.x; i < n;
+       i += static_cast<int64_t>(gridDim.x) * blockDim.x)
+    x[i] = cap * tanhf(x[i] / cap);
+}
+
+__global__ void scale_kernel(float* x, int64_t n, float factor) {
+  for (int64_t i = blockIdx.x * static_cast<int64_t>(blockDim.x) + threadIdx.x; i < n;
+       i += static_cast<int64_t>(gridDim.x) * blockDim.x)
+    x[i] *= factor;
+}
+
+__global__ void residual_moe_combine_kernel(const float* dense, int64_t n, float* out) {
+  const float inv_sqrt2 = static_cast<float>(0.70710678118654752440);  // as the CPU's float(1/√2)
+  for (int64_t i = blockIdx.x * static_cast<int64_t>(blockDim.x) + threadIdx.x; i < n;
+       i += static_cast<int64_t>(gridDim.x) * blockDim.x)
+    out[i] = (dense[i] + out[i]) * inv_sqrt2;
+}
+
+// One block per token: the gate is one logit per token (the shared_expert_gate GEMM's output).
+__global__ void gated_accumulate_kernel(const float* y, const float* gate, int64_t h, float* out) {
+  const int64_t t = blockIdx.x;
+  const float g = gate ? 1.0f / (1.0f + expf(-gate[t])) : 1.0f;
+  for (int64_t j = threadIdx.x; j < h; j += blockDim.x) out[t * h + j] += g * y[t * h + j];
 }
 
 // One block per token, one warp per head (q heads, then k heads, then v heads). A head passes
@@ -113,6 +169,11 @@ __global__ void qkv_rope_store_kernel(const float* qkv, QkvParams p, float* q, u
     const float* norm = is_q ? p.q_norm : p.k_norm;
     const float inv = norm ? rsqrtf(warp_sum(ss) / static_cast<float>(d) + p.eps) : 1.0f;
     float* qdst = q + (t * hq + h) * d;
+    // Qwen v1's logn scaling of the rotated query, as the CPU computes the factor (in double).
+    float logn = 1.0f;
+    if (is_q && p.logn_len > 0 && p.positions[t] + 1LL > p.logn_len)
+      logn = static_cast<float>(log(static_cast<double>(p.positions[t]) + 1.0) /
+                                log(static_cast<double>(p.logn_len)));
     uint16_t* kdst = k_cache + (slot * hkv + (h - hq)) * d;
     for (int j = lane; j < half; j += 32) {
       float x1 = row[j], x2 = row[j + half];
@@ -121,7 +182,7 @@ __global__ void qkv_rope_store_kernel(const float* qkv, QkvParams p, float* q, u
       sincosf(pos * p.inv_freq[j], &sn, &cs);
       const float y1 = x1 * cs - x2 * sn, y2 = x2 * cs + x1 * sn;
       if (is_q) {
-        qdst[j] = y1, qdst[j + half] = y2;
+        qdst[j] = y1 * logn, qdst[j + half] = y2 * logn;  // × 1 is exact
       } else {
         kdst[j] = to_bf(y1), kdst[j + half] = to_bf(y2);
       }
@@ -243,8 +304,40 @@ void gather_rms_norm(const float* x, const int32_t* rows, int64_t r, const float
                                                                      eps, y, nullptr);
 }
 
+void rms_norm_inplace(float* x, const float* bias, const float* w, int64_t m, int64_t n, float eps,
+                      cudaStream_t s) {
+  if (m > 0) rms_norm_inplace_kernel<<<static_cast<unsigned>(m), kRowThreads, 0, s>>>(x, bias, w, n, eps);
+}
+
 void silu_mul(const float* gu, int64_t m, int64_t inter, uint16_t* out, cudaStream_t s) {
   if (m > 0) silu_mul_kernel<<<static_cast<unsigned>(m), kRowThreads, 0, s>>>(gu, inter, out);
+}
+
+void gelu_tanh_mul(const float* gu, int64_t m, int64_t inter, uint16_t* out, cudaStream_t s) {
+  if (m > 0) gelu_tanh_mul_kernel<<<static_cast<unsigned>(m), kRowThreads, 0, s>>>(gu, inter, out);
+}
+
+namespace {
+// Blocks for a grid-stride kernel over n elements: enough to fill the GPU, never more than n needs.
+unsigned stride_blocks(int64_t n) {
+  return static_cast<unsigned>(std::min<int64_t>(1024, (n + kRowThreads - 1) / kRowThreads));
+}
+}  // namespace
+
+void softcap_inplace(float* x, int64_t n, float cap, cudaStream_t s) {
+  if (n > 0 && cap > 0) softcap_kernel<<<stride_blocks(n), kRowThreads, 0, s>>>(x, n, cap);
+}
+
+void scale_inplace(float* x, int64_t n, float factor, cudaStream_t s) {
+  if (n > 0 && factor != 1.0f) scale_kernel<<<stride_blocks(n), kRowThreads, 0, s>>>(x, n, factor);
+}
+
+void gated_accumulate(const float* y, const float* gate, int64_t t, int64_t h, float* out, cudaStream_t s) {
+  if (t > 0) gated_accumulate_kernel<<<static_cast<unsigned>(t), kRowThreads, 0, s>>>(y, gate, h, out);
+}
+
+void residual_moe_combine(const float* dense, int64_t n, float* out, cudaStream_t s) {
+  if (n > 0) residual_moe_combine_kernel<<<stride_blocks(n), kRowThreads, 0, s>>>(dense, n, out);
 }
 
 void qkv_rope_store(const float* qkv, const QkvParams& p, float* q, uint16_t* k_cache, uint16_t* v_cache,

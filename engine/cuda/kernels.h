@@ -24,8 +24,26 @@ void add_rms_norm(const float* delta, const float* bias, float* residual, const 
 void gather_rms_norm(const float* x, const int32_t* rows, int64_t r, const float* w, int64_t n, float eps,
                      uint16_t* y, cudaStream_t s);
 
+// Sandwich norm (Gemma 2, Grok): x = rms_norm(x + bias) in place, fp32 (bias[n] may be null), on a
+// block's output before it joins the residual stream.
+void rms_norm_inplace(float* x, const float* bias, const float* w, int64_t m, int64_t n, float eps,
+                      cudaStream_t s);
+
 // out[M, I] = silu(gu[:, :I]) * gu[:, I:] (gate and up fused as one GEMM output).
 void silu_mul(const float* gu, int64_t m, int64_t inter, uint16_t* out, cudaStream_t s);
+// GeGLU (Gemma 2, Grok): the same with GELU's tanh form, 0.5·g·(1 + tanh(√(2/π)·(g + 0.044715·g³))),
+// computed as cpu::gelu_tanh_mul does: g / (1 + e^{−2z}).
+void gelu_tanh_mul(const float* gu, int64_t m, int64_t inter, uint16_t* out, cudaStream_t s);
+
+// x[i] = cap·tanh(x[i]/cap) in place (router and final-logit soft-capping); cap ≤ 0: no launch.
+void softcap_inplace(float* x, int64_t n, float cap, cudaStream_t s);
+// x[i] *= factor in place (embedding and logit multipliers); factor 1: no launch.
+void scale_inplace(float* x, int64_t n, float factor, cudaStream_t s);
+// Shared expert: out[t, :] += sigmoid(gate[t]) · y[t, :] per token (Qwen2-MoE); gate null: out += y
+// (Bailing's ungated shared experts).
+void gated_accumulate(const float* y, const float* gate, int64_t t, int64_t h, float* out, cudaStream_t s);
+// Grok's residual MoE: out[i] = (dense[i] + out[i]) / √2, out holding the experts' sum.
+void residual_moe_combine(const float* dense, int64_t n, float* out, cudaStream_t s);
 
 // After the QKV GEMM: per token, split q/k/v of `qkv` [T, (Hq + 2·Hkv)·D] (+ bias), RMSNorm each q
 // and k head by q_norm/k_norm (when not null), rotate by RoPE (neox layout over the whole head,
@@ -41,6 +59,8 @@ struct QkvParams {
   const float* inv_freq = nullptr;
   const int32_t* positions = nullptr;
   const int32_t* store_slot = nullptr;
+  // Qwen v1's logn attention: q ×= ln(p + 1)/ln(logn_len) after RoPE where p + 1 > logn_len; 0 = off.
+  int64_t logn_len = 0;
 };
 void qkv_rope_store(const float* qkv, const QkvParams& p, float* q, uint16_t* k_cache, uint16_t* v_cache,
                     cudaStream_t s);
@@ -48,10 +68,17 @@ void qkv_rope_store(const float* qkv, const QkvParams& p, float* q, uint16_t* k_
 // Paged attention over a ragged batch. Token t sees keys j in [0, kv_len[t]) whose slots are
 // kv_slots[kv_base[t] + j]; with mask_off[t] >= 0, a key j >= prefix[t] is seen only when
 // mask[mask_off[t] + j - prefix[t]] != 0 (speculative tree), else causally via kv_len.
+// Scores are those of cpu::AttentionOptions: q·k·scale, then cap·tanh(s/cap), then × the xAI
+// temperature log2(p)/log2(temperature_len) for a query position p > temperature_len; with a
+// window, keys j ≤ p − window are masked (and never loaded).
 struct AttnParams {
   int64_t tokens = 0;
   int q_heads = 0, kv_heads = 0, head_dim = 0;  // head_dim: 16, 32, 64, 128 or 256
   float scale = 1.0f;
+  float softcap = 0.0f;                // 0 = off
+  int64_t temperature_len = 0;         // 0 = off
+  int64_t window = 0;                  // 0 = the whole prefix
+  const int32_t* positions = nullptr;  // query positions; needed when temperature_len or window is set
   const int32_t* kv_slots = nullptr;
   const int32_t* kv_base = nullptr;
   const int32_t* kv_len = nullptr;

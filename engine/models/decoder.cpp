@@ -140,7 +140,10 @@ DecoderModel::DecoderModel(ModelConfig config, FamilyOptions options, DType comp
       options_(options),
       compute_(compute == DType::kF32 ? DType::kF32 : DType::kBF16),
       rope_(config_.rope),
-      shard_(ShardPlan::whole(config_)) {}
+      shard_(ShardPlan::whole(config_)) {
+  if (config_.embedding_scale_in_compute_dtype && compute_ == DType::kBF16)
+    config_.embedding_scale = bf16_to_f32(f32_to_bf16(config_.embedding_scale));
+}
 
 void DecoderModel::set_shard(const ShardPlan& shard, dist::Communicator* comm) {
   shard_ = shard;

@@ -29,10 +29,8 @@ Status gemma2_config(const nlohmann::json& j, const std::string& source, ModelCo
   c.attn_scale = 1.0 / std::sqrt(qpas);
   c.attn_softcap = static_cast<float>(attn_cap);
   c.final_softcap = static_cast<float>(final_cap);
-  // √hidden is a tensor of the model's dtype in HF, so its rounding is part of the model
-  // (bf16: 9b's √3584 = 59.87 becomes 59.75).
-  const auto normalizer = static_cast<float>(std::sqrt(static_cast<double>(c.hidden_size)));
-  c.embedding_scale = c.dtype == DType::kBF16 ? bf16_to_f32(f32_to_bf16(normalizer)) : normalizer;
+  c.embedding_scale = static_cast<float>(std::sqrt(static_cast<double>(c.hidden_size)));
+  c.embedding_scale_in_compute_dtype = true;
   // Sliding layers: `layer_types` where a newer config lists them, else the even ones.
   c.sliding_layers.assign(static_cast<size_t>(c.num_layers), 0);
   if (j.contains("layer_types") && j["layer_types"].is_array()) {
