@@ -23,6 +23,9 @@ struct Segment {
   // Optional: new_len x new_len row-major mask among new tokens (1 = may attend), replacing the
   // causal rule; used by speculative tree verification. Empty = causal.
   std::vector<uint8_t> tree_mask;
+  // Qwen v1's dynamic NTK: RoPE for this request uses base·α^(d/(d−2)), α fixed from its prompt
+  // length (ModelInfo::dynamic_ntk_alpha); 1 = the model's own base.
+  int32_t ntk_alpha = 1;
 };
 
 // Placeholder input id: "the token last sampled for request slot s", resolved by the engine when

@@ -2,6 +2,8 @@
 // Backends (cpu, cuda) implement it; sched/ depends on nothing else of engine/.
 #pragma once
 
+#include <algorithm>
+#include <cmath>
 #include <cstdint>
 #include <memory>
 #include <string>
@@ -24,6 +26,16 @@ struct ModelInfo {
   std::vector<int32_t> eos_token_ids;  // config + generation_config
   int64_t weight_bytes = 0;            // resident weights
   int64_t kv_bytes_per_token = 0;      // K+V over all layers
+  // Qwen v1 use_dynamic_ntk: a prompt longer than this gets RoPE rebased by
+  // dynamic_ntk_alpha(prompt length), which its KV then carries (0 = no dynamic NTK).
+  int64_t dynamic_ntk_seq_length = 0;
+  int32_t dynamic_ntk_alpha(int64_t prompt_len) const {
+    if (dynamic_ntk_seq_length <= 0 || prompt_len <= dynamic_ntk_seq_length) return 1;
+    // HF QWenModel.get_ntk_alpha: 2^ceil(log2(L / seq_length) + 1) − 1.
+    const double v =
+        std::log2(static_cast<double>(prompt_len) / static_cast<double>(dynamic_ntk_seq_length)) + 1;
+    return static_cast<int32_t>(std::max(1.0, std::exp2(std::ceil(v)) - 1));
+  }
 };
 
 // Result of one step: per logits row, the sampled token and requested logprobs; optionally

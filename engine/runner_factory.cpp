@@ -110,11 +110,11 @@ Result<std::unique_ptr<cpu::CpuModelRunner>> cpu::create_cpu_runner(const Engine
   info.num_kv_heads = mc.num_kv_heads;
   info.head_dim = mc.head_dim;
   info.context_length = cfg.context_length > 0 ? cfg.context_length : mc.max_position_embeddings;
-  if (mc.dynamic_ntk_seq_length > 0 && info.context_length > mc.dynamic_ntk_seq_length)
-    return unsupported(fmt::format(
-        "--context-length {}: past seq_length {} Qwen rebases RoPE per request (use_dynamic_ntk), which "
-        "sglcpp does not implement yet; serve at most {} tokens",
-        info.context_length, mc.dynamic_ntk_seq_length, mc.dynamic_ntk_seq_length));
+  info.dynamic_ntk_seq_length = mc.dynamic_ntk_seq_length;
+  // Qwen v1's remote code tabulates its logn factors for positions below 32768 only.
+  if (mc.logn_seq_length > 0 && info.context_length > 32768)
+    return invalid_argument(fmt::format(
+        "--context-length {}: Qwen's logn attention is defined up to 32768 tokens", info.context_length));
   info.eos_token_ids = mc.eos_token_ids;
   info.weight_bytes = model->weight_bytes();
   // Per rank: its KV heads only.

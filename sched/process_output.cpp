@@ -154,7 +154,7 @@ void SchedulerImpl::release_if_idle(const std::shared_ptr<Req>& req) {
 
 void SchedulerImpl::release_kv(Req& req, bool insert) {
   const int64_t np = static_cast<int64_t>(req.pages.size());
-  if (!cfg_.disable_radix_cache && insert && np > 0) {
+  if (!cfg_.disable_radix_cache && insert && np > 0 && req.shares_prefix_cache()) {
     const int64_t committed =
         std::min<int64_t>(req.kv_len, static_cast<int64_t>(req.tokens.size())) / ps_ * ps_;
     const auto ins = radix_.insert(req.tokens.data(), committed, req.pages.data());

@@ -36,7 +36,13 @@ struct Req {
   std::vector<int32_t> tokens;      // prompt + known outputs
   std::vector<int32_t> output_ids;  // known outputs
   int64_t prompt_len = 0;
-  int64_t sampled = 0;  // outputs sampled by launched steps (known or in flight)
+  int64_t sampled = 0;
+  // Qwen v1's dynamic NTK alpha, fixed from the prompt length at submission: its KV carries a
+  // RoPE base of its own, so such a request neither reuses nor feeds the radix cache.
+  int32_t ntk_alpha = 1;
+  bool shares_prefix_cache() const {
+    return ntk_alpha == 1;
+  }  // outputs sampled by launched steps (known or in flight)
 
   // KV: positions [0, kv_len) have slots; pages[i] backs positions [i*ps, (i+1)*ps).
   std::vector<int32_t> pages;

@@ -54,6 +54,7 @@ void SchedulerImpl::add_segment(StepRecord& step, const std::shared_ptr<Req>& re
   engine::Segment seg;
   seg.prefix_len = static_cast<int32_t>(prefix_len);
   seg.new_len = static_cast<int32_t>(new_len);
+  seg.ntk_alpha = req->ntk_alpha;
   seg.logits_start = sample ? static_cast<int32_t>(new_len - 1) : -1;
   // Prompt logprobs: rows of positions [lp_from, prompt_len - 1) predict prompt tokens 1.. .
   const int64_t lp_first = lp_from < 0 ? -1 : std::max(lp_from, prefix_len);
@@ -114,7 +115,7 @@ void SchedulerImpl::add_segment(StepRecord& step, const std::shared_ptr<Req>& re
 }
 
 void SchedulerImpl::cache_unfinished(Req& req) {
-  if (cfg_.disable_radix_cache) return;
+  if (cfg_.disable_radix_cache || !req.shares_prefix_cache()) return;
   const int64_t aligned = std::min<int64_t>(req.kv_len, static_cast<int64_t>(req.tokens.size())) / ps_ * ps_;
   if (aligned <= req.cached_len) return;
   const auto ins = radix_.insert(req.tokens.data(), aligned, req.pages.data());
@@ -180,7 +181,8 @@ bool SchedulerImpl::add_prefills(StepRecord& step, int64_t mixed_decodes) {
     const int64_t lp_from = input_logprob_from(*r);
     // Prompt positions whose logprobs are wanted must be computed, not served from the cache.
     const int64_t match_limit = lp_from >= 0 ? std::min(len - 1, lp_from) : len - 1;
-    if (!cfg_.disable_radix_cache) m = radix_.match_prefix(r->tokens.data(), match_limit);
+    if (!cfg_.disable_radix_cache && r->shares_prefix_cache())
+      m = radix_.match_prefix(r->tokens.data(), match_limit);
     const int64_t extend = len - m.len;
     const int64_t out_reserve = std::min(r->max_new_tokens() - r->sampled, kMaxNewTokensEstimate);
     if (extend + out_reserve > rem_total && !(running_.empty() && admitted.empty())) break;

@@ -17,7 +17,9 @@ void dfs_weight(std::vector<std::shared_ptr<Req>>& q, RadixCache& radix) {
   std::unordered_map<RadixNode*, std::vector<std::shared_ptr<Req>>> at;
   std::unordered_map<RadixNode*, int64_t> weight;
   for (auto& r : q) {
-    auto m = radix.match_prefix(r->tokens.data(), static_cast<int64_t>(r->tokens.size()) - 1);
+    auto m = r->shares_prefix_cache()
+                 ? radix.match_prefix(r->tokens.data(), static_cast<int64_t>(r->tokens.size()) - 1)
+                 : RadixCache::Match{{}, radix.root(), 0};
     at[m.node].push_back(r);
     for (RadixNode* n = m.node; n != nullptr; n = n->parent) ++weight[n];
   }
@@ -64,7 +66,10 @@ void order_queue(SchedulePolicy policy, std::vector<std::shared_ptr<Req>>& q, Ra
     case SchedulePolicy::kLpm: {
       std::unordered_map<const Req*, int64_t> len;
       for (auto& r : q)
-        len[r.get()] = radix->match_prefix(r->tokens.data(), static_cast<int64_t>(r->tokens.size()) - 1).len;
+        len[r.get()] =
+            r->shares_prefix_cache()
+                ? radix->match_prefix(r->tokens.data(), static_cast<int64_t>(r->tokens.size()) - 1).len
+                : 0;
       std::stable_sort(q.begin(), q.end(), [&](const auto& a, const auto& b) {
         if (len[a.get()] != len[b.get()]) return len[a.get()] > len[b.get()];
         return a->arrival < b->arrival;

@@ -86,6 +86,7 @@ bool SchedulerImpl::drain_commands(bool block) {
 void SchedulerImpl::handle(Command& cmd) {
   if (auto* c = std::get_if<CmdSubmit>(&cmd)) {
     for (auto& r : c->reqs) {
+      r->ntk_alpha = runner_.info().dynamic_ntk_alpha(r->prompt_len);
       if (r->spec->stop.min_new_tokens > 0) {
         // Before min_new_tokens the stop ids must not be sampled at all (SGLang's min-new-tokens
         // penalizer), not merely ignored.

@@ -61,6 +61,11 @@ Result<std::unique_ptr<CudaModelRunner>> CudaModelRunner::create(const EngineCon
   // windows, the xAI temperature, logn queries, multipliers, residual MoE) run on the GPU as on the
   // CPU (cuda_forward.cpp); norm offsets and norm_head are folded into the weights at load.
   ModelInfo info = host->info();
+  if (info.dynamic_ntk_seq_length > 0 && info.context_length > info.dynamic_ntk_seq_length)
+    return unsupported(fmt::format(
+        "--device cuda: --context-length {} past Qwen's seq_length {} needs dynamic NTK RoPE, which the CUDA "
+        "backend does not implement yet (serve at most {} tokens, or use --device cpu)",
+        info.context_length, info.dynamic_ntk_seq_length, info.dynamic_ntk_seq_length));
   info.kv_bytes_per_token = 2LL * c.num_layers * c.num_kv_heads * c.head_dim * 2;  // bf16 K and V
   std::unique_ptr<CudaModelRunner> r(new CudaModelRunner(cfg, c, m.options(), std::move(info)));
   SGL_TRY(r->init_device());

@@ -143,6 +143,8 @@ class DecoderModel {
                  float* out) const;
   void moe_block(int l, const float* normed, int64_t t, float* out) const;
   void shared_expert(int l, const float* normed, int64_t t, float* out) const;
+  // Rewrites the RoPE table rows of segments with a dynamic-NTK alpha (Qwen v1).
+  void rebase_rope_for_ntk(const ForwardBatch& batch, float* rope_cs) const;
   // Tensor-parallel steps (no-ops on a whole model): the first failure is kept in `st`.
   void all_reduce(float* data, int64_t n, Status& st) const;
   void embed(const std::vector<int32_t>& ids, float* x, Status& st) const;

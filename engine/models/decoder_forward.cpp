@@ -189,6 +189,7 @@ DecoderModel::Output DecoderModel::forward(const ForwardBatch& batch, const std:
   // cos/sin of the batch's positions, computed once for every layer's q and k.
   float* rope_cs = scratch.rope.get(static_cast<size_t>(t * rope_.table_width()));
   rope_.table(batch.positions.data(), t, rope_cs);
+  rebase_rope_for_ntk(batch, rope_cs);
   for (int l = 0; l < c.num_layers; ++l) {
     const LayerWeights& w = layers_[l];
     cpu::rms_norm(x, w.input_norm.data(), t, h, eps, normed);
@@ -216,6 +217,20 @@ DecoderModel::Output DecoderModel::forward(const ForwardBatch& batch, const std:
   cpu::scale(out.logits.data(), r * c.vocab_size, c.logit_scale);
   cpu::softcap(out.logits.data(), r * c.vocab_size, c.final_softcap);
   return out;
+}
+
+void DecoderModel::rebase_rope_for_ntk(const ForwardBatch& batch, float* rope_cs) const {
+  int64_t tok = 0;
+  for (const Segment& seg : batch.segments) {
+    if (seg.ntk_alpha > 1) {
+      // Qwen v1's dynamic NTK: base·α^(d/(d−2)) over the rotary dims, for this request's tokens.
+      cpu::RopeConfig rc = config_.rope;
+      const auto d = static_cast<double>(rc.rotary_dim);
+      rc.theta *= std::pow(static_cast<double>(seg.ntk_alpha), d / (d - 2));
+      cpu::Rope(rc).table(batch.positions.data() + tok, seg.new_len, rope_cs + tok * rope_.table_width());
+    }
+    tok += seg.new_len;
+  }
 }
 
 void DecoderModel::all_reduce(float* data, int64_t n, Status& st) const {

@@ -55,15 +55,23 @@ TEST(FamilyConfig, QwenV1NamesAndHalvedMlp) {
   EXPECT_NE(refused.error().message.find("no_bias"), std::string::npos) << refused.error().message;
 }
 
-TEST(FamilyConfig, QwenV1ContextPastSeqLengthIsRefusedClearly) {
+TEST(FamilyConfig, QwenV1ContextPastTheLognTableIsRefusedClearly) {
   const std::string dir = testing::model_dir("tiny-qwen");
   if (dir.empty()) GTEST_SKIP() << "../shared not found";
   EngineConfig cfg;
   cfg.model_path = dir;
-  cfg.context_length = 16384;
+  cfg.context_length = 16384;  // past seq_length 8192: dynamic NTK and logn take over
+  auto ok = create_model_runner(cfg);
+  ASSERT_TRUE(ok.ok()) << ok.error().message;
+  EXPECT_EQ((*ok)->info().dynamic_ntk_seq_length, 8192);
+  EXPECT_EQ((*ok)->info().dynamic_ntk_alpha(8192), 1);
+  EXPECT_EQ((*ok)->info().dynamic_ntk_alpha(8193), 3);
+  EXPECT_EQ((*ok)->info().dynamic_ntk_alpha(16384), 3);
+  EXPECT_EQ((*ok)->info().dynamic_ntk_alpha(16385), 7);
+  cfg.context_length = 65536;
   auto r = create_model_runner(cfg);
   ASSERT_FALSE(r.ok());
-  EXPECT_NE(r.error().message.find("use_dynamic_ntk"), std::string::npos) << r.error().message;
+  EXPECT_NE(r.error().message.find("logn"), std::string::npos) << r.error().message;
 }
 
 TEST(FamilyConfig, Qwen2MoeDefaultsAreHfs) {

@@ -81,5 +81,26 @@ if start "$SHARED/models/tiny-qwen" --trust-remote-code --tp-size=4 --nnodes=1 -
   echo "$r" | jq -e '.meta_info.completion_tokens == 8' >/dev/null || fail "seed Qwen-7B-Chat line, generate: $(echo "$r" | head -c 300)"
   stop
 fi
+# Qwen v1 past seq_length (cut to 32 here): a long prompt runs with its own dynamic-NTK RoPE base,
+# so it neither reuses nor feeds the prefix cache, and answers the same twice; a short prompt is
+# cached as usual.
+V=$TMP/tiny-qwen-32
+mkdir -p $V && ln -s "$SHARED/models/tiny-qwen/"* $V/ && rm $V/config.json &&
+  jq '.seq_length = 32' "$SHARED/models/tiny-qwen/config.json" >$V/config.json
+if start $V --context-length 256 --skip-server-warmup; then
+  long=$(python3 -c 'print(" ".join(["word%d" % i for i in range(30)]))')
+  for text in "$long" "def f(x): return x"; do
+    body=$(jq -cn --arg t "$text" '{text:$t,sampling_params:{max_new_tokens:8,temperature:0}}')
+    a=$(curl -s -m 60 $BASE/generate -H "$J" -d "$body"); b=$(curl -s -m 60 $BASE/generate -H "$J" -d "$body")
+    pa=$(echo "$a" | jq .meta_info.prompt_tokens); cb=$(echo "$b" | jq .meta_info.cached_tokens)
+    [ "$(echo "$a" | jq -c .output_ids)" = "$(echo "$b" | jq -c .output_ids)" ] || fail "qwen seq 32: '$text' answers differ"
+    if [ "$pa" -gt 32 ]; then
+      [ "$cb" = 0 ] || fail "qwen seq 32: a $pa-token prompt (NTK alpha > 1) reused $cb cached tokens"
+    else
+      [ "$cb" -gt 0 ] || fail "qwen seq 32: a $pa-token prompt was not cached"
+    fi
+  done
+  stop
+fi
 echo "model families: $fails failures"
 [ $fails = 0 ]
