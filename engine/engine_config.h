@@ -17,6 +17,7 @@ struct EngineConfig {
   std::string device = "cpu";        // cpu | cuda
   uint64_t random_seed = 0;          // dummy weights and unseeded sampling
   int64_t context_length = 0;        // 0 = from config.json
+  int model_layer_nums = 0;          // > 0: only the first N decoder layers (SGLang-JAX's flag)
   int num_threads = 0;               // 0 = all cores (oneTBB)
   // --device cuda: decode steps of up to this many requests replay CUDA graphs (0 = 160, SGLang's
   // default cap for small GPUs); --disable-cuda-graph turns them off.

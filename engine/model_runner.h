@@ -25,7 +25,10 @@ struct ModelInfo {
   int64_t context_length = 0;          // max_position_embeddings or --context-length
   std::vector<int32_t> eos_token_ids;  // config + generation_config
   int64_t weight_bytes = 0;            // resident weights
-  int64_t kv_bytes_per_token = 0;      // K+V over all layers
+  // Of which routed MoE experts (a decode step reads only those its tokens pick).
+  int64_t routed_expert_bytes = 0;
+  int num_experts = 0, num_experts_per_tok = 0;
+  int64_t kv_bytes_per_token = 0;  // K+V over all layers
   // Qwen v1 use_dynamic_ntk: a prompt longer than this gets RoPE rebased by
   // dynamic_ntk_alpha(prompt length), which its KV then carries (0 = no dynamic NTK).
   int64_t dynamic_ntk_seq_length = 0;

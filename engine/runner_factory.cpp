@@ -61,6 +61,13 @@ Result<std::unique_ptr<cpu::CpuModelRunner>> cpu::create_cpu_runner(const Engine
   if (cfg.device != "cpu") return invalid_argument("unknown --device '" + cfg.device + "' (cpu, cuda)");
   SGL_ASSIGN_OR_RETURN(std::string config_path, resolve_config_path(cfg.model_path));
   SGL_ASSIGN_OR_RETURN(ModelConfig mc, load_model_config(config_path));
+  if (cfg.model_layer_nums > 0 && cfg.model_layer_nums < mc.num_layers) {
+    // The first N layers only (SGLang-JAX's --model-layer-nums): a model's shape at a size that
+    // fits, for benchmarks and tests; the checkpoint's later layers are never read.
+    mc.num_layers = cfg.model_layer_nums;
+    if (mc.sliding_layers.size() > static_cast<size_t>(mc.num_layers))
+      mc.sliding_layers.resize(mc.num_layers);
+  }
   SGL_ASSIGN_OR_RETURN(FamilyOptions opts, family_options(mc));
   DType compute;
   if (cfg.dtype == "float32" || cfg.dtype == "float" || (cfg.dtype == "auto" && mc.dtype == DType::kF32)) {
@@ -117,6 +124,9 @@ Result<std::unique_ptr<cpu::CpuModelRunner>> cpu::create_cpu_runner(const Engine
         "--context-length {}: Qwen's logn attention is defined up to 32768 tokens", info.context_length));
   info.eos_token_ids = mc.eos_token_ids;
   info.weight_bytes = model->weight_bytes();
+  info.routed_expert_bytes = model->routed_expert_bytes();
+  info.num_experts = mc.num_experts;
+  info.num_experts_per_tok = mc.num_experts_per_tok;
   // Per rank: its KV heads only.
   info.kv_bytes_per_token = 2LL * mc.num_layers * shard.kv_heads * mc.head_dim * dtype_size(compute);
   return std::make_unique<cpu::CpuModelRunner>(std::move(model), std::move(info), cfg);

@@ -132,7 +132,14 @@ Result<WeightFiles> WeightFiles::open_dir(const std::string& dir) {
     w.files_.push_back(std::move(f));
   }
   for (const auto& f : w.files_)
-    for (const auto& [name, view] : f->tensors()) w.index_[name] = &view;
+    for (const auto& [name, view] : f->tensors()) {
+      auto [it, fresh] = w.index_.emplace(name, &view);
+      if (!fresh) {
+        auto& pieces = w.pieces_[name];
+        if (pieces.empty()) pieces.push_back(it->second);
+        pieces.push_back(&view);
+      }
+    }
   return w;
 }
 
@@ -141,10 +148,50 @@ Result<TensorView> WeightFiles::get(const std::string& name, const std::vector<i
   if (it == index_.end())
     return not_found(fmt::format("tensor '{}' is missing from the checkpoint in {}", name, dir_));
   const TensorView& v = *it->second;
+  if (auto p = pieces_.find(name); p != pieces_.end())
+    return unsupported(
+        fmt::format("tensor '{}' is stored in {} pieces ({}, ...), which only expert and "
+                    "projection matrices may be",
+                    name, p->second.size(), v.file));
   if (v.shape != shape)
     return corrupt(fmt::format("{}: tensor '{}' has shape {}, expected {}", v.file, name, shape_str(v.shape),
                                shape_str(shape)));
   return v;
+}
+
+Result<std::vector<TensorPart>> WeightFiles::get_parts(const std::string& name,
+                                                       const std::vector<int64_t>& shape) const {
+  auto p = pieces_.find(name);
+  if (p == pieces_.end()) {
+    SGL_ASSIGN_OR_RETURN(TensorView v, get(name, shape));
+    return std::vector<TensorPart>{{std::move(v), 0, 0}};
+  }
+  const auto& views = p->second;
+  auto bad = [&](const std::string& why) {
+    return corrupt(fmt::format("tensor '{}' is stored in {} pieces ({} … {}) that {}; expected {} in all",
+                               name, views.size(), views.front()->file, views.back()->file, why,
+                               shape_str(shape)));
+  };
+  if (shape.size() != 2) return bad("are not a matrix");
+  // Rows or columns: the axis along which the pieces' sizes add up to the whole.
+  int64_t rows = 0, cols = 0;
+  bool same_cols = true, same_rows = true;
+  for (const TensorView* v : views) {
+    if (v->shape.size() != 2 || v->dtype != views.front()->dtype) return bad("differ in rank or dtype");
+    rows += v->shape[0];
+    cols += v->shape[1];
+    same_cols &= v->shape[1] == shape[1];
+    same_rows &= v->shape[0] == shape[0];
+  }
+  const bool by_rows = same_cols && rows == shape[0], by_cols = same_rows && cols == shape[1];
+  if (!by_rows && !by_cols) return bad("do not tile it along one axis");
+  std::vector<TensorPart> parts;
+  int64_t at = 0;
+  for (const TensorView* v : views) {
+    parts.push_back({*v, by_rows ? at : 0, by_rows ? 0 : at});
+    at += by_rows ? v->shape[0] : v->shape[1];
+  }
+  return parts;
 }
 
 }  // namespace sgl::engine

@@ -39,12 +39,25 @@ class SafetensorsFile {
   std::map<std::string, TensorView> tensors_;
 };
 
-// Every tensor of a checkpoint directory.
+// One piece of a matrix stored in several files: rows [row0, row0 + shape[0]) × columns
+// [col0, col0 + shape[1]) of the whole.
+struct TensorPart {
+  TensorView view;
+  int64_t row0 = 0, col0 = 0;
+};
+
+// Every tensor of a checkpoint directory. A name found in several files (Grok-2's checkpoint keeps
+// each expert matrix as one slice per tensor-parallel rank file: w1/w3 split by rows, w2 by
+// columns) is one tensor in pieces, concatenated in file order.
 class WeightFiles {
  public:
   static Result<WeightFiles> open_dir(const std::string& dir);
-  // The tensor, checked against the expected shape; errors name the tensor and its file.
+  // The tensor, checked against the expected shape; errors name the tensor and its file (and say
+  // so for a tensor in pieces, which only get_parts() reads).
   Result<TensorView> get(const std::string& name, const std::vector<int64_t>& shape) const;
+  // A [rows, cols] matrix as its pieces (one for an ordinary tensor), checked to tile `shape`
+  // along one axis in file order with one dtype.
+  Result<std::vector<TensorPart>> get_parts(const std::string& name, const std::vector<int64_t>& shape) const;
   bool contains(const std::string& name) const { return index_.count(name) != 0; }
   const std::string& dir() const { return dir_; }
 
@@ -52,6 +65,7 @@ class WeightFiles {
   std::string dir_;
   std::vector<std::shared_ptr<SafetensorsFile>> files_;
   std::map<std::string, const TensorView*> index_;
+  std::map<std::string, std::vector<const TensorView*>> pieces_;  // names stored in several files
 };
 
 std::string shape_str(const std::vector<int64_t>& shape);

@@ -9,6 +9,7 @@
 #include <CLI/CLI.hpp>
 #include <algorithm>
 #include <chrono>
+#include <cmath>
 #include <cstdio>
 #include <fstream>
 #include <iostream>
@@ -95,7 +96,15 @@ int64_t decode_step_bytes(const ModelInfo& info, const Case& c) {
       info.kv_bytes_per_token / (2LL * info.num_layers * info.num_kv_heads * info.head_dim);
   const int64_t embed_bytes = info.vocab_size * info.hidden_size * dtype_bytes;
   const int64_t ctx = c.input_len + c.output_len / 2;
-  return info.weight_bytes - embed_bytes + static_cast<int64_t>(c.bs) * ctx * info.kv_bytes_per_token;
+  // MoE: a step reads the experts its tokens pick — with uniform routing, E·(1 − (1 − k/E)^bs) of
+  // each layer's E in expectation (k of them at batch 1), not all of them.
+  double experts_read = static_cast<double>(info.routed_expert_bytes);
+  if (info.num_experts > 0) {
+    const double e = info.num_experts, k = info.num_experts_per_tok;
+    experts_read *= 1.0 - std::pow(1.0 - k / e, static_cast<double>(c.bs));
+  }
+  return info.weight_bytes - info.routed_expert_bytes + static_cast<int64_t>(experts_read) - embed_bytes +
+         static_cast<int64_t>(c.bs) * ctx * info.kv_bytes_per_token;
 }
 
 nlohmann::json run_once(ModelRunner& runner, const Case& c, const Layout& kv, uint64_t seed,
@@ -202,6 +211,8 @@ int main(int argc, char** argv) {
   app.add_option("--page-size", page_size);
   app.add_option("--random-seed", cfg.random_seed);
   app.add_option("--context-length", cfg.context_length);
+  app.add_option("--model-layer-nums", cfg.model_layer_nums,
+                 "Only the first N decoder layers (a big model's shape in the memory there is)");
   app.add_option("--num-threads", cfg.num_threads, "0 = all cores");
   app.add_option("--tp-size,--tensor-parallel-size", cfg.tp_size, "CPU ranks (threads) over Gloo");
   app.add_option("--ep-size,--expert-parallel-size", cfg.ep_size);

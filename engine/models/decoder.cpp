@@ -36,22 +36,35 @@ Status load_rows(const WeightFiles& f, const std::string& name, int64_t rows, in
 // Copies rows [r0, r0 + nr) × columns [c0, c0 + nc) of a [rows, cols] tensor into rows
 // [dst_row0, dst_row0 + nr) of a packed weight (nc == w.k()): a tensor-parallel rank's slice, read
 // straight from the mapped file so no rank touches the rest of the tensor.
+// The tensor may be stored in pieces (Grok-2's per-rank expert slices): each piece contributes the
+// part of the block it holds.
 Status load_block(const WeightFiles& f, const std::string& name, int64_t rows, int64_t cols, int64_t r0,
                   int64_t nr, int64_t c0, int64_t dst_row0, cpu::PackedWeight& w, bool dry) {
-  SGL_ASSIGN_OR_RETURN(TensorView v, f.get(name, {rows, cols}));
+  SGL_ASSIGN_OR_RETURN(std::vector<TensorPart> parts, f.get_parts(name, {rows, cols}));
   if (dry) return {};
   const int64_t nc = w.k();
-  const auto es = static_cast<int64_t>(dtype_size(v.dtype)), ds = static_cast<int64_t>(dtype_size(w.dtype()));
+  const auto ds = static_cast<int64_t>(dtype_size(w.dtype()));
   auto* dst = static_cast<uint8_t*>(w.mutable_data()) + dst_row0 * nc * ds;
-  const auto* src = static_cast<const uint8_t*>(v.data);
-  if (c0 == 0 && nc == cols) {
-    cpu::convert_tensor(src + r0 * cols * es, v.dtype, nr * nc, w.dtype(), dst);
-    return {};
+  for (const TensorPart& part : parts) {
+    const TensorView& v = part.view;
+    const int64_t prows = v.shape[0], pcols = v.shape[1];
+    // The block's rows and columns that this piece holds, in whole-tensor coordinates.
+    const int64_t ra = std::max(r0, part.row0), rb = std::min(r0 + nr, part.row0 + prows);
+    const int64_t ca = std::max(c0, part.col0), cb = std::min(c0 + nc, part.col0 + pcols);
+    if (ra >= rb || ca >= cb) continue;
+    const auto es = static_cast<int64_t>(dtype_size(v.dtype));
+    const auto* src = static_cast<const uint8_t*>(v.data);
+    auto at = [&](int64_t r) { return src + ((r - part.row0) * pcols + (ca - part.col0)) * es; };
+    auto out = [&](int64_t r) { return dst + ((r - r0) * nc + (ca - c0)) * ds; };
+    if (ca == part.col0 && cb - ca == pcols && cb - ca == nc) {  // whole rows: one contiguous run
+      cpu::convert_tensor(at(ra), v.dtype, (rb - ra) * nc, w.dtype(), out(ra));
+      continue;
+    }
+    tbb::parallel_for(tbb::blocked_range<int64_t>(ra, rb, 16), [&](const tbb::blocked_range<int64_t>& r) {
+      for (int64_t i = r.begin(); i < r.end(); ++i)
+        cpu::convert_tensor(at(i), v.dtype, cb - ca, w.dtype(), out(i));
+    });
   }
-  tbb::parallel_for(tbb::blocked_range<int64_t>(0, nr, 16), [&](const tbb::blocked_range<int64_t>& r) {
-    for (int64_t i = r.begin(); i < r.end(); ++i)
-      cpu::convert_tensor(src + ((r0 + i) * cols + c0) * es, v.dtype, nc, w.dtype(), dst + i * nc * ds);
-  });
   return {};
 }
 
@@ -205,6 +218,15 @@ void DecoderModel::lay_out_weights() {
     for (auto& e : w.expert_gate_up) e.lay_out_for_kernels();
     for (auto& e : w.expert_down) e.lay_out_for_kernels();
   }
+}
+
+int64_t DecoderModel::routed_expert_bytes() const {
+  int64_t b = 0;
+  for (const auto& w : layers_) {
+    for (const auto& e : w.expert_gate_up) b += e.bytes();
+    for (const auto& e : w.expert_down) b += e.bytes();
+  }
+  return b;
 }
 
 int64_t DecoderModel::weight_bytes() const {

@@ -99,6 +99,7 @@ class DecoderModel {
   const ModelConfig& config() const { return config_; }
   DType compute_dtype() const { return compute_; }
   int64_t weight_bytes() const;
+  int64_t routed_expert_bytes() const;  // this rank's routed experts (part of weight_bytes)
 
   // Tensor parallelism: this rank's slice and the group's communicator (which must outlive the
   // model). Call before allocate(); without it the model is whole (tp 1, no collectives).
