@@ -65,8 +65,13 @@ void add_rms_norm(const float* x, float* residual, const float* w, int64_t m, in
   });
 }
 
-void silu_mul(const float* gate_up, int64_t m, int64_t inter, float* out) {
-  // silu(g) = g / (1 + exp(-g)), with exp16 / exp_poly (the same value in a vector or the tail).
+namespace {
+
+// out = g / (1 + e^{neg(g)}) · u over rows of [gate | up]: SiLU (neg = −g) and GELU's tanh form
+// (neg = −2z) share the form; `neg16` / `neg1` give the exponent sixteen lanes / one value at a time
+// with the same operations, so a row's vector body and scalar tail agree.
+template <class Neg16, class Neg1>
+void gated_sigmoid_mul(const float* gate_up, int64_t m, int64_t inter, float* out, Neg16 neg16, Neg1 neg1) {
   for_rows(m, inter, [&](int64_t i) {
     const float* g = gate_up + i * 2 * inter;
     const float* u = g + inter;
@@ -76,38 +81,40 @@ void silu_mul(const float* gate_up, int64_t m, int64_t inter, float* out) {
     const __m512 one = _mm512_set1_ps(1.0f);
     for (; j + kLanes <= inter; j += kLanes) {
       const __m512 gv = _mm512_loadu_ps(g + j);
-      const __m512 e = exp16(_mm512_sub_ps(_mm512_setzero_ps(), gv));
+      const __m512 e = exp16(neg16(gv));
       _mm512_storeu_ps(o + j,
                        _mm512_mul_ps(_mm512_div_ps(gv, _mm512_add_ps(one, e)), _mm512_loadu_ps(u + j)));
     }
+#else
+    (void)neg16;
 #endif
-    for (; j < inter; ++j) o[j] = g[j] / (1.0f + exp_poly(0.0f - g[j])) * u[j];
+    for (; j < inter; ++j) o[j] = g[j] / (1.0f + exp_poly(neg1(g[j]))) * u[j];
   });
 }
 
-void gelu_tanh_mul(const float* gate_up, int64_t m, int64_t inter, float* out) {
-  // 0.5·g·(1 + tanh(z)) = g / (1 + e^{−2z}), z = √(2/π)·(g + 0.044715·g³): SiLU's form on exp16.
-  constexpr float kC = 0.7978845608028654f, kA = 0.044715f;
-  for_rows(m, inter, [&](int64_t i) {
-    const float* g = gate_up + i * 2 * inter;
-    const float* u = g + inter;
-    float* o = out + i * inter;
-    int64_t j = 0;
+}  // namespace
+
+void silu_mul(const float* gate_up, int64_t m, int64_t inter, float* out) {
 #if defined(__AVX512F__)
-    const __m512 one = _mm512_set1_ps(1.0f), c2 = _mm512_set1_ps(-2.0f * kC), a = _mm512_set1_ps(kA);
-    for (; j + kLanes <= inter; j += kLanes) {
-      const __m512 gv = _mm512_loadu_ps(g + j);
-      const __m512 inner = _mm512_fmadd_ps(_mm512_mul_ps(a, gv), _mm512_mul_ps(gv, gv), gv);
-      const __m512 e = exp16(_mm512_mul_ps(c2, inner));
-      _mm512_storeu_ps(o + j,
-                       _mm512_mul_ps(_mm512_div_ps(gv, _mm512_add_ps(one, e)), _mm512_loadu_ps(u + j)));
-    }
+  auto neg16 = [](__m512 g) { return _mm512_sub_ps(_mm512_setzero_ps(), g); };
+#else
+  auto neg16 = 0;
 #endif
-    for (; j < inter; ++j) {
-      const float inner = std::fma(kA * g[j], g[j] * g[j], g[j]);
-      o[j] = g[j] / (1.0f + exp_poly(-2.0f * kC * inner)) * u[j];
-    }
-  });
+  gated_sigmoid_mul(gate_up, m, inter, out, neg16, [](float g) { return 0.0f - g; });
+}
+
+void gelu_tanh_mul(const float* gate_up, int64_t m, int64_t inter, float* out) {
+  // 0.5·g·(1 + tanh(z)) = g / (1 + e^{−2z}), z = √(2/π)·(g + 0.044715·g³).
+  constexpr float kC2 = -2.0f * 0.7978845608028654f, kA = 0.044715f;
+#if defined(__AVX512F__)
+  auto neg16 = [](__m512 g) {
+    const __m512 inner = _mm512_fmadd_ps(_mm512_mul_ps(_mm512_set1_ps(kA), g), _mm512_mul_ps(g, g), g);
+    return _mm512_mul_ps(_mm512_set1_ps(kC2), inner);
+  };
+#else
+  auto neg16 = 0;
+#endif
+  gated_sigmoid_mul(gate_up, m, inter, out, neg16, [](float g) { return kC2 * std::fma(kA * g, g * g, g); });
 }
 
 void softcap(float* x, int64_t n, float cap) {

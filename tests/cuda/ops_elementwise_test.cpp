@@ -15,12 +15,6 @@ namespace {
 
 using namespace sgl::engine::cuda::testing;
 
-double max_abs_diff(const std::vector<float>& a, const std::vector<float>& b) {
-  double w = 0;
-  for (size_t i = 0; i < a.size(); ++i) w = std::max(w, std::abs(static_cast<double>(a[i]) - b[i]));
-  return w;
-}
-
 TEST(CudaOps, AddRmsNormMatchesCpu) {
   SGL_SKIP_WITHOUT_GPU();
   const int64_t m = 7, n = 1000;
