@@ -404,10 +404,11 @@ struct LogDist {
   float of(int32_t id) const { return static_cast<float>((x[id] - mx) * scale - log_z); }
 };
 
+// `floor`: the least logit the top-N may list (a masked row lists only what its mask allows).
 void fill_logprobs(const LogDist& d, int64_t vocab, const RowSampling& rs, RowResult& out,
-                   std::vector<int32_t>& idx) {
+                   std::vector<int32_t>& idx, float floor = -INFINITY) {
   if (rs.top_logprobs_num > 0) {
-    select_top_k(d.x, vocab, -INFINITY, rs.top_logprobs_num, idx);  // ranks as the distribution does
+    select_top_k(d.x, vocab, floor, rs.top_logprobs_num, idx);  // ranks as the distribution does
     out.top.reserve(idx.size());
     for (int32_t id : idx) out.top.push_back({id, d.of(id)});
   }
@@ -465,48 +466,57 @@ std::vector<RowResult> Sampler::sample(float* logits, int64_t vocab, std::span<c
     bits[r] = p->seed ? seeded_bits(*p->seed, rows[r].step) : (state_ = mix(state_));
   }
   std::vector<RowResult> out(rows.size());
-  tbb::parallel_for(
-      tbb::blocked_range<size_t>(0, rows.size(), 1), [&](const tbb::blocked_range<size_t>& range) {
-        Scratch scratch;
-        for (size_t r = range.begin(); r < range.end(); ++r) {
-          const RowSampling& rs = rows[r];
-          float* x = logits + static_cast<int64_t>(r) * vocab;
-          RowResult& res = out[r];
-          const bool want_lp = wants_logprobs(rs);
-          if (!rs.sample) {
-            if (want_lp) {
-              const float mx = max_of(x, vocab);
-              fill_logprobs({x, mx, 1.0f, log_sum_exp(x, vocab, mx, 1.0f)}, vocab, rs, res, scratch.cand);
-            }
-            continue;
-          }
-          const SamplingParams* p = rs.params;
-          if (has_penalties(p)) apply_penalties(x, vocab, rs);
-          float mx = max_of(x, vocab);
-          const bool greedy = p == nullptr || p->greedy() || !std::isfinite(mx);
-          double total = 0;  // sum of exp((x - mx) / T) when a token was drawn
-          if (rs.constraint != nullptr) {
-            res.token = constrained_choice(x, vocab, p, greedy, bits[r], *rs.constraint, scratch, mx, total);
-            if (res.token < 0) {
-              // Nothing may follow: end with the constraint's stop token (logprobs of the row as is).
-              const int32_t fallback = rs.constraint->fallback_token();
-              res.token = fallback >= 0 && fallback < vocab ? fallback : 0;
-              rs.constraint->accept(res.token);
-              continue;
-            }
-          } else {
-            res.token =
-                greedy ? argmax(x, vocab) : draw_token(x, vocab, *p, mx, uniform01(bits[r]), scratch, total);
-          }
-          if (rs.constraint != nullptr) rs.constraint->accept(res.token);
-          if (!want_lp) continue;
-          const bool tempered = !greedy && mode_ == LogprobMode::kProcessed;
-          const float scale = tempered ? 1.0f / p->temperature : 1.0f;
-          const LogDist d{x, mx, scale, tempered ? std::log(total) : log_sum_exp(x, vocab, mx, scale)};
-          res.logprob = d.of(res.token);
-          fill_logprobs(d, vocab, rs, res, scratch.cand);
+  tbb::parallel_for(tbb::blocked_range<size_t>(0, rows.size(), 1), [&](const tbb::blocked_range<size_t>&
+                                                                           range) {
+    Scratch scratch;
+    for (size_t r = range.begin(); r < range.end(); ++r) {
+      const RowSampling& rs = rows[r];
+      float* x = logits + static_cast<int64_t>(r) * vocab;
+      RowResult& res = out[r];
+      const bool want_lp = wants_logprobs(rs);
+      if (!rs.sample) {
+        if (want_lp) {
+          const float mx = max_of(x, vocab);
+          fill_logprobs({x, mx, 1.0f, log_sum_exp(x, vocab, mx, 1.0f)}, vocab, rs, res, scratch.cand);
         }
-      });
+        continue;
+      }
+      const SamplingParams* p = rs.params;
+      if (has_penalties(p)) apply_penalties(x, vocab, rs);
+      float mx = max_of(x, vocab);
+      const bool greedy = p == nullptr || p->greedy() || !std::isfinite(mx);
+      double total = 0;  // sum of exp((x - mx) / T) when a token was drawn
+      const bool tempered = !greedy && mode_ == LogprobMode::kProcessed;
+      const float scale = tempered ? 1.0f / p->temperature : 1.0f;
+      bool masked = false;
+      if (rs.constraint != nullptr) {
+        res.token = constrained_choice(x, vocab, p, greedy, bits[r], *rs.constraint, scratch, mx, total);
+        if (res.token < 0) {
+          // Nothing may follow: end with the constraint's stop token (logprobs of the row as is).
+          const int32_t fallback = rs.constraint->fallback_token();
+          res.token = fallback >= 0 && fallback < vocab ? fallback : 0;
+          rs.constraint->accept(res.token);
+          continue;
+        }
+        if (want_lp) {
+          // SGLang applies the grammar's vocabulary mask to the logits before its logprobs, so
+          // the chosen token and the top-N are reported from the distribution over the allowed
+          // tokens (asked in the state the token was chosen in, before accept()).
+          masked = mask_disallowed(x, vocab, mx, scale, *rs.constraint, scratch);
+          mx = max_of(x, vocab);
+        }
+      } else {
+        res.token =
+            greedy ? argmax(x, vocab) : draw_token(x, vocab, *p, mx, uniform01(bits[r]), scratch, total);
+      }
+      if (rs.constraint != nullptr) rs.constraint->accept(res.token);
+      if (!want_lp) continue;
+      const LogDist d{x, mx, scale, tempered && !masked ? std::log(total) : log_sum_exp(x, vocab, mx, scale)};
+      res.logprob = d.of(res.token);
+      fill_logprobs(d, vocab, rs, res, scratch.cand,
+                    masked ? std::numeric_limits<float>::lowest() : -INFINITY);
+    }
+  });
   return out;
 }
 

@@ -77,12 +77,17 @@ Result<std::shared_ptr<RequestStream>> Scheduler::submit(GenerateRequest request
                     "requested a total of "
                     "{} tokens: {} tokens from the input messages and {} tokens for the completion.",
                     l.context_len, prompt + max_new, prompt, max_new));
-  const int64_t need = (prompt + max_new + l.page_size - 1) / l.page_size * l.page_size;
-  if (need > l.max_total_num_tokens)
-    return invalid_argument(fmt::format(
-        "The request needs {} KV tokens (input {} + max_new_tokens {}) but the KV pool holds only {} "
-        "(max_total_num_tokens); it could never be scheduled.",
-        need, prompt, max_new, l.max_total_num_tokens));
+  // SGLang's scheduler: a request may hold at most max_req_len = min(context − 1, pool − 1) tokens,
+  // so a prompt must leave room to generate, and max_new_tokens (or the default of "the rest of
+  // the context") is clipped to what the pool can back — a pool smaller than the context serves a
+  // request without max_tokens instead of refusing it.
+  const int64_t max_req_len = std::min(l.context_len - 1, l.max_total_num_tokens - 1);
+  if (prompt > l.max_req_input_len)
+    return invalid_argument(
+        fmt::format("Input length ({} tokens) exceeds the maximum allowed length ({} tokens). "
+                    "Use a shorter input or enable --allow-auto-truncate.",
+                    prompt, l.max_req_input_len));
+  request.stop.max_new_tokens = std::min(max_new, max_req_len - prompt - 1);
   const int64_t max_q = impl_->config().max_queued_requests;
   if (max_q > 0 && impl_->queued().load() >= max_q)
     return Error{ErrorCode::kResourceExhausted, "The request queue is full; retry later."};

@@ -94,17 +94,33 @@ TEST(SamplerConstraint, TopKIsJudgedWithoutTheTokensRefusedSoFar) {
   EXPECT_LT(chi_square(ids, expect), chi2_critical(1));
 }
 
-TEST(SamplerConstraint, LogprobsDescribeTheRowWithoutTheRefusedCandidates) {
+// SGLang masks the logits with the grammar's vocabulary mask before computing logprobs: the
+// chosen token and the top-N come from the distribution over the allowed tokens only (its
+// `regex: "( Yes| No)"` test expects " Yes" and " No" among the alternatives). Fewer allowed
+// tokens than asked for: only those are listed.
+TEST(SamplerConstraint, LogprobsDescribeTheMaskedDistribution) {
   Sampler s(4);
   std::vector<SetConstraint> cs;
   auto out = draw_constrained(s, nullptr, 1, {2, 5, 6}, cs, /*logprobs=*/true);
-  const double z = 1.0 - kProbs[0] - kProbs[1];  // ids 0 and 1 were asked about and refused
+  const double z = kProbs[2] + kProbs[5] + kProbs[6];
   EXPECT_EQ(out[0].token, 2);
+  EXPECT_EQ(cs[0].accepted, std::vector<int32_t>{2});
   EXPECT_NEAR(out[0].logprob, std::log(kProbs[2] / z), 1e-5);
-  ASSERT_EQ(out[0].top.size(), 3u);  // refused ids do not appear among the top logprobs
+  ASSERT_EQ(out[0].top.size(), 3u);
   EXPECT_EQ(out[0].top[0].token, 2);
-  EXPECT_EQ(out[0].top[1].token, 3);
-  EXPECT_NEAR(out[0].top[1].logprob, std::log(kProbs[3] / z), 1e-5);
+  EXPECT_EQ(out[0].top[1].token, 5);
+  EXPECT_EQ(out[0].top[2].token, 6);
+  EXPECT_NEAR(out[0].top[2].logprob, std::log(kProbs[6] / z), 1e-5);
+  auto two = draw_constrained(s, nullptr, 1, {4, 7}, cs, /*logprobs=*/true);
+  ASSERT_EQ(two[0].top.size(), 2u) << "only the allowed tokens are alternatives";
+  EXPECT_EQ(two[0].top[1].token, 7);
+  EXPECT_NEAR(two[0].top[1].logprob, std::log(kProbs[7] / (kProbs[4] + kProbs[7])), 1e-5);
+  // Sampled rows likewise (temperature 1: the processed and original distributions agree).
+  SamplingParams p;
+  auto sampled = draw_constrained(s, &p, 1, {3, 4}, cs, /*logprobs=*/true);
+  const double z34 = kProbs[3] + kProbs[4];
+  EXPECT_NEAR(sampled[0].logprob, std::log(kProbs[sampled[0].token] / z34), 1e-5);
+  ASSERT_EQ(sampled[0].top.size(), 2u);
 }
 
 TEST(SamplerConstraint, ManyRefusalsFallBackToTheExhaustiveMask) {

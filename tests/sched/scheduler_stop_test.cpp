@@ -224,21 +224,30 @@ TEST(SchedulerSampling, PromptLogprobsSurviveChunkingAndTheCache) {
     for (size_t i = 0; i < r.size(); ++i) EXPECT_EQ(r[i].logprob, runs[0][i].logprob) << "position " << i;
 }
 
-TEST(SchedulerAdmission, RefusesRequestsThatCouldNeverFit) {
+// SGLang's limits: prompt + max_new_tokens within the context (the tokenizer manager's 400), a
+// prompt within max_req_input_len = min(context − 1, pool − 1) − 5, and max_new_tokens clipped to
+// what the pool can back (max_req_len − prompt − 1) rather than refused.
+TEST(SchedulerAdmission, RefusesWhatCouldNeverFitAndClipsToThePool) {
   FakeRunner runner({}, /*context_length=*/256);
   SchedulerConfig cfg;
   cfg.max_total_tokens = 128;
   auto s = make(runner, cfg);
   Collector c;
-  EXPECT_FALSE(c.submit(*s, make_request("ctx", prompt_of(200, 1), 100)));   // beyond context
-  EXPECT_FALSE(c.submit(*s, make_request("pool", prompt_of(100, 1), 100)));  // beyond the pool
+  EXPECT_FALSE(c.submit(*s, make_request("ctx", prompt_of(200, 1), 100)));  // beyond context
+  EXPECT_FALSE(c.submit(*s, make_request("input", prompt_of(123, 1), 1)));  // beyond max_req_input_len
   EXPECT_FALSE(c.submit(*s, make_request("empty", {}, 1)));
   ASSERT_EQ(c.errors.size(), 3u);
   for (auto& e : c.errors) EXPECT_EQ(e.code, ErrorCode::kInvalidArgument);
   EXPECT_NE(c.errors[0].message.find("maximum context length"), std::string::npos);
+  EXPECT_NE(
+      c.errors[1].message.find("Input length (123 tokens) exceeds the maximum allowed length (122 tokens)"),
+      std::string::npos)
+      << c.errors[1].message;
   EXPECT_TRUE(c.submit(*s, make_request("ok", prompt_of(60, 1), 60)));
+  EXPECT_TRUE(c.submit(*s, make_request("pool", prompt_of(100, 1), 100)));  // more than the pool holds
   c.wait_all();
   EXPECT_EQ(c.results["ok"][0].tokens.size(), 60u);
+  EXPECT_EQ(c.results["pool"][0].tokens.size(), 26u);  // 127 − 100 − 1
 }
 
 TEST(SchedulerControl, FlushIsRefusedWhileRequestsRun) {

@@ -139,6 +139,41 @@ TEST(Scheduler, PressureRetractsAndCompletesEveryRequest) {
   }
 }
 
+// A KV pool smaller than the context (SGLang's max_req_len = min(context − 1, pool − 1)): a
+// request asking for the rest of the context is admitted and clipped to what the pool can back,
+// not refused; a prompt that leaves no room (over max_req_input_len = max_req_len − 5) is refused
+// with SGLang's message.
+TEST(Scheduler, PoolSmallerThanContextClipsMaxNewTokens) {
+  FakeRunner runner(kEos, 4096);
+  SchedulerConfig cfg;
+  cfg.max_total_tokens = 256;
+  cfg.page_size = 16;
+  auto s = make_scheduler(runner, cfg);
+  ASSERT_TRUE(s);
+  ASSERT_EQ(s->limits().max_total_num_tokens, 256);
+  std::vector<int32_t> prompt;
+  for (int j = 0; j < 50; ++j) prompt.push_back(10 + j * 7 % 990);
+  Collector c;
+  auto r = make_request("whole-context", prompt, 4096 - 50);  // what a request without max_tokens asks
+  r.stop.ignore_eos = true;
+  ASSERT_TRUE(c.submit(*s, std::move(r)));
+  c.wait_all();
+  const auto& o = c.results["whole-context"].at(0);
+  ASSERT_TRUE(o.finish.has_value());
+  EXPECT_EQ(o.finish->type, FinishReason::Type::kLength);
+  const int64_t clipped = 255 - 50 - 1;  // max_req_len − prompt − 1
+  EXPECT_EQ(o.completion_tokens, clipped);
+  EXPECT_EQ(o.tokens, fake_reference(prompt, clipped, {0.0f}, {}));
+  std::vector<int32_t> too_long(251, 11);  // max_req_input_len = 255 − 5 = 250
+  auto refused = s->submit(make_request("too-long", too_long, 1), [] {});
+  ASSERT_FALSE(refused.ok());
+  EXPECT_NE(refused.error().message.find(
+                "Input length (251 tokens) exceeds the maximum allowed length (250 tokens)"),
+            std::string::npos)
+      << refused.error().message;
+  expect_no_leaks(*s);
+}
+
 TEST(Scheduler, RepeatedPromptReportsCachedTokens) {
   for (int page : {1, 16}) {
     FakeRunner runner(kEos);
