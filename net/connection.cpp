@@ -242,7 +242,9 @@ asio::awaitable<void> Connection::run() {
     co_await http::async_read(stream_, buffer_, parser, asio::redirect_error(use_awaitable, ec));
     if (ec) {
       Request partial;
-      if (parser.is_header_done()) {
+      // The start line is parsed before the fields, so it is known even when the headers are not
+      // done: a body over the limit is refused from Content-Length, and /v1/ picks OpenAI's shape.
+      if (parser.is_header_done() || !parser.get().target().empty()) {
         partial.method = std::string(parser.get().method_string());
         partial.target = std::string(parser.get().target());
         partial.path = partial.target.substr(0, partial.target.find('?'));

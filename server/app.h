@@ -12,6 +12,7 @@
 #include "sched/scheduler.h"
 #include "server/args.h"
 #include "server/grammar/grammar_constraint.h"
+#include "server/inflight_rids.h"
 #include "server/metrics.h"
 #include "server/protocol/sampling_params.h"
 #include "server/text/chat_template.h"
@@ -29,6 +30,7 @@ struct App {
   std::unique_ptr<GrammarCompiler> grammars;  // structured output (json_schema / regex / ebnf)
   SamplingParams chat_defaults;               // generation_config.json's temperature/top_p
   Metrics metrics;
+  InflightRids inflight;           // submitted and unfinished (abort_all)
   std::atomic<bool> ready{false};  // /health 200 once warm-up is done
   std::chrono::system_clock::time_point started = std::chrono::system_clock::now();
 };

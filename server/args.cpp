@@ -39,6 +39,9 @@ void add_model_flags(CLI::App& app, ServerArgs& a) {
       ->group(g);
   add_optional(app, "--context-length", a.context_length, "Model context length (default: config.json)")
       ->group(g);
+  add_optional(app, "--model-layer-nums", a.model_layer_nums,
+               "Load and run only the first N decoder layers (a big model's shape in less memory)")
+      ->group(g);
   app.add_option("--served-model-name", a.served_model_name, "Name in /v1/models (default: --model-path)")
       ->group(g);
   app.add_option("--chat-template", a.chat_template,
@@ -61,7 +64,9 @@ void add_http_flags(CLI::App& app, ServerArgs& a) {
   app.add_option("--port", a.port, "Listen port")->capture_default_str()->group(g);
   app.add_option("--api-key", a.api_key, "Require `Authorization: Bearer <key>`")->group(g);
   app.add_option("--http-threads", a.http_threads, "Reactor threads (0 = from cores)")->group(g);
-  app.add_option("--max-request-bytes", a.max_request_bytes, "Largest request body (413 above)")
+  // --max-request-bytes: this server's earlier name, kept for existing launch lines.
+  app.add_option("--max-payload-size,--max-request-bytes", a.max_payload_size,
+                 "Largest request body in bytes (413 Payload Too Large above)")
       ->capture_default_str()
       ->group(g);
   app.add_option("--max-queued-requests", a.max_queued_requests, "Queue limit, 503 when full (0 = none)")
@@ -284,11 +289,12 @@ Status validate_server_args(const ServerArgs& a, const BuiltFeatures& built) {
   SGL_TRY(check(a.stream_interval >= 1, "--stream-interval must be >= 1"));
   SGL_TRY(check(a.decode_log_interval >= 1, "--decode-log-interval must be >= 1"));
   SGL_TRY(check(!a.context_length || *a.context_length > 0, "--context-length must be > 0"));
+  SGL_TRY(check(!a.model_layer_nums || *a.model_layer_nums > 0, "--model-layer-nums must be > 0"));
   SGL_TRY(check(!a.max_total_tokens || *a.max_total_tokens > 0, "--max-total-tokens must be > 0"));
   SGL_TRY(
       check(!a.max_running_requests || *a.max_running_requests > 0, "--max-running-requests must be > 0"));
   SGL_TRY(check(a.max_queued_requests >= 0, "--max-queued-requests must be >= 0"));
-  SGL_TRY(check(a.max_request_bytes > 0, "--max-request-bytes must be > 0"));
+  SGL_TRY(check(a.max_payload_size > 0, "--max-payload-size must be > 0"));
   SGL_TRY(check(a.http_threads >= 0, "--http-threads must be >= 0"));
   SGL_TRY(check(a.graceful_shutdown_timeout >= 0, "--graceful-shutdown-timeout must be >= 0"));
   SGL_TRY(
@@ -315,6 +321,7 @@ std::string server_args_to_json(const ServerArgs& a) {
       {"dtype", a.dtype},
       {"load_format", a.load_format},
       {"context_length", opt(a.context_length)},
+      {"model_layer_nums", opt(a.model_layer_nums)},
       {"served_model_name", a.served_model_name},
       {"chat_template", str_or_null(a.chat_template)},
       {"download_dir", str_or_null(a.download_dir)},
@@ -326,7 +333,7 @@ std::string server_args_to_json(const ServerArgs& a) {
       // Never echo the secret itself: clients only need to know whether one is required.
       {"api_key", a.api_key.empty() ? nlohmann::json(nullptr) : nlohmann::json("<set>")},
       {"http_threads", a.http_threads},
-      {"max_request_bytes", a.max_request_bytes},
+      {"max_payload_size", a.max_payload_size},
       {"max_queued_requests", a.max_queued_requests},
       {"graceful_shutdown_timeout", a.graceful_shutdown_timeout},
       {"mem_fraction_static", a.mem_fraction_static},

@@ -19,8 +19,9 @@ struct ServerArgs {
   std::string dtype = "auto";        // auto | bfloat16 | float16 | float32
   std::string load_format = "auto";  // auto | safetensors | dummy
   std::optional<int64_t> context_length;
-  std::string served_model_name;  // defaults to model_path
-  std::string chat_template;      // a file, a built-in name (chatml), or a name in tokenizer_config.json
+  std::optional<int> model_layer_nums;  // only the first N decoder layers (SGLang-JAX's flag)
+  std::string served_model_name;        // defaults to model_path
+  std::string chat_template;  // a file, a built-in name (chatml), or a name in tokenizer_config.json
   std::string download_dir;
   int64_t random_seed = 42;
   bool skip_tokenizer_init = false;
@@ -31,7 +32,7 @@ struct ServerArgs {
   int port = 30000;
   std::string api_key;
   int http_threads = 0;                     // 0 = min(4, cores)
-  int64_t max_request_bytes = 32 << 20;     // body limit (413 above it)
+  int64_t max_payload_size = 32 << 20;      // body limit in bytes (413 above it); SGLang's name
   int64_t max_queued_requests = 0;          // 0 = unlimited; else 503 + Retry-After when full
   double graceful_shutdown_timeout = 30.0;  // seconds running streams get on SIGTERM
 

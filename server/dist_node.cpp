@@ -16,6 +16,7 @@ engine::EngineConfig engine_config_from_args(const ServerArgs& a) {
   ec.device = a.device;
   ec.random_seed = uint64_t(a.random_seed);
   ec.context_length = a.context_length.value_or(0);
+  ec.model_layer_nums = a.model_layer_nums.value_or(0);
   ec.tp_size = a.tp_size;
   ec.ep_size = a.ep_size;
   ec.nnodes = a.nnodes;

@@ -121,12 +121,17 @@ Result<std::shared_ptr<const engine::TokenConstraintFactory>> compile_constraint
 
 Result<std::vector<int32_t>> tokenize_prompt(const App& app, const PromptInput& p, bool add_special_tokens) {
   if (p.is_ids) return p.ids;
+  SGL_TRY(check_prompt_bytes(p.text.size(), app.limits));  // before the encoder's seconds on a huge text
   return app.tokenizer->encode(p.text, add_special_tokens);
 }
 
 Generation::Generation(App& app) : app_(app), notifier_(std::make_shared<net::AsyncNotifier>()) {}
 
-Generation::~Generation() { abort_all(); }
+Generation::~Generation() {
+  abort_all();
+  for (auto& s : items_)
+    if (s.stream && !s.out.finish.finished()) app_.inflight.remove(s.item.rid);
+}
 
 Status Generation::submit(std::vector<GenerateItem> items,
                           const std::vector<std::vector<int32_t>>& prompt_ids) {
@@ -140,6 +145,15 @@ Status Generation::submit(std::vector<GenerateItem> items,
       return invalid_argument(
           fmt::format("logprob_start_len ({}) is not smaller than the prompt length ({}).",
                       it.logprob.logprob_start_len, ids.size()));
+    // Ids from the tokenizer can only fall outside the model's vocabulary when --tokenizer-path
+    // names another model's tokenizer (a dummy preset served with a stand-in): refuse, rather than
+    // let the engine abort the request mid-step.
+    for (int32_t id : ids)
+      if (id < 0 || id >= app_.limits.vocab_size)
+        return invalid_argument(fmt::format(
+            "Token id {} of the prompt is outside the model's vocabulary [0, {}): the tokenizer does not "
+            "match the model.",
+            id, app_.limits.vocab_size));
     s.prompt_ids = ids;
     SGL_ASSIGN_OR_RETURN(s.constraint, compile_constraint(app_, it.sampling));
     s.item = std::move(it);
@@ -160,10 +174,15 @@ Status Generation::submit(std::vector<GenerateItem> items,
   for (auto& s : items_) {
     s.start = s.last_token = std::chrono::steady_clock::now();
     std::weak_ptr<net::AsyncNotifier> weak = notifier_;
+    // Registered before the scheduler sees it, so an abort_all racing this submit still finds it.
+    app_.inflight.add(s.item.rid);
     auto r = app_.scheduler->submit(to_sched(app_, s), [weak] {
       if (auto n = weak.lock()) n->notify();
     });
-    if (!r.ok()) return std::move(r).take_error();
+    if (!r.ok()) {
+      app_.inflight.remove(s.item.rid);
+      return std::move(r).take_error();
+    }
     s.stream = std::move(r).value();
     app_.metrics.requests.fetch_add(1);
     app_.metrics.prompt_tokens.fetch_add(s.out.prompt_tokens);
@@ -222,6 +241,7 @@ void Generation::absorb(ItemState& s, sched::OutputChunk& c) {
   s.out.completion_tokens = c.completion_tokens;
   s.out.cached_tokens = c.cached_tokens;
   if (c.finish) {
+    app_.inflight.remove(s.item.rid);
     s.out.text += s.detok->finish();
     s.out.finish = to_finish(*c.finish);
     if (s.out.finish.type == FinishReason::Type::kStopString && !s.item.sampling.no_stop_trim) {

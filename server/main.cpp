@@ -65,7 +65,7 @@ int main(int argc, char** argv) {
   opts.host = args.host;
   opts.port = uint16_t(args.port);
   opts.threads = args.http_threads;
-  opts.max_request_bytes = size_t(args.max_request_bytes);
+  opts.max_request_bytes = size_t(args.max_payload_size);
   auto server = sgl::net::HttpServer::start(opts, make_router(**app));
   if (!server.ok()) {
     spdlog::error("Cannot serve on {}:{}: {}", args.host, args.port, server.error().message);

@@ -51,11 +51,15 @@ net::Handler wrap(App& app, RouteFn fn) {
 
 net::Router make_router(App& app) {
   net::Router r;
-  r.set_error_formatter([](int status, std::string_view message, const net::Request& req) {
+  r.set_error_formatter([&app](int status, std::string_view message, const net::Request& req) {
     Error e{status == 404   ? ErrorCode::kNotFound
             : status >= 500 ? ErrorCode::kUnavailable
                             : ErrorCode::kInvalidArgument,
             std::string(message)};
+    // The status's own phrase first, as SGLang's answer reads, then the limit and the flag to raise it.
+    if (status == 413)
+      e.message = "Payload Too Large: the request body is over the " +
+                  std::to_string(app.args.max_payload_size) + "-byte limit (--max-payload-size)";
     std::string body = req.path.starts_with("/v1/") ? openai_error_body(e) : native_error_body(e);
     // Keep the net layer's exact status (405, 408, 413, 431, ...) in the OpenAI `code` too.
     if (req.path.starts_with("/v1/")) {

@@ -126,6 +126,7 @@ Result<std::unique_ptr<App>> create_app(const ServerArgs& args) {
   const auto& lim = app->scheduler->limits();
   app->limits.context_length = lim.context_len;
   app->limits.vocab_size = info.vocab_size;
+  app->limits.max_bytes_per_token = app->tokenizer->max_bytes_per_token();
   app->limits.grammar_supported = args.speculative_algorithm.empty();
   app->grammars = std::make_unique<GrammarCompiler>(std::make_shared<const TokenTexts>(*app->tokenizer));
   return app;

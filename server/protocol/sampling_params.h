@@ -20,8 +20,9 @@ struct RequestLimits {
   size_t max_stop_strings = 64;
   size_t max_stop_string_bytes = 1024;
   int64_t max_n = 128;
-  size_t max_batch = 4096;         // prompts × n in one request
-  bool grammar_supported = true;  // json_schema / regex / ebnf (not with speculative decoding yet)
+  size_t max_batch = 4096;          // prompts × n in one request
+  bool grammar_supported = true;    // json_schema / regex / ebnf (not with speculative decoding yet)
+  int64_t max_bytes_per_token = 0;  // the tokenizer's bound (Tokenizer::max_bytes_per_token); 0: none
 };
 
 struct SamplingParams {
@@ -60,6 +61,11 @@ Status validate_sampling_params(const SamplingParams& p, const RequestLimits& li
 // null (SGLang: the rest of the context) and returns the effective value.
 Result<int64_t> check_prompt_length(int64_t prompt_tokens, std::optional<int64_t> max_new_tokens,
                                     const RequestLimits& limits);
+
+// Refuses, by its byte length alone, a prompt text that needs at least context_length tokens (each
+// token covers at most max_bytes_per_token bytes), so a huge text is answered before the tokenizer
+// spends seconds on it. The message has check_prompt_length's shape.
+Status check_prompt_bytes(size_t text_bytes, const RequestLimits& limits);
 
 // Reads the OpenAI-style top-level sampling fields shared by /v1/completions and /v1/chat/completions
 // (temperature, top_p, n, stop, seed, penalties, logit_bias and SGLang's extras).

@@ -66,6 +66,8 @@ RouteResult handle_chat_completions(App& app, net::Exchange& ex) {
   if (!req.ok()) co_return openai_error(req.error());
   auto prompt = render_chat_prompt(app, *req);
   if (!prompt.ok()) co_return openai_error(prompt.error());
+  // A rendered prompt too long for the context is refused before the encoder's seconds on it.
+  if (auto st = check_prompt_bytes(prompt->size(), app.limits); !st.ok()) co_return openai_error(st.error());
   // The template already wrote the special tokens.
   auto ids = app.tokenizer->encode(*prompt, /*add_special_tokens=*/false);
   if (!ids.ok()) co_return openai_error(invalid_argument(ids.error().message));

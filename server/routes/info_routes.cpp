@@ -3,6 +3,7 @@
 
 #include "server/generation.h"
 #include "server/protocol/json_fields.h"
+#include "server/protocol/percent_decode.h"
 #include "server/protocol/request_id.h"
 #include "server/routes/route_util.h"
 #include "server/routes/routes.h"
@@ -69,7 +70,8 @@ RouteResult handle_models(App& app, net::Exchange&) {
 
 RouteResult handle_model_card(App& app, net::Exchange& ex) {
   const std::string& path = ex.request().path;
-  std::string name = path.substr(std::string("/v1/models/").size());
+  // SDKs percent-encode the id (a served name is often a path with '/').
+  std::string name = percent_decode(std::string_view(path).substr(std::string_view("/v1/models/").size()));
   if (name != app.args.served_model_name)
     co_return net::Response::json(404, openai_model_not_found_body(name));
   co_return net::Response::json(200, model_card(app).dump());
@@ -154,6 +156,10 @@ RouteResult handle_abort_request(App& app, net::Exchange& ex) {
   if (auto st = json::read(*obj, "rid", "", rid); !st.ok()) co_return native_error(st.error());
   if (auto st = json::read(*obj, "abort_all", "", abort_all); !st.ok()) co_return native_error(st.error());
   if (!rid.empty()) app.scheduler->abort(rid);
+  // The scheduler aborts by rid only: abort_all aborts every rid this server has in flight
+  // (running or queued); each ends with the same abort finish_reason as a rid abort.
+  if (abort_all)
+    for (const auto& r : app.inflight.snapshot()) app.scheduler->abort(r);
   co_return net::Response::text(200, "");
 }
 

@@ -55,8 +55,12 @@ class Tokenizer {
   // into the tokenizer's table, or into `scratch` for a tokenizer without one.
   std::string_view piece(int32_t id, const DecodeOptions& opt, std::string& scratch) const;
 
-  int64_t vocab_size() const;                         // one past the largest id, added tokens included
-  int64_t base_vocab_size() const;                    // the model's BPE vocabulary without added tokens
+  int64_t vocab_size() const;       // one past the largest id, added tokens included
+  int64_t base_vocab_size() const;  // the model's BPE vocabulary without added tokens
+  // The most bytes of input text one token can cover (the longest vocabulary or added token, times
+  // what normalisation may shrink), so a text of B bytes needs at least B / this many tokens. 0
+  // when there is no such bound (a normalizer, split or added token that can drop input).
+  int64_t max_bytes_per_token() const;
   int32_t token_to_id(std::string_view token) const;  // -1 when absent
   std::string id_to_token(int32_t id) const;          // "" when absent
   bool is_special(int32_t id) const;

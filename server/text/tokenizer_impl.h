@@ -75,6 +75,8 @@ struct Tokenizer::Impl {
   // Every id's bytes through the decoders above, computed once at load (decode_token_bytes):
   // streaming detokenization decodes a window per token, so this is its inner loop.
   std::vector<std::string> id_to_bytes;
+  // Tokenizer::max_bytes_per_token (compute_max_bytes_per_token, at load).
+  int64_t max_bytes_per_token = 0;
   // Post-processing with add_special_tokens.
   std::vector<int32_t> prefix_special, suffix_special;
   // tokenizer_config.json.
@@ -117,5 +119,9 @@ std::shared_ptr<const Tokenizer> finish_tokenizer(std::unique_ptr<Tokenizer::Imp
 // Bytes of one vocabulary id through the decoders (byte-level map, byte fallback, replacements);
 // fills Impl::id_to_bytes at load.
 std::string decode_token_bytes(const Tokenizer::Impl& t, int32_t id);
+
+// The most input bytes one token can stand for; 0 when unbounded (see tokenizer_bound.cpp). Needs
+// id_to_bytes filled.
+int64_t compute_max_bytes_per_token(const Tokenizer::Impl& t);
 
 }  // namespace sgl::text

@@ -213,6 +213,7 @@ std::shared_ptr<const Tokenizer> finish_tokenizer(std::unique_ptr<Tokenizer::Imp
   t->id_to_bytes.reserve(t->id_to_token.size());
   for (size_t id = 0; id < t->id_to_token.size(); ++id)
     t->id_to_bytes.push_back(decode_token_bytes(*t, static_cast<int32_t>(id)));
+  t->max_bytes_per_token = compute_max_bytes_per_token(*t);
   // The constructor is not public: a tokenizer only exists loaded.
   struct Loaded : Tokenizer {
     explicit Loaded(std::unique_ptr<Impl> i) : Tokenizer(std::move(i)) {}

@@ -74,6 +74,19 @@ TEST(FamilyConfig, QwenV1ContextPastTheLognTableIsRefusedClearly) {
   EXPECT_NE(r.error().message.find("logn"), std::string::npos) << r.error().message;
 }
 
+// --model-layer-nums: a model's first N layers only (big presets' shapes in the memory there is).
+TEST(FamilyConfig, ModelLayerNumsKeepsTheFirstLayers) {
+  const std::string dir = testing::model_dir("tiny-gemma2");
+  if (dir.empty()) GTEST_SKIP() << "../shared not found";
+  EngineConfig cfg;
+  cfg.model_path = dir;
+  cfg.model_layer_nums = 3;
+  auto r = create_model_runner(cfg);
+  ASSERT_TRUE(r.ok()) << r.error().message;
+  EXPECT_EQ((*r)->info().num_layers, 3);
+  EXPECT_EQ((*r)->info().kv_bytes_per_token, 2LL * 3 * 2 * 32 * 2);  // 3 layers × K+V × 2 heads × 32 × bf16
+}
+
 TEST(FamilyConfig, Qwen2MoeDefaultsAreHfs) {
   Json j = base("Qwen2MoeForCausalLM", "qwen2_moe");
   j["intermediate_size"] = 128;

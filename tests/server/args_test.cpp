@@ -6,6 +6,9 @@
 #include <string>
 #include <vector>
 
+#include "engine/engine_config.h"
+#include "server/dist_node.h"
+
 namespace sgl::server {
 namespace {
 
@@ -97,6 +100,27 @@ TEST(ServerArgs, SpeculativeIsAcceptedWhenBuilt) {
   built.speculative = true;
   EXPECT_TRUE(validate_server_args(p.args, built).ok());
   EXPECT_EQ(p.args.speculative_num_steps.value_or(0), 3);
+}
+
+TEST(ServerArgs, MaxPayloadSizeIsSglangsNameWithTheOldAlias) {
+  EXPECT_EQ(parse({"--model-path", "/m"}).args.max_payload_size, 32 << 20);
+  EXPECT_EQ(parse({"--model-path", "/m", "--max-payload-size", "1048576"}).args.max_payload_size, 1048576);
+  EXPECT_EQ(parse({"--model-path", "/m", "--max-request-bytes=4096"}).args.max_payload_size, 4096);
+  auto zero = parse({"--model-path", "/m", "--max-payload-size", "0"});
+  ASSERT_FALSE(zero.exit_now);
+  auto st = validate_server_args(zero.args);
+  ASSERT_FALSE(st.ok());
+  EXPECT_NE(st.error().message.find("--max-payload-size"), std::string::npos);
+  auto j = nlohmann::json::parse(server_args_to_json(parse({"--model-path", "/m"}).args));
+  EXPECT_EQ(j["max_payload_size"], 32 << 20);
+}
+
+TEST(ServerArgs, ModelLayerNumsReachesTheEngine) {
+  auto p = parse({"--model-path", "/m", "--model-layer-nums", "2"});
+  ASSERT_FALSE(p.exit_now) << p.output;
+  EXPECT_EQ(p.args.model_layer_nums, 2);
+  EXPECT_EQ(nlohmann::json::parse(server_args_to_json(p.args))["model_layer_nums"], 2);
+  EXPECT_FALSE(validate_server_args(parse({"--model-path", "/m", "--model-layer-nums", "0"}).args).ok());
 }
 
 TEST(ServerArgs, BadValuesAreRejected) {

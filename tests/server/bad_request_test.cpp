@@ -234,6 +234,19 @@ TEST(BadRequests, ContextLengthChecksUseSglangMessages) {
   EXPECT_EQ(*check_prompt_length(10, 0, l), 0);
 }
 
+TEST(BadRequests, PromptTooManyBytesForTheContextIsRefusedUntokenized) {
+  RequestLimits l = limits();  // 1024-token context
+  EXPECT_TRUE(check_prompt_bytes(100000000, l).ok()) << "no tokenizer bound: no byte check";
+  l.max_bytes_per_token = 512;
+  EXPECT_TRUE(check_prompt_bytes(1023 * 512, l).ok()) << "1023 tokens of 512 bytes may fit";
+  auto st = check_prompt_bytes(1023 * 512 + 1, l);
+  ASSERT_FALSE(st.ok());
+  EXPECT_EQ(http_status_of(st.error()), 400);
+  EXPECT_EQ(st.error().message,
+            "The input (at least 1024 tokens) is longer than the model's context length (1024 tokens).");
+  EXPECT_FALSE(check_prompt_bytes(8u << 20, l).ok());
+}
+
 TEST(BadRequests, ServerFailuresMapToTheirStatuses) {
   EXPECT_EQ(http_status_of({ErrorCode::kResourceExhausted, "queue full"}), 503);
   EXPECT_EQ(http_status_of({ErrorCode::kUnavailable, "starting"}), 503);
