@@ -155,6 +155,7 @@ Status Generation::submit(std::vector<GenerateItem> items,
             "match the model.",
             id, app_.limits.vocab_size));
     s.prompt_ids = ids;
+    if (it.require_reasoning) s.think_end_id = app_.tokenizer->token_to_id("</think>");
     SGL_ASSIGN_OR_RETURN(s.constraint, compile_constraint(app_, it.sampling));
     s.item = std::move(it);
     text::DecodeOptions opt;
@@ -219,6 +220,12 @@ void Generation::absorb(ItemState& s, sched::OutputChunk& c) {
   for (size_t i = 0; i < c.token_ids.size(); ++i) {
     const int32_t id = c.token_ids[i];
     s.out.output_ids.push_back(id);
+    // SGLang's Req.update_reasoning_tokens: every token through the first </think> (a tokenizer
+    // without one counts nothing).
+    if (s.think_end_id >= 0) {
+      ++s.out.reasoning_tokens;
+      if (id == s.think_end_id) s.think_end_id = -1;
+    }
     if (trim_stop_token && i + 1 == c.token_ids.size() && id == *c.finish->matched_token) continue;
     s.out.text += s.detok->feed(id);
   }

@@ -32,6 +32,7 @@ struct ItemState {
   size_t sent_ids = 0;               // output ids already streamed (logprob deltas)
   size_t new_ids = 0;                // ids added by the last update
   size_t emitted_ids = 0;            // output ids when `changed` was last set (stream_interval)
+  int32_t think_end_id = -1;         // </think>'s id while reasoning tokens are still counted
   bool changed = false;              // worth an event now: first token, stream_interval more, or finished
   GenerateEventWriter event_writer;  // /generate's cumulative stream events
   std::chrono::steady_clock::time_point start, last_token;

@@ -21,7 +21,8 @@ Result<std::unique_ptr<ChatOutputParser>> ChatOutputParser::create(const ChatPar
   // SGLang skips reasoning parsing when the template was told not to think (it then renders an
   // empty <think></think> itself, so the output holds no block).
   if (!opts.reasoning_parser.empty() && opts.separate_reasoning && opts.thinking_enabled) {
-    SGL_ASSIGN_OR_RETURN(p->reasoning_, make_reasoning_parser(opts.reasoning_parser, prompt));
+    SGL_ASSIGN_OR_RETURN(p->reasoning_,
+                         make_reasoning_parser(opts.reasoning_parser, prompt, opts.force_reasoning));
   }
   p->stream_reasoning_ = opts.stream_reasoning;
   // A forced call is decoded under the JSON schema of an array of calls, so its answer is that

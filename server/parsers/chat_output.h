@@ -32,6 +32,7 @@ struct ChatParsingOptions {
   bool forced_tool_call = false;
   bool separate_reasoning = true;
   bool thinking_enabled = true;  // chat_template_kwargs.enable_thinking is not false
+  bool force_reasoning = false;  // chat_template_kwargs.enable_thinking is true
   bool stream_reasoning = true;
 };
 

@@ -111,12 +111,12 @@ void ReasoningParser::emit_reasoning(std::string_view r, bool block_end, Reasoni
 
 bool is_reasoning_parser_name(std::string_view name) { return name == "qwen3" || name == "deepseek-r1"; }
 
-Result<std::unique_ptr<ReasoningParser>> make_reasoning_parser(std::string_view name,
-                                                               std::string_view prompt) {
+Result<std::unique_ptr<ReasoningParser>> make_reasoning_parser(std::string_view name, std::string_view prompt,
+                                                               bool force) {
   if (!is_reasoning_parser_name(name))
     return invalid_argument("unknown reasoning parser '" + std::string(name) +
                             "' (known: qwen3, deepseek-r1)");
-  bool in_reasoning = name == "deepseek-r1";
+  bool in_reasoning = force || name == "deepseek-r1";
   // An open <think> at the end of the prompt: the model continues inside the block.
   size_t open = prompt.rfind("<think>");
   if (open != std::string_view::npos && prompt.find("</think>", open) == std::string_view::npos)

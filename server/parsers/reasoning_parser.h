@@ -41,9 +41,10 @@ class ReasoningParser {
 };
 
 // `qwen3`, `deepseek-r1`. `prompt` is the rendered prompt (an open <think> at its end puts the
-// parser inside the block from the first token).
-Result<std::unique_ptr<ReasoningParser>> make_reasoning_parser(std::string_view name,
-                                                               std::string_view prompt);
+// parser inside the block from the first token); `force` starts inside it whatever the prompt
+// (SGLang's force_reasoning: the request enabled thinking).
+Result<std::unique_ptr<ReasoningParser>> make_reasoning_parser(std::string_view name, std::string_view prompt,
+                                                               bool force = false);
 bool is_reasoning_parser_name(std::string_view name);
 
 // Non-streaming split.

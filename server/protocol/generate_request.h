@@ -33,6 +33,7 @@ struct GenerateItem {
   std::string rid;
   SamplingParams sampling;
   LogprobOptions logprob;
+  bool require_reasoning = false;  // count meta_info.reasoning_tokens (tokens through </think>)
 };
 
 struct GenerateRequest {

@@ -57,6 +57,7 @@ ojson usage_json(const Usage& u) {
   ojson j = {{"prompt_tokens", u.prompt_tokens},
              {"total_tokens", u.prompt_tokens + u.completion_tokens},
              {"completion_tokens", u.completion_tokens}};
+  j["reasoning_tokens"] = u.reasoning_tokens;  // SGLang's usage key (0 without a reasoning block)
   if (u.report_cached && u.cached_tokens > 0)
     j["prompt_tokens_details"] = {{"cached_tokens", u.cached_tokens}};
   else
@@ -106,6 +107,7 @@ ojson output_object(const GenerateOutput& out) {
   }
   meta["completion_tokens"] = out.completion_tokens;
   meta["cached_tokens"] = out.cached_tokens;
+  meta["reasoning_tokens"] = out.reasoning_tokens;
   if (out.e2e_latency) meta["e2e_latency"] = *out.e2e_latency;
   ojson j;
   j["text"] = out.text;
@@ -189,6 +191,9 @@ std::string assemble_event(std::string_view text_json, std::string_view ids_json
   s += ',';
   append_key(s, "cached_tokens");
   append_int(s, out.cached_tokens);
+  s += ',';
+  append_key(s, "reasoning_tokens");
+  append_int(s, out.reasoning_tokens);
   if (out.e2e_latency) {
     s += ',';
     append_key(s, "e2e_latency");

@@ -46,6 +46,10 @@ struct GenerateOutput {
   int64_t prompt_tokens = 0;
   int64_t completion_tokens = 0;
   int64_t cached_tokens = 0;
+  // Output tokens up to and including the end of the reasoning block (SGLang's meta_info key;
+  // counted only for a request that requires reasoning: /generate's require_reasoning, or a chat
+  // request whose reasoning is separated).
+  int64_t reasoning_tokens = 0;
   std::optional<double> e2e_latency;  // only once finished
   std::optional<LogprobArrays> logprobs;
   std::optional<size_t> index;  // stream events of a batch name their output
@@ -56,6 +60,7 @@ struct Usage {
   int64_t completion_tokens = 0;
   int64_t cached_tokens = 0;
   bool report_cached = false;  // --enable-cache-report
+  int64_t reasoning_tokens = 0;
 };
 
 }  // namespace sgl::server

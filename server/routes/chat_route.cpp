@@ -75,6 +75,8 @@ RouteResult handle_chat_completions(App& app, net::Exchange& ex) {
   for (size_t i = 0; i < req->items.size(); ++i) {
     auto p = ChatOutputParser::create(chat_parsing_options(app.args, *req), *prompt);
     if (!p.ok()) co_return openai_error(p.error());
+    // A separated reasoning block is counted into usage.reasoning_tokens.
+    req->items[i].require_reasoning = (*p)->separates_reasoning();
     parsers.push_back(std::move(*p));
   }
   auto gen = std::make_shared<Generation>(app);

@@ -70,6 +70,9 @@ ChatParsingOptions chat_parsing_options(const ServerArgs& args, const ChatReques
   // SGLang skips reasoning parsing when the template was told not to think (it then renders an
   // empty <think></think> itself, so the output holds no block).
   o.thinking_enabled = enable_thinking(req).value_or(true);
+  // SGLang forces reasoning mode when the request itself enables thinking: the answer starts inside
+  // the block whether or not the template wrote an open <think>.
+  o.force_reasoning = enable_thinking(req).value_or(false);
   o.stream_reasoning = req.stream_reasoning;
   return o;
 }
@@ -108,7 +111,9 @@ RouteResult stream_chat_response(App& app, net::Exchange& ex, const ChatRequest&
         // stream_options.continuous_usage_stats: SGLang puts the running usage on every delta.
         std::optional<Usage> running;
         if (req.stream_options.continuous_usage_stats)
-          running = Usage{.prompt_tokens = s.out.prompt_tokens, .completion_tokens = s.out.completion_tokens};
+          running = Usage{.prompt_tokens = s.out.prompt_tokens,
+                          .completion_tokens = s.out.completion_tokens,
+                          .reasoning_tokens = s.out.reasoning_tokens};
         if (!(co_await ex.write_event(chat_chunk_json(head_of(i), c, running))).ok()) {
           gen.abort_all();
           co_return net::Response{};

@@ -26,6 +26,7 @@ Usage usage_of(const App& app, const std::vector<ItemState>& items) {
       u.cached_tokens += s.out.cached_tokens;
     }
     u.completion_tokens += s.out.completion_tokens;
+    u.reasoning_tokens += s.out.reasoning_tokens;
   }
   return u;
 }

@@ -126,6 +126,28 @@ done
 a=$(chat '{"model":"m","messages":'"$USER"',"tools":'"$TOOLS"',"max_tokens":100}')
 echo "$a" | jq -e '.choices[0] | .finish_reason=="stop" and .message.tool_calls==null and (.message.content|startswith("[{"))' >/dev/null || fail "auto with array text: $a"
 
+# enable_thinking true forces reasoning mode (SGLang's force_reasoning): an answer that closes a
+# block it never opened still splits at </think>; usage.reasoning_tokens (and /generate's
+# meta_info.reasoning_tokens with require_reasoning) count the tokens through </think>.
+PARSER=qwen3; start_server qwen3_coder $'The user wants X.\n</think>\n\nAnswer.'
+THINK='{"model":"m","messages":'"$USER"',"max_tokens":100,"chat_template_kwargs":{"enable_thinking":true}'
+f=$(chat "$THINK}")
+echo "$f" | jq -e '.choices[0].message | .reasoning_content=="The user wants X." and .content=="Answer."' >/dev/null ||
+  fail "enable_thinking true not forced: $f"
+rt=$(echo "$f" | jq .usage.reasoning_tokens)
+[ "$rt" -gt 3 ] && [ "$rt" -lt "$(echo "$f" | jq .usage.completion_tokens)" ] || fail "usage.reasoning_tokens $rt: $f"
+fs=$(chat_stream "$THINK"',"stream":true,"stream_options":{"include_usage":true}}')
+echo "$fs" | jq -e '[.[].choices[]?.delta.reasoning_content // empty] | join("") == "The user wants X."' >/dev/null ||
+  fail "forced reasoning not streamed: $(echo "$fs" | jq -c '[.[].choices[]?.delta]')"
+[ "$(echo "$fs" | jq '.[-1].usage.reasoning_tokens')" = "$rt" ] || fail "streamed usage.reasoning_tokens: $(echo "$fs" | jq -c '.[-1].usage')"
+g=$(curl -s $B/generate -H "$J" -d '{"text":"Hi","sampling_params":{"max_new_tokens":100},"require_reasoning":true}')
+[ "$(echo "$g" | jq .meta_info.reasoning_tokens)" = "$rt" ] || fail "meta_info.reasoning_tokens: $(echo "$g" | jq -c .meta_info)"
+g0=$(curl -s $B/generate -H "$J" -d '{"text":"Hi","sampling_params":{"max_new_tokens":100}}')
+[ "$(echo "$g0" | jq .meta_info.reasoning_tokens)" = 0 ] || fail "reasoning_tokens without require_reasoning: $(echo "$g0" | jq -c .meta_info)"
+n=$(chat '{"model":"m","messages":'"$USER"',"max_tokens":100}')
+echo "$n" | jq -e '.choices[0].message | .reasoning_content==null and (.content|contains("</think>"))' >/dev/null ||
+  fail "without enable_thinking an unopened block stays content: $n"
+
 # Unknown parser names are refused at start, as SGLang does.
 "$BIN" --model-path "$MODEL" --tool-call-parser nope >/dev/null 2>&1 && fail "unknown --tool-call-parser accepted"
 "$BIN" --model-path "$MODEL" --reasoning-parser nope >/dev/null 2>&1 && fail "unknown --reasoning-parser accepted"
