@@ -15,6 +15,7 @@
 #include "server/inflight_rids.h"
 #include "server/metrics.h"
 #include "server/protocol/sampling_params.h"
+#include "server/runtime_settings.h"
 #include "server/text/chat_template.h"
 #include "server/text/tokenizer.h"
 
@@ -31,6 +32,7 @@ struct App {
   SamplingParams chat_defaults;               // generation_config.json's temperature/top_p
   Metrics metrics;
   InflightRids inflight;           // submitted and unfinished (abort_all)
+  RuntimeSettings runtime;         // weight version, request logging (changed by ops routes)
   std::atomic<bool> ready{false};  // /health 200 once warm-up is done
   std::chrono::system_clock::time_point started = std::chrono::system_clock::now();
 };

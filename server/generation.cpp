@@ -168,6 +168,7 @@ Status Generation::submit(std::vector<GenerateItem> items,
       LogprobArrays lp;
       lp.include_input = s.item.logprob.logprob_start_len >= 0;
       lp.include_top = s.item.logprob.top_logprobs_num > 0;
+      lp.include_ids = !s.item.logprob.token_ids_logprob.empty();
       s.out.logprobs = lp;
     }
     items_.push_back(std::move(s));
@@ -237,11 +238,17 @@ void Generation::absorb(ItemState& s, sched::OutputChunk& c) {
       lp.input_token_logprobs.push_back(to_triple(app_, pl.token, pl.logprob, with_text));
       lp.input_top_logprobs.push_back(pl.top.empty() ? TopLogprobs{}
                                                      : TopLogprobs{to_top(app_, pl.top, with_text)});
+      if (lp.include_ids)
+        lp.input_token_ids_logprobs.push_back(
+            pl.requested.empty() ? TopLogprobs{} : TopLogprobs{to_top(app_, pl.requested, with_text)});
     }
     for (const auto& pl : c.output_logprobs) {
       lp.output_token_logprobs.push_back(to_triple(app_, pl.token, pl.logprob, with_text));
       lp.output_top_logprobs.push_back(pl.top.empty() ? TopLogprobs{}
                                                       : TopLogprobs{to_top(app_, pl.top, with_text)});
+      if (lp.include_ids)
+        lp.output_token_ids_logprobs.push_back(
+            pl.requested.empty() ? TopLogprobs{} : TopLogprobs{to_top(app_, pl.requested, with_text)});
     }
   }
   s.out.prompt_tokens = c.prompt_tokens;

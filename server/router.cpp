@@ -4,6 +4,7 @@
 #include <chrono>
 
 #include "server/app.h"
+#include "server/protocol/logging_config.h"
 #include "server/routes/route_util.h"
 #include "server/routes/routes.h"
 
@@ -37,7 +38,11 @@ net::Handler wrap(App& app, RouteFn fn) {
         co_return net::Response::json(401, unauthorized_body());
     }
     auto t0 = std::chrono::steady_clock::now();
-    if (app.args.log_requests) spdlog::debug("{} {} body: {}", req.method, req.path, req.body);
+    // --log-requests, switchable at run time by /configure_logging; at info level as SGLang logs it.
+    if (app.runtime.log_requests.load(std::memory_order_relaxed))
+      spdlog::info(
+          "{} {} body: {}", req.method, req.path,
+          request_log_text(req.body, app.runtime.log_requests_level.load(std::memory_order_relaxed)));
     net::Response r = co_await fn(app, ex);
     double ms = std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - t0).count();
     if (req.path != "/health" && req.path != "/metrics")
@@ -89,6 +94,18 @@ net::Router make_router(App& app) {
   r.post("/abort_request", wrap(app, handle_abort_request));
   r.get("/metrics", wrap(app, handle_metrics));
   r.post("/update_weights_from_disk", wrap(app, handle_update_weights));
+  r.post("/tokenize", wrap(app, handle_tokenize));
+  r.post("/v1/tokenize", wrap(app, handle_tokenize));
+  r.post("/detokenize", wrap(app, handle_detokenize));
+  r.post("/v1/detokenize", wrap(app, handle_detokenize));
+  r.post("/separate_reasoning", wrap(app, handle_separate_reasoning));
+  r.post("/parse_function_call", wrap(app, handle_parse_function_call));
+  r.get("/get_weight_version", wrap(app, handle_get_weight_version));
+  r.get("/weight_version", wrap(app, handle_get_weight_version));
+  r.get("/configure_logging", wrap(app, handle_configure_logging));
+  r.post("/configure_logging", wrap(app, handle_configure_logging));
+  r.post("/invocations", wrap(app, handle_invocations));
+  r.post("/v1/score", wrap(app, handle_score));
   return r;
 }
 

@@ -77,6 +77,7 @@ sched::SchedulerConfig scheduler_config(const ServerArgs& a, const text::Tokeniz
 Result<std::unique_ptr<App>> create_app(const ServerArgs& args) {
   auto app = std::make_unique<App>();
   app->args = args;
+  app->runtime.log_requests = args.log_requests;
   spdlog::info("Loading tokenizer from {}", args.tokenizer_path);
   SGL_ASSIGN_OR_RETURN(app->tokenizer, text::Tokenizer::from_dir(args.tokenizer_path));
   SGL_ASSIGN_OR_RETURN(app->chat_template, load_chat_template(args, *app->tokenizer));

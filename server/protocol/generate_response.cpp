@@ -104,6 +104,10 @@ ojson output_object(const GenerateOutput& out) {
       if (lp.include_input) meta["input_top_logprobs"] = top_lists(lp.input_top_logprobs);
       meta["output_top_logprobs"] = top_lists(lp.output_top_logprobs);
     }
+    if (lp.include_ids) {  // SGLang's keys for token_ids_logprob
+      if (lp.include_input) meta["input_token_ids_logprobs"] = top_lists(lp.input_token_ids_logprobs);
+      meta["output_token_ids_logprobs"] = top_lists(lp.output_token_ids_logprobs);
+    }
   }
   meta["completion_tokens"] = out.completion_tokens;
   meta["cached_tokens"] = out.cached_tokens;

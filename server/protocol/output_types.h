@@ -34,8 +34,10 @@ using TopLogprobs = std::optional<std::vector<TokenLogprob>>;  // null where non
 struct LogprobArrays {
   bool include_input = false;  // input_* keys (logprob_start_len >= 0 or top/ids requested)
   bool include_top = false;    // *_top_logprobs keys (top_logprobs_num > 0)
+  bool include_ids = false;    // *_token_ids_logprobs keys (token_ids_logprob given)
   std::vector<TokenLogprob> input_token_logprobs, output_token_logprobs;
   std::vector<TopLogprobs> input_top_logprobs, output_top_logprobs;
+  std::vector<TopLogprobs> input_token_ids_logprobs, output_token_ids_logprobs;  // in the asked order
 };
 
 struct GenerateOutput {

@@ -85,7 +85,7 @@ RouteResult handle_get_model_info(App& app, net::Exchange&) {
                     {"preferred_sampling_params", app.args.preferred_sampling_params.empty()
                                                       ? ordered_json(nullptr)
                                                       : ordered_json(app.args.preferred_sampling_params)},
-                    {"weight_version", "default"},
+                    {"weight_version", app.runtime.weight_version()},
                     {"model_type", info.model_type},
                     {"architectures", ordered_json::array({info.architecture})}};
   co_return net::Response::json(200, j.dump());
@@ -177,11 +177,15 @@ RouteResult handle_update_weights(App& app, net::Exchange& ex) {
   std::string path;
   if (auto st = json::read(*obj, "model_path", "", path); !st.ok()) co_return native_error(st.error());
   if (path.empty()) co_return native_error(bad_body("model_path: Field required"));
+  // An RL trainer tags the weights it pushes; the tag is set only once the load succeeded.
+  std::optional<std::string> version;
+  if (auto st = json::read(*obj, "weight_version", "", version); !st.ok()) co_return native_error(st.error());
   CallbackResult<Status> done;
   engine::ModelRunner* runner = app.runner.get();
   app.scheduler->run_exclusive([runner, path] { return runner->load_weights_from_disk(path); },
                                done.callback());
   Status st = co_await done.wait();
+  if (st.ok() && version) app.runtime.set_weight_version(*version);
   ordered_json j = {
       {"success", st.ok()},
       {"message", st.ok() ? std::string("Succeeded to update model weights.") : st.error().message},

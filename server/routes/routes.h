@@ -25,5 +25,13 @@ RouteResult handle_flush_cache(App& app, net::Exchange& ex);
 RouteResult handle_abort_request(App& app, net::Exchange& ex);
 RouteResult handle_metrics(App& app, net::Exchange& ex);
 RouteResult handle_update_weights(App& app, net::Exchange& ex);
+RouteResult handle_tokenize(App& app, net::Exchange& ex);
+RouteResult handle_detokenize(App& app, net::Exchange& ex);
+RouteResult handle_separate_reasoning(App& app, net::Exchange& ex);
+RouteResult handle_parse_function_call(App& app, net::Exchange& ex);
+RouteResult handle_get_weight_version(App& app, net::Exchange& ex);
+RouteResult handle_configure_logging(App& app, net::Exchange& ex);
+RouteResult handle_invocations(App& app, net::Exchange& ex);
+RouteResult handle_score(App& app, net::Exchange& ex);
 
 }  // namespace sgl::server
