@@ -43,6 +43,9 @@ struct ForwardBatch {
   // entries between them are unused (but valid slot numbers). Index only through slot_offset.
   std::vector<int32_t> kv_slots;
   std::vector<int> capture_hidden_layers;  // layer indices whose output hidden states to return
+  // Each logits row's final hidden state (after the final norm, the LM head's input) in
+  // RowResult::hidden: SGLang's return_hidden_states and last-token embeddings.
+  bool return_row_hidden = false;
 
   int64_t num_tokens() const { return static_cast<int64_t>(input_ids.size()); }
   int64_t num_logit_rows() const {
@@ -104,6 +107,7 @@ struct RowResult {
   float logprob = 0.0f;  // log p(token) as SGLang reports it (processed or original mode: engine/sampling.h)
   std::vector<TokenLogprob> top;        // top_logprobs_num best, descending
   std::vector<TokenLogprob> requested;  // for token_ids_logprob
+  std::vector<float> hidden;            // ForwardBatch::return_row_hidden: hidden_size floats
 };
 
 }  // namespace sgl::engine

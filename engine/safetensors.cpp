@@ -143,7 +143,15 @@ Result<WeightFiles> WeightFiles::open_dir(const std::string& dir) {
   return w;
 }
 
-Result<TensorView> WeightFiles::get(const std::string& name, const std::vector<int64_t>& shape) const {
+std::string WeightFiles::resolve(const std::string& name) const {
+  constexpr std::string_view kPrefix = "model.";
+  if (index_.count(name) != 0 || name.compare(0, kPrefix.size(), kPrefix) != 0) return name;
+  std::string bare = name.substr(kPrefix.size());
+  return index_.count(bare) != 0 ? bare : name;
+}
+
+Result<TensorView> WeightFiles::get(const std::string& requested, const std::vector<int64_t>& shape) const {
+  const std::string name = resolve(requested);
   auto it = index_.find(name);
   if (it == index_.end())
     return not_found(fmt::format("tensor '{}' is missing from the checkpoint in {}", name, dir_));
@@ -159,8 +167,9 @@ Result<TensorView> WeightFiles::get(const std::string& name, const std::vector<i
   return v;
 }
 
-Result<std::vector<TensorPart>> WeightFiles::get_parts(const std::string& name,
+Result<std::vector<TensorPart>> WeightFiles::get_parts(const std::string& requested,
                                                        const std::vector<int64_t>& shape) const {
+  const std::string name = resolve(requested);
   auto p = pieces_.find(name);
   if (p == pieces_.end()) {
     SGL_ASSIGN_OR_RETURN(TensorView v, get(name, shape));

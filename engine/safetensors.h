@@ -58,10 +58,14 @@ class WeightFiles {
   // A [rows, cols] matrix as its pieces (one for an ordinary tensor), checked to tile `shape`
   // along one axis in file order with one dtype.
   Result<std::vector<TensorPart>> get_parts(const std::string& name, const std::vector<int64_t>& shape) const;
-  bool contains(const std::string& name) const { return index_.count(name) != 0; }
+  bool contains(const std::string& name) const { return index_.count(resolve(name)) != 0; }
   const std::string& dir() const { return dir_; }
 
  private:
+  // A base model saved on its own (Qwen3Model: Qwen3-Embedding checkpoints) names its tensors
+  // without the "model." of the *ForCausalLM layout: such a name stands for the prefixed one.
+  std::string resolve(const std::string& name) const;
+
   std::string dir_;
   std::vector<std::shared_ptr<SafetensorsFile>> files_;
   std::map<std::string, const TensorView*> index_;

@@ -69,6 +69,7 @@ void SchedulerImpl::append_token(Req& req, const engine::RowResult& row) {
   ++interval_tokens_;
   if (spec.logprob.return_logprob)
     req.pending_logprobs.push_back(PositionLogprobs{tok, row.logprob, row.top, row.requested});
+  if (spec.return_hidden_states) req.pending_hidden.push_back(row.hidden);
   const auto& stop = spec.stop;
   const int64_t n = static_cast<int64_t>(req.output_ids.size());
   std::optional<FinishReason> fin;
@@ -93,6 +94,8 @@ void SchedulerImpl::append_token(Req& req, const engine::RowResult& row) {
   c.token_ids.assign(req.output_ids.begin() + req.sent, req.output_ids.end());
   c.output_logprobs = std::move(req.pending_logprobs);
   req.pending_logprobs.clear();
+  c.hidden_states = std::move(req.pending_hidden);
+  req.pending_hidden.clear();
   c.prompt_tokens = req.prompt_len;
   c.completion_tokens = n;
   c.cached_tokens = req.cached_tokens;
@@ -109,6 +112,8 @@ void SchedulerImpl::finish(Req& req, FinishReason reason) {
   c.token_ids.assign(req.output_ids.begin() + req.sent, req.output_ids.end());
   c.output_logprobs = std::move(req.pending_logprobs);
   req.pending_logprobs.clear();
+  c.hidden_states = std::move(req.pending_hidden);
+  req.pending_hidden.clear();
   c.prompt_tokens = req.prompt_len;
   c.completion_tokens = static_cast<int64_t>(req.output_ids.size());
   c.cached_tokens = req.cached_tokens;

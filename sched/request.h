@@ -55,6 +55,9 @@ struct GenerateRequest {
   // Structured output (json_schema / regex / ebnf): each sample gets its own constraint, which
   // ends the sample when it accepts a stop token. Null: unconstrained.
   std::shared_ptr<const engine::TokenConstraintFactory> constraint;
+  // Each output token's final hidden state (the row that chose it: the prompt's last position for
+  // the first), in OutputChunk::hidden_states — SGLang's return_hidden_states, and embeddings.
+  bool return_hidden_states = false;
 };
 
 struct FinishReason {
@@ -81,6 +84,7 @@ struct OutputChunk {
   std::vector<int32_t> token_ids;                 // new tokens
   std::vector<PositionLogprobs> output_logprobs;  // one per new token when return_logprob
   std::vector<PositionLogprobs> input_logprobs;   // prompt positions, in the first chunk only
+  std::vector<std::vector<float>> hidden_states;  // one per new token when return_hidden_states
   std::optional<FinishReason> finish;
   int64_t prompt_tokens = 0;
   int64_t completion_tokens = 0;  // so far

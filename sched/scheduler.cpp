@@ -65,6 +65,10 @@ Result<std::shared_ptr<RequestStream>> Scheduler::submit(GenerateRequest request
   const int64_t max_new = request.stop.max_new_tokens;
   if (prompt == 0) return invalid_argument("The input_ids is empty.");
   if (request.n < 1) return invalid_argument(fmt::format("n must be at least 1, got {}.", request.n));
+  if (request.return_hidden_states && impl_->config().spec_draft)
+    return invalid_argument(
+        "return_hidden_states (and embeddings) are not supported with speculative decoding yet; launch "
+        "without --speculative-algorithm.");
   if (request.constraint && impl_->config().spec_draft)
     return invalid_argument(
         "Structured output (json_schema, regex, ebnf, forced tool calls) is not supported with "

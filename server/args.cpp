@@ -53,6 +53,9 @@ void add_model_flags(CLI::App& app, ServerArgs& a) {
       ->capture_default_str()
       ->group(g);
   app.add_flag("--skip-tokenizer-init", a.skip_tokenizer_init, "Take and return token ids only")->group(g);
+  app.add_flag("--is-embedding", a.is_embedding,
+               "Serve an embedding model (last-token pooling on /v1/embeddings and /encode)")
+      ->group(g);
   app.add_option("--preferred-sampling-params", a.preferred_sampling_params,
                  "JSON object of default sampling params")
       ->group(g);
@@ -327,6 +330,7 @@ std::string server_args_to_json(const ServerArgs& a) {
       {"download_dir", str_or_null(a.download_dir)},
       {"random_seed", a.random_seed},
       {"skip_tokenizer_init", a.skip_tokenizer_init},
+      {"is_embedding", a.is_embedding},
       {"preferred_sampling_params", str_or_null(a.preferred_sampling_params)},
       {"host", a.host},
       {"port", a.port},

@@ -25,6 +25,7 @@ struct ServerArgs {
   std::string download_dir;
   int64_t random_seed = 42;
   bool skip_tokenizer_init = false;
+  bool is_embedding = false;              // an embedding model: /get_model_info says is_generation false
   std::string preferred_sampling_params;  // raw JSON object or ""
 
   // HTTP.

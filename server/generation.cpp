@@ -99,6 +99,7 @@ sched::GenerateRequest to_sched(const App& app, const ItemState& s) {
   r.logprob.top_logprobs_num = int32_t(s.item.logprob.top_logprobs_num);
   r.logprob.token_ids_logprob = s.item.logprob.token_ids_logprob;
   r.constraint = s.constraint;
+  r.return_hidden_states = s.item.return_hidden_states;
   return r;
 }
 
@@ -164,6 +165,7 @@ Status Generation::submit(std::vector<GenerateItem> items,
     s.detok = std::make_unique<text::StreamingDetokenizer>(app_.tokenizer, opt);
     s.out.rid = s.item.rid;
     s.out.prompt_tokens = int64_t(ids.size());
+    if (s.item.return_hidden_states) s.out.hidden_states.emplace();
     if (s.item.logprob.return_logprob) {
       LogprobArrays lp;
       lp.include_input = s.item.logprob.logprob_start_len >= 0;
@@ -231,6 +233,8 @@ void Generation::absorb(ItemState& s, sched::OutputChunk& c) {
     s.out.text += s.detok->feed(id);
   }
   s.new_ids += c.token_ids.size();
+  if (s.out.hidden_states)
+    for (auto& h : c.hidden_states) s.out.hidden_states->push_back(std::move(h));
   app_.metrics.generation_tokens.fetch_add(int64_t(c.token_ids.size()));
   if (s.out.logprobs) {
     auto& lp = *s.out.logprobs;

@@ -106,6 +106,12 @@ net::Router make_router(App& app) {
   r.post("/configure_logging", wrap(app, handle_configure_logging));
   r.post("/invocations", wrap(app, handle_invocations));
   r.post("/v1/score", wrap(app, handle_score));
+  r.post("/v1/responses", wrap(app, handle_responses));
+  r.add_prefix("GET", "/v1/responses/", wrap(app, handle_get_response));
+  r.add_prefix("DELETE", "/v1/responses/", wrap(app, handle_delete_response));
+  r.add_prefix("POST", "/v1/responses/", wrap(app, handle_cancel_response));  // {id}/cancel
+  r.post("/v1/embeddings", wrap(app, handle_embeddings));
+  r.post("/encode", wrap(app, handle_encode));
   return r;
 }
 

@@ -51,6 +51,11 @@ Result<StepOutput> CpuModelRunner::step(const StepInput& input) {
   out.rows = sampler_.sample(fwd.logits.data(), info_.vocab_size, input.sampling);
   last_token_.record(input.sampling, out.rows);
   out.hidden_states = std::move(fwd.hidden_states);
+  if (!fwd.row_hidden.empty()) {
+    const auto h = static_cast<size_t>(info_.hidden_size);
+    for (size_t r = 0; r < out.rows.size() && (r + 1) * h <= fwd.row_hidden.size(); ++r)
+      out.rows[r].hidden.assign(fwd.row_hidden.begin() + r * h, fwd.row_hidden.begin() + (r + 1) * h);
+  }
   logits_buffer_ = std::move(fwd.logits);
   return out;
 }

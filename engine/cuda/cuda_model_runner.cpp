@@ -166,6 +166,10 @@ Status CudaModelRunner::init_kv_cache(int64_t num_slots, int page_size) {
 
 Result<StepOutput> CudaModelRunner::step(const StepInput& input) {
   SGL_TRY(validate_step_input(input, info_, kv_slots_));
+  if (input.batch.return_row_hidden)
+    return unsupported(
+        "--device cuda: return_hidden_states and embeddings are not implemented on the CUDA "
+        "backend yet");
   SGL_ASSIGN_OR_RETURN(std::vector<int32_t> ids,
                        last_token_.resolve(input.batch.input_ids, info_.vocab_size));
   StepOutput out;

@@ -251,7 +251,7 @@ Status DecoderModel::load(const WeightFiles& f, bool dry) {
   const auto* emb_rows = static_cast<const uint8_t*>(emb.data) + p.vocab0 * h * dtype_size(emb.dtype);
   if (!dry) cpu::convert_tensor(emb_rows, emb.dtype, p.vocab * h, compute_, embed_.data());
   const std::string lm_head(n.lm_head);
-  if (c.tie_word_embeddings && !f.contains(lm_head)) {
+  if ((c.tie_word_embeddings || options_.no_lm_head) && !f.contains(lm_head)) {
     if (!dry) lm_head_.reload(emb_rows, emb.dtype);
   } else {
     SGL_TRY(load_block(f, lm_head, c.vocab_size, h, p.vocab0, p.vocab, 0, 0, lm_head_, dry));

@@ -68,6 +68,7 @@ struct FamilyOptions {
   bool sandwich_norms = false;  // attention and MLP outputs normed before their residual add
   Activation activation = Activation::kSilu;
   SharedExpert shared_expert = SharedExpert::kNone;
+  bool no_lm_head = false;  // a base model (*Model): the LM head is the embedding table
   WeightNames names;
 };
 
@@ -126,6 +127,7 @@ class DecoderModel {
   struct Output {
     std::vector<float> logits;                      // rows × vocab
     std::vector<std::vector<float>> hidden_states;  // per captured layer: tokens × hidden
+    std::vector<float> row_hidden;                  // return_row_hidden: logits rows × hidden, normed
     Status status;  // a failed collective (a peer rank died or hung); the outputs are then garbage
   };
   // `ids` are resolved token ids (no placeholders); logits for the rows the segments ask for.

@@ -212,6 +212,7 @@ DecoderModel::Output DecoderModel::forward(const ForwardBatch& batch, const std:
   std::vector<float> sel(static_cast<size_t>(r * h));
   for (int64_t i = 0; i < r; ++i) std::copy(x + rows[i] * h, x + (rows[i] + 1) * h, sel.data() + i * h);
   cpu::rms_norm(sel.data(), final_norm_.data(), r, h, eps, sel.data());
+  if (batch.return_row_hidden) out.row_hidden = sel;
   out.logits.resize(static_cast<size_t>(r * c.vocab_size));
   lm_head(sel.data(), r, out.logits.data(), out.status);
   cpu::scale(out.logits.data(), r * c.vocab_size, c.logit_scale);

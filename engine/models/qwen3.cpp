@@ -10,4 +10,13 @@ FamilyOptions qwen3_options(const ModelConfig& c) {
   return o;
 }
 
+// Qwen3Model (a Qwen3 without its LM head, as Qwen3-Embedding checkpoints are saved): the same
+// decoder; the embedding table stands in for the absent head, whose logits embedding servers
+// never read.
+FamilyOptions qwen3_base_options(const ModelConfig& c) {
+  FamilyOptions o = qwen3_options(c);
+  o.no_lm_head = true;
+  return o;
+}
+
 }  // namespace sgl::engine

@@ -9,6 +9,7 @@ namespace sgl::engine {
 namespace {
 constexpr std::array kFamilies = {
     ModelFamily{"Qwen3ForCausalLM", qwen3_options},
+    ModelFamily{"Qwen3Model", qwen3_base_options},
     ModelFamily{"Qwen3MoeForCausalLM", qwen3_moe_options},
     ModelFamily{"Qwen2ForCausalLM", qwen2_options},
     ModelFamily{"LlamaForCausalLM", llama_options},

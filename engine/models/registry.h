@@ -33,6 +33,7 @@ Status read_family_config(const nlohmann::json& config, const std::string& sourc
 
 // One per family file.
 FamilyOptions qwen3_options(const ModelConfig& c);
+FamilyOptions qwen3_base_options(const ModelConfig& c);
 FamilyOptions qwen3_moe_options(const ModelConfig& c);
 FamilyOptions qwen2_options(const ModelConfig& c);
 FamilyOptions llama_options(const ModelConfig& c);

@@ -193,10 +193,12 @@ Result<GenerateRequest> parse_generate_request(std::string_view body, const Requ
   LogprobOptions lp;
   SGL_TRY(read_logprob_options(obj, limits, lp));
   SGL_TRY(json::read(obj, "stream", "", req.stream));
-  bool require_reasoning = false;
+  bool require_reasoning = false, return_hidden_states = false;
   SGL_TRY(json::read(obj, "require_reasoning", "", require_reasoning));
+  SGL_TRY(json::read(obj, "return_hidden_states", "", return_hidden_states));
   SGL_ASSIGN_OR_RETURN(req.items, expand_items(req.prompts.size(), sampling, rids, lp, limits));
-  for (auto& it : req.items) it.require_reasoning = require_reasoning;
+  for (auto& it : req.items)
+    it.require_reasoning = require_reasoning, it.return_hidden_states = return_hidden_states;
   req.list_response = batch || req.items.size() > req.prompts.size();
   return req;
 }

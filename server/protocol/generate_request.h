@@ -33,7 +33,8 @@ struct GenerateItem {
   std::string rid;
   SamplingParams sampling;
   LogprobOptions logprob;
-  bool require_reasoning = false;  // count meta_info.reasoning_tokens (tokens through </think>)
+  bool require_reasoning = false;     // count meta_info.reasoning_tokens (tokens through </think>)
+  bool return_hidden_states = false;  // meta_info.hidden_states: each output token's final hidden state
 };
 
 struct GenerateRequest {

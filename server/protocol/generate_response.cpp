@@ -112,6 +112,7 @@ ojson output_object(const GenerateOutput& out) {
   meta["completion_tokens"] = out.completion_tokens;
   meta["cached_tokens"] = out.cached_tokens;
   meta["reasoning_tokens"] = out.reasoning_tokens;
+  if (out.hidden_states) meta["hidden_states"] = *out.hidden_states;
   if (out.e2e_latency) meta["e2e_latency"] = *out.e2e_latency;
   ojson j;
   j["text"] = out.text;
@@ -198,6 +199,11 @@ std::string assemble_event(std::string_view text_json, std::string_view ids_json
   s += ',';
   append_key(s, "reasoning_tokens");
   append_int(s, out.reasoning_tokens);
+  if (out.hidden_states) {
+    s += ',';
+    append_key(s, "hidden_states");
+    s += detail::dump(detail::ojson(*out.hidden_states));
+  }
   if (out.e2e_latency) {
     s += ',';
     append_key(s, "e2e_latency");

@@ -52,6 +52,8 @@ struct GenerateOutput {
   // counted only for a request that requires reasoning: /generate's require_reasoning, or a chat
   // request whose reasoning is separated).
   int64_t reasoning_tokens = 0;
+  // return_hidden_states: the final hidden state (after the final norm) behind each output token.
+  std::optional<std::vector<std::vector<float>>> hidden_states;
   std::optional<double> e2e_latency;  // only once finished
   std::optional<LogprobArrays> logprobs;
   std::optional<size_t> index;  // stream events of a batch name their output

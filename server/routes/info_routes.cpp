@@ -81,7 +81,7 @@ RouteResult handle_get_model_info(App& app, net::Exchange&) {
   const auto& info = app.runner->info();
   ordered_json j = {{"model_path", app.args.model_path},
                     {"tokenizer_path", app.args.tokenizer_path},
-                    {"is_generation", true},
+                    {"is_generation", !app.args.is_embedding},
                     {"preferred_sampling_params", app.args.preferred_sampling_params.empty()
                                                       ? ordered_json(nullptr)
                                                       : ordered_json(app.args.preferred_sampling_params)},

@@ -33,5 +33,11 @@ RouteResult handle_get_weight_version(App& app, net::Exchange& ex);
 RouteResult handle_configure_logging(App& app, net::Exchange& ex);
 RouteResult handle_invocations(App& app, net::Exchange& ex);
 RouteResult handle_score(App& app, net::Exchange& ex);
+RouteResult handle_responses(App& app, net::Exchange& ex);
+RouteResult handle_get_response(App& app, net::Exchange& ex);
+RouteResult handle_delete_response(App& app, net::Exchange& ex);
+RouteResult handle_cancel_response(App& app, net::Exchange& ex);
+RouteResult handle_embeddings(App& app, net::Exchange& ex);
+RouteResult handle_encode(App& app, net::Exchange& ex);
 
 }  // namespace sgl::server

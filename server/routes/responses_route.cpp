@@ -1,0 +1,223 @@
+// The OpenAI Responses API: POST /v1/responses (a chat completion underneath: the conversation
+// built from instructions, a stored previous response and the input items goes through the chat
+// template, the answer through the reasoning and tool-call parsers into output items), streamed as
+// the official response.* events; GET / DELETE /v1/responses/{id} and POST .../{id}/cancel on the
+// in-memory store of finished responses (store: true, the 1024 most recent).
+#include <nlohmann/json.hpp>
+
+#include "server/parsers/chat_output.h"
+#include "server/protocol/openai_request.h"
+#include "server/protocol/responses_api.h"
+#include "server/routes/chat_stream.h"
+#include "server/routes/openai_common.h"
+#include "server/routes/route_util.h"
+#include "server/routes/routes.h"
+
+namespace sgl::server {
+namespace {
+
+ResponseStore& store() {
+  static ResponseStore s(1024);
+  return s;
+}
+
+net::Response error_response(int status, std::string_view message, std::string_view param) {
+  return net::Response::json(status, responses_error_body(status, message, param));
+}
+
+// SGLang's fallback when the tokenizer has no chat template.
+std::string plain_prompt(const RJson& msgs) {
+  std::string out;
+  for (const auto& m : msgs) {
+    std::string content =
+        m.contains("content") && m["content"].is_string() ? m["content"].get<std::string>() : "";
+    std::string role = m.value("role", "user");
+    out += (role == "assistant" ? "Assistant: "
+            : role == "system"  ? "System: "
+                                : "User: ") +
+           content + "\n\n";
+  }
+  return out + "Assistant: ";
+}
+
+Result<std::string> render_prompt(const App& app, const ChatRequest& req, const RJson& messages) {
+  ChatTemplateInput in =
+      build_chat_template_context(req, app.tokenizer->bos_token(), app.tokenizer->eos_token());
+  if (!app.chat_template) return plain_prompt(messages) + in.append;
+  auto rendered = app.chat_template->render(in.context_json);
+  if (!rendered.ok()) return invalid_argument(rendered.error().message);
+  return *rendered + in.append;
+}
+
+ResponseUsage response_usage(const App& app, const std::vector<ItemState>& items) {
+  Usage u = usage_of(app, items);
+  return {u.prompt_tokens, u.completion_tokens, u.cached_tokens, u.reasoning_tokens};
+}
+
+struct Outcome {
+  std::string status = "completed";
+  std::optional<std::string> incomplete_reason;
+  std::optional<std::string> error;
+};
+
+Outcome outcome_of(const FinishReason& f) {
+  Outcome o;
+  if (f.type == FinishReason::Type::kLength) {
+    o.status = "incomplete";
+    o.incomplete_reason = "max_output_tokens";
+  } else if (f.type == FinishReason::Type::kAbort) {
+    o.status = "failed";
+    o.error = f.message.empty() ? std::string("aborted") : f.message;
+  }
+  return o;
+}
+
+std::string dump(const RJson& j) { return j.dump(-1, ' ', false, RJson::error_handler_t::replace); }
+
+// The id after /v1/responses/ (and before /cancel when `suffix` is "/cancel").
+std::string path_id(std::string_view path, std::string_view suffix) {
+  constexpr std::string_view kPrefix = "/v1/responses/";
+  std::string_view rest = path.substr(std::min(path.size(), kPrefix.size()));
+  if (!suffix.empty()) {
+    if (!rest.ends_with(suffix)) return "";
+    rest.remove_suffix(suffix.size());
+  }
+  if (rest.find('/') != std::string_view::npos) return "";
+  return std::string(rest);
+}
+
+}  // namespace
+
+RouteResult handle_responses(App& app, net::Exchange& ex) {
+  if (auto st = check_json_content_type(ex.request()); !st.ok()) co_return openai_error(st.error());
+  auto req = parse_responses_request(ex.request().body);
+  if (!req.ok()) co_return openai_error(req.error());
+  // The conversation: this request's instructions, the previous response's history, the input.
+  RJson history = RJson::array();
+  if (req->previous_response_id) {
+    auto prev = store().get(*req->previous_response_id);
+    if (!prev)
+      co_return error_response(400,
+                               "Previous response with id '" + *req->previous_response_id + "' not found.",
+                               "previous_response_id");
+    history = prev->history;
+  }
+  auto input = input_messages(req->input);
+  if (!input.ok()) co_return openai_error(input.error());
+  for (auto& m : *input) history.push_back(m);
+  RJson messages = RJson::array();
+  if (req->instructions) messages.push_back({{"role", "system"}, {"content", *req->instructions}});
+  for (const auto& m : history) messages.push_back(m);
+
+  const std::string id = new_response_item_id("resp_");
+  const int64_t created_at = unix_now();
+  auto chat = parse_chat_request(chat_body(*req, messages, id), app.limits, app.chat_defaults);
+  if (!chat.ok()) co_return openai_error(chat.error());
+  auto prompt = render_prompt(app, *chat, messages);
+  if (!prompt.ok()) co_return openai_error(prompt.error());
+  if (auto st = check_prompt_bytes(prompt->size(), app.limits); !st.ok()) co_return openai_error(st.error());
+  auto ids = app.tokenizer->encode(*prompt, /*add_special_tokens=*/false);
+  if (!ids.ok()) co_return openai_error(invalid_argument(ids.error().message));
+  auto parser = ChatOutputParser::create(chat_parsing_options(app.args, *chat), *prompt);
+  if (!parser.ok()) co_return openai_error(parser.error());
+  chat->items[0].require_reasoning = (*parser)->separates_reasoning();
+  auto gen = std::make_shared<Generation>(app);
+  if (auto st = gen->submit(chat->items, {ids.value()}); !st.ok()) co_return openai_error(st.error());
+  LogNoteOnExit log_note(ex, gen);
+  std::weak_ptr<Generation> weak = gen;
+  ex.on_disconnect([weak] {
+    if (auto g = weak.lock()) g->abort_all();
+  });
+
+  auto remember = [&](const RJson& response) {
+    if (!req->store) return;
+    RJson h = history;
+    for (auto& m : output_messages(response["output"])) h.push_back(std::move(m));
+    store().put(id, StoredResponse{response, std::move(h)});
+  };
+
+  if (!req->stream) {
+    while (co_await gen->next()) {
+    }
+    auto& s = gen->items()[0];
+    Outcome o = outcome_of(s.out.finish);
+    ChatMessageParts parts = parse_chat_output(**parser, s.out.text);
+    RJson output = output_items(parts, o.status == "incomplete" ? "incomplete" : "completed");
+    RJson response = response_object(*req, id, created_at, o.status, output,
+                                     response_usage(app, gen->items()), o.incomplete_reason, o.error);
+    remember(response);
+    co_return net::Response::json(200, dump(response));
+  }
+
+  ResponseStreamState st;
+  auto send = [&](const std::string& e) -> boost::asio::awaitable<bool> {
+    if ((co_await ex.write_raw(e)).ok()) co_return true;
+    gen->abort_all();
+    co_return false;
+  };
+  RJson initial = response_object(*req, id, created_at, "in_progress", RJson::array(), std::nullopt);
+  // (Events are built before each co_await: g++ 12 miscompiles braced JSON inside co_await.)
+  std::vector<std::string> head{st.event("response.created", RJson{{"response", initial}}),
+                                st.event("response.in_progress", RJson{{"response", initial}})};
+  for (const auto& e : head)
+    if (!co_await send(e)) co_return net::Response{};
+  auto& items = gen->items();
+  while (co_await gen->next()) {
+    auto& s = items[0];
+    if (!s.changed) continue;
+    std::string_view text = s.out.text;
+    std::string delta(text.substr(std::min(s.sent_text, text.size())));
+    s.sent_text = std::max(s.sent_text, text.size());
+    ChatPieces pieces = (*parser)->feed(delta);
+    if (s.out.finish.finished()) {
+      ChatPieces rest = (*parser)->finish();
+      pieces.reasoning += rest.reasoning;
+      pieces.content += rest.content;
+      pieces.calls.insert(pieces.calls.end(), rest.calls.begin(), rest.calls.end());
+    }
+    for (const auto& e : st.feed(pieces))
+      if (!co_await send(e)) co_return net::Response{};
+  }
+  Outcome o = outcome_of(items[0].out.finish);
+  for (const auto& e : st.close(o.status == "incomplete" ? "incomplete" : "completed"))
+    if (!co_await send(e)) co_return net::Response{};
+  RJson response = response_object(*req, id, created_at, o.status, st.output(), response_usage(app, items),
+                                   o.incomplete_reason, o.error);
+  remember(response);
+  const char* final_type = o.status == "completed"    ? "response.completed"
+                           : o.status == "incomplete" ? "response.incomplete"
+                                                      : "response.failed";
+  std::string last = st.event(final_type, RJson{{"response", response}});
+  if (!co_await send(last)) co_return net::Response{};
+  // SGLang's and OpenAI's Responses streams end after the last event, without data: [DONE].
+  co_await ex.end_stream();
+  co_return net::Response{};
+}
+
+RouteResult handle_get_response(App& app, net::Exchange& ex) {
+  (void)app;
+  std::string id = path_id(ex.request().path, "");
+  auto r = store().get(id);
+  if (!r) co_return error_response(404, "Response with id '" + id + "' not found.", "response_id");
+  co_return net::Response::json(200, dump(r->response));
+}
+
+RouteResult handle_delete_response(App& app, net::Exchange& ex) {
+  (void)app;
+  std::string id = path_id(ex.request().path, "");
+  if (!store().erase(id))
+    co_return error_response(404, "Response with id '" + id + "' not found.", "response_id");
+  co_return net::Response::json(200, dump(RJson{{"id", id}, {"object", "response"}, {"deleted", true}}));
+}
+
+RouteResult handle_cancel_response(App& app, net::Exchange& ex) {
+  (void)app;
+  std::string id = path_id(ex.request().path, "/cancel");
+  if (id.empty()) co_return error_response(404, "Not Found", "");
+  if (!store().get(id))
+    co_return error_response(404, "Response with id '" + id + "' not found.", "response_id");
+  // SGLang: only background (queued / in_progress) responses can be cancelled; stored ones are done.
+  co_return error_response(400, "Cannot cancel a synchronous response.", "");
+}
+
+}  // namespace sgl::server

@@ -1,0 +1,158 @@
+#!/usr/bin/env bash
+# The OpenAI Responses API end to end on the real sglcpp-server (../shared/models/tiny-qwen3) with
+# --test-scripted-output forcing the answer: POST /v1/responses streamed and not (reasoning,
+# message and function_call items; the official event order with sequence numbers, no [DONE]),
+# previous_response_id, store false, GET / DELETE / cancel on stored responses, a tool round trip
+# through function_call_output, 400s and 404s in OpenAI's error shape; then the official `openai`
+# Node SDK and the Vercel AI SDK (responses_sdk_check.mjs) when tests/node has them.
+# Exit 77 (CTest skip) when the model or curl/jq is missing.
+set -u
+BIN=$1; MODEL=$2; NODE_DIR=${3:-}
+[ -d "$MODEL" ] || { echo "SKIP: $MODEL absent"; exit 77; }
+command -v curl >/dev/null && command -v jq >/dev/null || { echo "SKIP: needs curl and jq"; exit 77; }
+LOG=$(mktemp); fails=0; SRV=
+trap '[ -n "$SRV" ] && kill $SRV 2>/dev/null; rm -f $LOG' EXIT
+fail() { echo "FAIL: $1"; fails=$((fails+1)); }
+J='Content-Type: application/json'
+
+start_server() {  # SCRIPT [extra flags...]
+  [ -n "$SRV" ] && { kill $SRV; wait $SRV 2>/dev/null; }
+  local script=$1; shift
+  PORT=$(python3 -c 'import socket;s=socket.socket();s.bind(("127.0.0.1",0));print(s.getsockname()[1])')
+  B=http://127.0.0.1:$PORT
+  "$BIN" --model-path "$MODEL" --port "$PORT" --skip-server-warmup --test-scripted-output "$script" "$@" >"$LOG" 2>&1 &
+  SRV=$!
+  for _ in $(seq 1 240); do curl -sf $B/health >/dev/null && return 0; sleep 0.25; done
+  echo "server did not start:"; cat "$LOG"; exit 1
+}
+resp() { curl -s $B/v1/responses -H "$J" -d "$1"; }
+# "code|body" of a request.
+status_of() { curl -s -o /dev/null -w '%{http_code}' "$@"; }
+
+# ---- Reasoning, text and a tool call (hermes + qwen3 reasoning) -------------------------------
+REASONING='The user wants the weather.'
+CALL=$'<tool_call>\n{"name": "get_weather", "arguments": {"city": "Paris"}}\n</tool_call>'
+start_server $'<think>\n'"$REASONING"$'\n</think>\n\nLet me check.\n'"$CALL" --tool-call-parser hermes --reasoning-parser qwen3
+TOOLS='[{"type":"function","name":"get_weather","description":"Weather","parameters":{"type":"object","properties":{"city":{"type":"string"}},"required":["city"]}}]'
+
+r=$(resp '{"model":"m","input":"Weather in Paris?","tools":'"$TOOLS"',"instructions":"Be brief.","metadata":{"t":"1"},"user":"u1","temperature":0.5}')
+echo "$r" | jq -e --arg rs "$REASONING" '.object=="response" and (.id|test("^resp_[0-9a-f]{32}$")) and .status=="completed"
+    and (.created_at|type)=="number" and .model=="m" and .instructions=="Be brief." and .metadata=={"t":"1"} and .user=="u1"
+    and .temperature==0.5 and .store==true and .previous_response_id==null and .incomplete_details==null and .error==null
+    and .tool_choice=="auto" and .tools[0].name=="get_weather" and .parallel_tool_calls==true
+    and (.output|map(.type))==["reasoning","message","function_call"]
+    and .output[0].content==[{"type":"reasoning_text","text":$rs}] and .output[0].summary==[] and (.output[0].id|startswith("rs_"))
+    and .output[1].role=="assistant" and .output[1].status=="completed" and (.output[1].id|startswith("msg_"))
+    and .output[1].content[0].type=="output_text" and .output[1].content[0].text=="Let me check." and .output[1].content[0].annotations==[]
+    and .output[2].name=="get_weather" and (.output[2].arguments|fromjson)=={"city":"Paris"} and (.output[2].call_id|test("^call_"))
+    and (.output[2].id|startswith("fc_")) and .output[2].status=="completed"
+    and .usage.input_tokens>0 and .usage.output_tokens>0 and .usage.total_tokens==(.usage.input_tokens+.usage.output_tokens)
+    and .usage.input_tokens_details.cached_tokens>=0 and .usage.output_tokens_details.reasoning_tokens>0' >/dev/null \
+  || fail "non-stream with tools: $r"
+ID=$(echo "$r" | jq -r .id)
+
+# Without tools the call text stays in the message.
+n=$(resp '{"model":"m","input":[{"role":"user","content":[{"type":"input_text","text":"Weather?"}]}]}')
+echo "$n" | jq -e '(.output|map(.type))==["reasoning","message"] and (.output[1].content[0].text|contains("<tool_call>"))' >/dev/null \
+  || fail "no tools: $n"
+# tool_choice none: not parsed either.
+n2=$(resp '{"model":"m","input":"Weather?","tools":'"$TOOLS"',"tool_choice":"none"}')
+echo "$n2" | jq -e '(.output|map(.type))==["reasoning","message"] and .tool_choice=="none"' >/dev/null || fail "tool_choice none: $n2"
+
+# Streamed: the official event order, sequence numbers 0.., no [DONE]; the completed response
+# carries the same output as the non-streamed one.
+RAW=$(curl -sN $B/v1/responses -H "$J" -d '{"model":"m","input":"Weather in Paris?","tools":'"$TOOLS"',"stream":true}')
+echo "$RAW" | grep -q '^data: \[DONE\]' && fail "stream sent [DONE]"
+# Every data line is preceded by its event: line naming the same type.
+ev_lines=$(echo "$RAW" | grep -c '^event: '); data_lines=$(echo "$RAW" | grep -c '^data: ')
+[ "$ev_lines" = "$data_lines" ] && [ "$ev_lines" -gt 5 ] || fail "event/data lines $ev_lines/$data_lines"
+S=$(echo "$RAW" | sed -n 's/^data: \({.*\)$/\1/p' | jq -s .)
+echo "$RAW" | sed -n 's/^event: //p' | jq -R . | jq -s . > /tmp/resp_ev_names.$$
+[ "$(jq -c . /tmp/resp_ev_names.$$)" = "$(echo "$S" | jq -c 'map(.type)')" ] || fail "event: names differ from data types"
+rm -f /tmp/resp_ev_names.$$
+types=$(echo "$S" | jq -c '[.[].type] | reduce .[] as $t ([]; if (length>0 and .[-1]==$t) then . else .+[$t] end)')
+want='["response.created","response.in_progress","response.output_item.added","response.content_part.added","response.reasoning_text.delta","response.reasoning_text.done","response.content_part.done","response.output_item.done","response.output_item.added","response.content_part.added","response.output_text.delta","response.output_text.done","response.content_part.done","response.output_item.done","response.output_item.added","response.function_call_arguments.delta","response.function_call_arguments.done","response.output_item.done","response.completed"]'
+[ "$types" = "$want" ] || fail "stream event order: $types"
+echo "$S" | jq -e '[.[].sequence_number] == [range(0; length)]' >/dev/null || fail "sequence numbers"
+echo "$S" | jq -e '.[0].response.status=="in_progress" and .[0].response.output==[] and .[0].response.usage==null' >/dev/null || fail "created event: $(echo "$S" | jq -c '.[0]')"
+echo "$S" | jq -e --arg rs "$REASONING" '([.[] | select(.type=="response.reasoning_text.delta") | .delta] | join(""))==$rs
+    and ([.[] | select(.type=="response.output_text.delta") | .delta] | join(""))=="Let me check."
+    and ([.[] | select(.type=="response.function_call_arguments.delta") | .delta] | join("") | fromjson)=={"city":"Paris"}' >/dev/null \
+  || fail "stream deltas"
+final=$(echo "$S" | jq -c '.[-1].response')
+echo "$final" | jq -e '.status=="completed" and .usage.output_tokens>0' >/dev/null || fail "completed event: $final"
+strip='.output | map(del(.id, .call_id))'
+[ "$(echo "$final" | jq -c "$strip")" = "$(echo "$r" | jq -c "$strip")" ] || fail "stream output != non-stream output: $final"
+echo "$S" | jq -e '(map(select(.type=="response.output_item.done")) | map(.item)) == .[-1].response.output' >/dev/null || fail "output_item.done items"
+SID=$(echo "$final" | jq -r .id)
+g=$(curl -s $B/v1/responses/$SID)
+[ "$(echo "$g" | jq -c .)" = "$final" ] || fail "GET streamed response: $g"
+
+# GET, previous_response_id, store false, DELETE, cancel.
+g=$(curl -s $B/v1/responses/$ID)
+[ "$(echo "$g" | jq -c .)" = "$(echo "$r" | jq -c .)" ] || fail "GET stored: $g"
+p=$(resp '{"model":"m","input":"And tomorrow?","previous_response_id":"'"$ID"'"}')
+echo "$p" | jq -e --arg id "$ID" --argjson n "$(echo "$r" | jq .usage.input_tokens)" \
+  '.previous_response_id==$id and .status=="completed" and .instructions==null and .usage.input_tokens > $n - 100' >/dev/null || fail "previous_response_id: $p"
+# The history (user turn, the assistant's text and call) grows the prompt over the bare input.
+bare=$(resp '{"model":"m","input":"And tomorrow?"}')
+[ "$(echo "$p" | jq .usage.input_tokens)" -gt "$(echo "$bare" | jq .usage.input_tokens)" ] || fail "previous response not in prompt"
+ns=$(resp '{"model":"m","input":"x","store":false}')
+echo "$ns" | jq -e '.store==false' >/dev/null || fail "store false: $ns"
+[ "$(status_of $B/v1/responses/$(echo "$ns" | jq -r .id))" = 404 ] || fail "store false but stored"
+c=$(curl -s -w '\n%{http_code}' -X POST $B/v1/responses/$ID/cancel)
+[ "$(echo "$c" | tail -1)" = 400 ] && echo "$c" | head -1 | jq -e '.object=="error" and .code==400 and (.message|contains("Cannot cancel"))' >/dev/null \
+  || fail "cancel completed: $c"
+[ "$(status_of -X POST $B/v1/responses/resp_unknown/cancel)" = 404 ] || fail "cancel unknown"
+d=$(curl -s -X DELETE $B/v1/responses/$ID)
+echo "$d" | jq -e --arg id "$ID" '.=={"id":$id,"object":"response","deleted":true}' >/dev/null || fail "DELETE: $d"
+e=$(curl -s -w '\n%{http_code}' $B/v1/responses/$ID)
+[ "$(echo "$e" | tail -1)" = 404 ] && echo "$e" | head -1 | jq -e '.object=="error" and .code==404 and .type=="invalid_request_error" and .param=="response_id"' >/dev/null \
+  || fail "GET deleted: $e"
+[ "$(status_of -X DELETE $B/v1/responses/$ID)" = 404 ] || fail "DELETE twice"
+
+# Tool round trip: the call and its output go back as input items (the response's own output
+# items, as SDKs pass them), rendered through the template.
+CALL_ITEM=$(echo "$r" | jq -c '.output[2]')
+rt=$(resp '{"model":"m","tools":'"$TOOLS"',"input":[{"role":"user","content":"Weather in Paris?"},'"$CALL_ITEM"',{"type":"function_call_output","call_id":'"$(echo "$CALL_ITEM" | jq .call_id)"',"output":"sunny, 21C"}]}')
+echo "$rt" | jq -e '.status=="completed" and (.output|map(.type))==["reasoning","message","function_call"]' >/dev/null || fail "tool round trip: $rt"
+[ "$(echo "$rt" | jq .usage.input_tokens)" -gt "$(echo "$r" | jq .usage.input_tokens)" ] || fail "round trip history not in prompt"
+# The same through previous_response_id: only the function_call_output is new.
+r1=$(resp '{"model":"m","input":"Weather in Paris?","tools":'"$TOOLS"'}')
+r1id=$(echo "$r1" | jq -r .id); r1call=$(echo "$r1" | jq '.output[2].call_id')
+rt2=$(resp '{"model":"m","tools":'"$TOOLS"',"previous_response_id":"'"$r1id"'","input":[{"type":"function_call_output","call_id":'"$r1call"',"output":"sunny"}]}')
+echo "$rt2" | jq -e '.status=="completed"' >/dev/null && [ "$(echo "$rt2" | jq .usage.input_tokens)" -gt "$(echo "$r1" | jq .usage.input_tokens)" ] \
+  || fail "round trip via previous_response_id: $rt2"
+
+# max_output_tokens cut: status incomplete.
+i=$(resp '{"model":"m","input":"x","max_output_tokens":3}')
+echo "$i" | jq -e '.status=="incomplete" and .incomplete_details.reason=="max_output_tokens" and .usage.output_tokens==3 and .max_output_tokens==3' >/dev/null \
+  || fail "incomplete: $i"
+is=$(curl -sN $B/v1/responses -H "$J" -d '{"model":"m","input":"x","max_output_tokens":3,"stream":true}' | sed -n 's/^data: \({.*\)$/\1/p' | jq -s .)
+echo "$is" | jq -e '.[-1].type=="response.incomplete" and .[-1].response.status=="incomplete"' >/dev/null || fail "stream incomplete: $(echo "$is" | jq -c '.[-1]')"
+
+# 400s in OpenAI's error shape.
+for bad in '{"model":"m"}' '{"input":5}' '{"input":"x","max_output_tokens":0}' '{"input":"x","tools":[{"type":"web_search_preview"}]}' \
+           '{"input":[{"type":"item_reference","id":"x"}]}' '{"input":"x","previous_response_id":"resp_missing"}' \
+           '{"input":"x","temperature":-1}' '{"input":[{"role":"wizard","content":"x"}]}'; do
+  e=$(curl -s -w '\n%{http_code}' $B/v1/responses -H "$J" -d "$bad")
+  [ "$(echo "$e" | tail -1)" = 400 ] || fail "not 400: $bad → $e"
+  echo "$e" | head -1 | jq -e '.object=="error" and .code==400 and (.message|length)>0' >/dev/null || fail "error shape: $bad → $e"
+done
+e=$(curl -s $B/v1/responses -H "$J" -d '{"input":"x","previous_response_id":"resp_missing"}')
+echo "$e" | jq -e '.param=="previous_response_id" and (.message|contains("resp_missing"))' >/dev/null || fail "previous id error: $e"
+[ "$(status_of $B/v1/responses -H 'Content-Type: text/plain' -d '{"input":"x"}')" = 400 ] || fail "content type"
+[ "$(status_of $B/v1/responses/resp_nope)" = 404 ] || fail "GET unknown"
+
+# ---- The SDKs on a plain text answer ------------------------------------------------------------
+if [ -n "$NODE_DIR" ] && [ -d "$NODE_DIR/node_modules/openai" ] && command -v node >/dev/null; then
+  EXPECTED='Hello from sglcpp.'
+  NODE_DIR=$(cd "$NODE_DIR" && pwd)
+  start_server "$EXPECTED"
+  node "$(cd "$(dirname "$0")" && pwd)/responses_sdk_check.mjs" "$B" "$NODE_DIR" "$EXPECTED" || fails=$((fails+1))
+else
+  echo "note: node SDK checks skipped (no node or tests/node/node_modules/openai)"
+fi
+
+echo "responses: $fails failures"
+[ $fails = 0 ]
