@@ -54,6 +54,10 @@ struct ModelConfig {
   int64_t logn_seq_length = 0;          // Qwen v1 use_logn_attn: q × max(1, ln(p+1)/ln(seq_length))
   bool norm_head = false;               // Bailing: each hidden column of the LM head L2-normalised at load
   bool residual_moe = false;            // Grok: a dense MLP beside the experts, (mlp + moe)/√2
+  // *ForSequenceClassification: rows of the score head that replaces the LM head (0: a language
+  // model). The embedding table keeps vocab_size rows; a logits row has logits_width() columns.
+  int64_t num_labels = 0;
+  int64_t logits_width() const { return num_labels > 0 ? num_labels : vocab_size; }
 
   int64_t sliding_window_of(int layer) const {
     return layer < static_cast<int>(sliding_layers.size()) && sliding_layers[layer] ? sliding_window : 0;

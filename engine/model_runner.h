@@ -65,6 +65,12 @@ class ModelRunner {
   // Allocates the KV pool once: `num_slots` token slots of `page_size` tokens per page.
   virtual Status init_kv_cache(int64_t num_slots, int page_size) = 0;
   virtual int64_t kv_num_slots() const = 0;
+  // Frees the KV pool's memory (/release_memory_occupation); init_kv_cache allocates it again.
+  // Only between steps, with no request holding KV. Backends that cannot free it refuse.
+  virtual Status release_kv_cache() {
+    return unsupported(
+        "this backend cannot release its KV cache memory (release_kv_cache is not implemented)");
+  }
 
   // Runs one forward + sampling. Placeholder input ids are resolved from the request-slot
   // token table, which the sampled tokens of this step update.

@@ -86,6 +86,12 @@ struct SchedulerStats {
 
 class SchedulerImpl;
 
+// SGLang's /pause_generation modes: kAbort aborts every queued and running request; kRetract
+// moves running requests back to the queue (their KV freed into the radix cache) and stops
+// scheduling; kInPlace stops scheduling, keeping requests and their KV. In every mode new
+// requests queue until continue_generation().
+enum class PauseMode { kAbort, kRetract, kInPlace };
+
 class Scheduler {
  public:
   // Sizes the KV pool (runner.init_kv_cache), logs the capacity, starts the scheduler and worker
@@ -112,6 +118,15 @@ class Scheduler {
   // Stops admitting new requests until resume() (requests keep queueing).
   void pause();
   void resume();
+  // /pause_generation and /continue_generation (sched/pause_control.cpp). `done` runs on the
+  // scheduler thread once the pause is in effect (steps in flight processed, aborts finished).
+  void pause_generation(PauseMode mode, std::function<void()> done);
+  void continue_generation(std::function<void()> done);
+  // /release_memory_occupation: frees the KV pool (runner.release_kv_cache) after flushing the
+  // radix cache; refused while any request holds KV (pause first). Nothing is scheduled until
+  // resume_memory() re-creates the pool. Both are no-ops when already in that state.
+  void release_memory(std::function<void(Status)> done);
+  void resume_memory(std::function<void(Status)> done);
   // Aborts everything still live and stops the threads. Idempotent.
   void shutdown();
 

@@ -43,7 +43,17 @@ struct CmdPause {
   bool pause = true;
 };
 struct CmdShutdown {};
-using Command = std::variant<CmdSubmit, CmdAbort, CmdFlush, CmdExclusive, CmdPause, CmdShutdown>;
+struct CmdPauseGeneration {  // /pause_generation (pause) and /continue_generation
+  bool pause = true;
+  PauseMode mode = PauseMode::kAbort;
+  std::function<void()> done;
+};
+struct CmdMemory {  // /release_memory_occupation (release) and /resume_memory_occupation
+  bool release = true;
+  std::function<void(Status)> done;
+};
+using Command = std::variant<CmdSubmit, CmdAbort, CmdFlush, CmdExclusive, CmdPause, CmdShutdown,
+                             CmdPauseGeneration, CmdMemory>;
 
 class SchedulerImpl {
  public:
@@ -104,6 +114,15 @@ class SchedulerImpl {
   void publish_stats(bool log_decode);
   // running_before: the running batch before this prefill joined it (what SGLang reports).
   void log_prefill(int64_t new_seq, int64_t new_tokens, int64_t cached_tokens, size_t running_before);
+
+  // pause_control.cpp: /pause_generation, /continue_generation, memory release and resume.
+  void handle_pause_generation(CmdPauseGeneration& cmd);
+  void handle_memory(CmdMemory& cmd);
+  void drain_in_flight();  // processes every launched step and frees what finished
+  // No step is built while frozen (in_place/retract pause, or the KV pool released).
+  bool frozen() const { return gen_frozen_ || memory_released_; }
+  bool gen_frozen_ = false;
+  bool memory_released_ = false;
 
   // spec/scheduler_hooks.cpp: EAGLE3 speculation (spec_ set only when a draft is configured).
   void spec_after_prefill(StepRecord& step);

@@ -65,6 +65,7 @@ int32_t SchedulerImpl::take_slot() {
 }
 
 bool SchedulerImpl::idle() const {
+  if (frozen()) return pending_steps_ == 0 && releasing_.empty();  // waits for continue/resume
   const bool admitting = !paused_ && exclusive_.empty();
   return running_.empty() && !chunked_ && pending_steps_ == 0 && releasing_.empty() &&
          (waiting_.empty() || !admitting) && exclusive_.empty();
@@ -128,6 +129,10 @@ void SchedulerImpl::handle(Command& cmd) {
     exclusive_.push_back(std::move(*c));
   } else if (auto* c = std::get_if<CmdPause>(&cmd)) {
     paused_ = c->pause;
+  } else if (auto* c = std::get_if<CmdPauseGeneration>(&cmd)) {
+    handle_pause_generation(*c);
+  } else if (auto* c = std::get_if<CmdMemory>(&cmd)) {
+    handle_memory(*c);
   } else if (std::holds_alternative<CmdShutdown>(cmd)) {
     stopping_ = true;
   }
@@ -175,7 +180,7 @@ void SchedulerImpl::loop() {
     // Device idle time while the loop itself waited for work is not the scheduler's overhead.
     if (was_idle) woke_ = std::chrono::steady_clock::now();
     sweep_aborts();
-    auto step = schedule_step();
+    auto step = frozen() ? nullptr : schedule_step();
     const bool launched = step != nullptr;
     if (launched) step->ready_since = woke_;
     if (launched) launch(std::move(step));

@@ -9,19 +9,7 @@
 #include "server/app.h"
 #include "server/args.h"
 #include "server/dist_node.h"
-
-namespace {
-
-spdlog::level::level_enum log_level(const std::string& s) {
-  if (s == "trace") return spdlog::level::trace;
-  if (s == "debug") return spdlog::level::debug;
-  if (s == "warning" || s == "warn") return spdlog::level::warn;
-  if (s == "error") return spdlog::level::err;
-  if (s == "critical") return spdlog::level::critical;
-  return spdlog::level::info;
-}
-
-}  // namespace
+#include "server/protocol/logging_config.h"
 
 int main(int argc, char** argv) {
   using namespace sgl::server;
@@ -31,7 +19,7 @@ int main(int argc, char** argv) {
     return parsed.exit_code;
   }
   const ServerArgs& args = parsed.args;
-  spdlog::set_level(log_level(args.log_level));
+  spdlog::set_level(spdlog_level_of(args.log_level));
   spdlog::set_pattern("[%Y-%m-%d %H:%M:%S] %v");
   BuiltFeatures built;
   built.speculative = true;  // EAGLE3 (sched/spec/)

@@ -112,6 +112,18 @@ net::Router make_router(App& app) {
   r.add_prefix("POST", "/v1/responses/", wrap(app, handle_cancel_response));  // {id}/cancel
   r.post("/v1/embeddings", wrap(app, handle_embeddings));
   r.post("/encode", wrap(app, handle_encode));
+  r.post("/pause_generation", wrap(app, handle_pause_generation));
+  r.post("/continue_generation", wrap(app, handle_continue_generation));
+  for (const char* m : {"GET", "POST"}) {
+    r.add(m, "/release_memory_occupation", wrap(app, handle_release_memory_occupation));
+    r.add(m, "/resume_memory_occupation", wrap(app, handle_resume_memory_occupation));
+  }
+  r.post("/set_internal_state", wrap(app, handle_set_internal_state));
+  r.add("PUT", "/set_internal_state", wrap(app, handle_set_internal_state));
+  r.post("/classify", wrap(app, handle_classify));
+  r.add("PUT", "/classify", wrap(app, handle_classify));
+  r.post("/v1/rerank", wrap(app, handle_rerank));
+  r.add("PUT", "/v1/rerank", wrap(app, handle_rerank));
   return r;
 }
 

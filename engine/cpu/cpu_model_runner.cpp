@@ -2,6 +2,7 @@
 
 #include <fmt/format.h>
 
+#include <algorithm>
 #include <fstream>
 #include <new>
 #include <string>
@@ -46,13 +47,15 @@ Result<StepOutput> CpuModelRunner::step(const StepInput& input) {
   DecoderModel::Output fwd = model_->forward(input.batch, ids, kv_, std::move(logits_buffer_));
   if (!fwd.status.ok()) return std::move(fwd.status).take_error();
   StepOutput out;
-  out.vocab_size = info_.vocab_size;
+  const int64_t width = model_->config().logits_width();  // a classifier: its labels
+  out.vocab_size = width;
   if (input.return_logits) out.logits = fwd.logits;  // sampling works in place on its copy
-  out.rows = sampler_.sample(fwd.logits.data(), info_.vocab_size, input.sampling);
+  out.rows = sampler_.sample(fwd.logits.data(), width, input.sampling);
   last_token_.record(input.sampling, out.rows);
   out.hidden_states = std::move(fwd.hidden_states);
   if (!fwd.row_hidden.empty()) {
-    const auto h = static_cast<size_t>(info_.hidden_size);
+    // hidden_size floats a row (a classifier's: its num_labels logits)
+    const size_t h = fwd.row_hidden.size() / std::max<size_t>(1, out.rows.size());
     for (size_t r = 0; r < out.rows.size() && (r + 1) * h <= fwd.row_hidden.size(); ++r)
       out.rows[r].hidden.assign(fwd.row_hidden.begin() + r * h, fwd.row_hidden.begin() + (r + 1) * h);
   }

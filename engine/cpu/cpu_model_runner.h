@@ -24,6 +24,12 @@ class CpuModelRunner final : public ModelRunner {
   const ModelInfo& info() const override { return info_; }
   Status init_kv_cache(int64_t num_slots, int page_size) override;
   int64_t kv_num_slots() const override { return kv_.num_slots; }
+  Status release_kv_cache() override {  // the tensors' memory goes back to the allocator
+    KvPool empty;
+    empty.dtype = kv_.dtype;
+    kv_ = std::move(empty);
+    return {};
+  }
   Result<StepOutput> step(const StepInput& input) override;
   Status load_weights_from_disk(const std::string& model_path) override;
   int64_t available_memory_bytes() const override;

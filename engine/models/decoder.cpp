@@ -169,7 +169,8 @@ void DecoderModel::allocate() {
   const int64_t h = c.hidden_size, d = c.head_dim;
   const int64_t qkv_rows = (p.q_heads + 2 * static_cast<int64_t>(p.kv_heads)) * d;
   embed_ = Tensor::empty(compute_, {p.vocab, h});  // written whole by load() or init_dummy()
-  lm_head_ = cpu::PackedWeight::pack(nullptr, DType::kF32, p.vocab, h, compute_);
+  // A classifier's score head is small: every rank holds all of it.
+  lm_head_ = cpu::PackedWeight::pack(nullptr, DType::kF32, c.num_labels > 0 ? c.num_labels : p.vocab, h, compute_);
   final_norm_.assign(static_cast<size_t>(h), 1.0f);
   layers_.resize(static_cast<size_t>(c.num_layers));
   for (int l = 0; l < c.num_layers; ++l) {
@@ -251,7 +252,9 @@ Status DecoderModel::load(const WeightFiles& f, bool dry) {
   const auto* emb_rows = static_cast<const uint8_t*>(emb.data) + p.vocab0 * h * dtype_size(emb.dtype);
   if (!dry) cpu::convert_tensor(emb_rows, emb.dtype, p.vocab * h, compute_, embed_.data());
   const std::string lm_head(n.lm_head);
-  if ((c.tie_word_embeddings || options_.no_lm_head) && !f.contains(lm_head)) {
+  if (c.num_labels > 0) {  // a classifier's score head (never tied), whole on every rank
+    SGL_TRY(load_block(f, lm_head, c.num_labels, h, 0, c.num_labels, 0, 0, lm_head_, dry));
+  } else if ((c.tie_word_embeddings || options_.no_lm_head) && !f.contains(lm_head)) {
     if (!dry) lm_head_.reload(emb_rows, emb.dtype);
   } else {
     SGL_TRY(load_block(f, lm_head, c.vocab_size, h, p.vocab0, p.vocab, 0, 0, lm_head_, dry));
@@ -344,7 +347,7 @@ void DecoderModel::init_dummy(uint64_t seed) {
   uint64_t s = mix(seed + static_cast<uint64_t>(shard_.tp_rank) * 0x100000001b3ull);
   auto next = [&] { return s = mix(s); };
   fill_uniform(embed_.data(), compute_, shard_.vocab * config_.hidden_size, next(), 0.05f);
-  if (config_.tie_word_embeddings) {
+  if (config_.tie_word_embeddings && config_.num_labels == 0) {
     lm_head_.reload(embed_.data(), compute_);  // tied: the LM head is the embedding table
   } else {
     fill_linear(lm_head_, next());

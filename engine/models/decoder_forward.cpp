@@ -212,11 +212,15 @@ DecoderModel::Output DecoderModel::forward(const ForwardBatch& batch, const std:
   std::vector<float> sel(static_cast<size_t>(r * h));
   for (int64_t i = 0; i < r; ++i) std::copy(x + rows[i] * h, x + (rows[i] + 1) * h, sel.data() + i * h);
   cpu::rms_norm(sel.data(), final_norm_.data(), r, h, eps, sel.data());
-  if (batch.return_row_hidden) out.row_hidden = sel;
-  out.logits.resize(static_cast<size_t>(r * c.vocab_size));
+  const int64_t width = c.logits_width();
+  if (batch.return_row_hidden && c.num_labels == 0) out.row_hidden = sel;
+  out.logits.resize(static_cast<size_t>(r * width));
   lm_head(sel.data(), r, out.logits.data(), out.status);
-  cpu::scale(out.logits.data(), r * c.vocab_size, c.logit_scale);
-  cpu::softcap(out.logits.data(), r * c.vocab_size, c.final_softcap);
+  cpu::scale(out.logits.data(), r * width, c.logit_scale);
+  cpu::softcap(out.logits.data(), r * width, c.final_softcap);
+  // A classifier's pooled output is its score head's logits (what SGLang answers as the
+  // "embedding" of a sequence-classification model), not the hidden state.
+  if (batch.return_row_hidden && c.num_labels > 0) out.row_hidden = out.logits;
   return out;
 }
 
@@ -261,7 +265,7 @@ void DecoderModel::embed(const std::vector<int32_t>& ids, float* x, Status& st) 
 }
 
 void DecoderModel::lm_head(const float* normed, int64_t rows, float* logits, Status& st) const {
-  if (comm_ == nullptr) {
+  if (comm_ == nullptr || config_.num_labels > 0) {  // a score head is whole on every rank
     cpu::linear(normed, rows, lm_head_, nullptr, logits);
     return;
   }

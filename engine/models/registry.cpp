@@ -19,6 +19,9 @@ constexpr std::array kFamilies = {
     ModelFamily{"Grok1ForCausalLM", grok_options, grok_config},
     ModelFamily{"GrokForCausalLM", grok_options, grok_config},
     ModelFamily{"BailingMoeForCausalLM", bailing_moe_options, bailing_moe_config},
+    ModelFamily{"Qwen3ForSequenceClassification", qwen3_classifier_options, sequence_classification_config},
+    ModelFamily{"Qwen2ForSequenceClassification", qwen2_classifier_options, sequence_classification_config},
+    ModelFamily{"LlamaForSequenceClassification", llama_classifier_options, sequence_classification_config},
 };
 }  // namespace
 

@@ -47,5 +47,11 @@ FamilyOptions grok_options(const ModelConfig& c);
 Status grok_config(const nlohmann::json& j, const std::string& source, ModelConfig& c);
 FamilyOptions bailing_moe_options(const ModelConfig& c);
 Status bailing_moe_config(const nlohmann::json& j, const std::string& source, ModelConfig& c);
+// *ForSequenceClassification (sequence_classification.cpp): the family's decoder with `score.weight`
+// for its LM head; the reader sets num_labels.
+FamilyOptions qwen3_classifier_options(const ModelConfig& c);
+FamilyOptions qwen2_classifier_options(const ModelConfig& c);
+FamilyOptions llama_classifier_options(const ModelConfig& c);
+Status sequence_classification_config(const nlohmann::json& j, const std::string& source, ModelConfig& c);
 
 }  // namespace sgl::engine

@@ -9,6 +9,16 @@
 #include "server/protocol/json_fields.h"
 
 namespace sgl::server {
+
+spdlog::level::level_enum spdlog_level_of(const std::string& s) {
+  if (s == "trace") return spdlog::level::trace;
+  if (s == "debug") return spdlog::level::debug;
+  if (s == "warning" || s == "warn") return spdlog::level::warn;
+  if (s == "error") return spdlog::level::err;
+  if (s == "critical") return spdlog::level::critical;
+  return spdlog::level::info;
+}
+
 namespace {
 
 // The fields that carry a request's input (dropped below level 2).

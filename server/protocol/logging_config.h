@@ -2,6 +2,8 @@
 // request log shows at each --log-requests-level.
 #pragma once
 
+#include <spdlog/spdlog.h>
+
 #include <cstdint>
 #include <optional>
 #include <string>
@@ -10,6 +12,10 @@
 #include "base/result.h"
 
 namespace sgl::server {
+
+// spdlog's level for a --log-level / log_level name (trace, debug, info, warning, error,
+// critical; anything else is info).
+spdlog::level::level_enum spdlog_level_of(const std::string& name);
 
 // Every field optional: an absent one leaves that setting alone. SGLang's dump_* and
 // crash_dump_folder write pickled requests for its own replay tools; they are accepted (so a

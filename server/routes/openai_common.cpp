@@ -1,5 +1,7 @@
 #include "server/routes/openai_common.h"
 
+#include <nlohmann/json.hpp>
+
 namespace sgl::server {
 namespace {
 
@@ -16,6 +18,41 @@ std::vector<TopEntry> top_entries(const App& app, const TopLogprobs& top) {
 }
 
 }  // namespace
+
+// SGLang's fallback when the tokenizer has no chat template.
+namespace {
+
+std::string plain_prompt(const std::string& messages_json) {
+  std::string out;
+  auto msgs = nlohmann::json::parse(messages_json, nullptr, false);
+  for (const auto& m : msgs) {
+    std::string content;
+    if (m.contains("content") && m["content"].is_string())
+      content = m["content"].get<std::string>();
+    else if (m.contains("content") && m["content"].is_array())
+      for (const auto& p : m["content"])
+        if (p.is_object() && p.value("type", "") == "text") content += p.value("text", "");
+    std::string role = m.value("role", "user");
+    out += (role == "assistant" ? "Assistant: "
+            : role == "system"  ? "System: "
+                                : "User: ") +
+           content + "\n\n";
+  }
+  return out + "Assistant: ";
+}
+
+}  // namespace
+
+// The prompt text (its ids come from it, and the reasoning parser looks for an open <think>).
+Result<std::string> render_chat_prompt(const App& app, const ChatRequest& req) {
+  ChatTemplateInput in =
+      build_chat_template_context(req, app.tokenizer->bos_token(), app.tokenizer->eos_token());
+  if (!app.chat_template) return plain_prompt(req.messages_json) + in.append;
+  auto rendered = app.chat_template->render(in.context_json);
+  // A template's raise_exception is the client's fault (SGLang answers 400).
+  if (!rendered.ok()) return invalid_argument(rendered.error().message);
+  return *rendered + in.append;
+}
 
 Usage usage_of(const App& app, const std::vector<ItemState>& items) {
   Usage u;

@@ -4,11 +4,17 @@
 #include <vector>
 
 #include "server/generation.h"
+#include "server/protocol/openai_request.h"
 #include "server/protocol/openai_response.h"
 
 namespace sgl::server {
 
 // prompt_tokens count once per prompt (sample 0), completion tokens over every choice.
+// A chat request's prompt: the model's chat template (a template's raise_exception is a 400), or
+// SGLang's plain "User: …\n\nAssistant: " fallback when the tokenizer has none. Its ids come from
+// this text, and the reasoning parser looks for an open <think> at its end.
+Result<std::string> render_chat_prompt(const App& app, const ChatRequest& req);
+
 Usage usage_of(const App& app, const std::vector<ItemState>& items);
 
 // Output logprobs [from, to) of an item in the legacy completions layout.

@@ -12,19 +12,6 @@
 #include "server/routes/routes.h"
 
 namespace sgl::server {
-namespace {
-
-spdlog::level::level_enum spdlog_level(const std::string& s) {
-  if (s == "trace") return spdlog::level::trace;
-  if (s == "debug") return spdlog::level::debug;
-  if (s == "warning" || s == "warn") return spdlog::level::warn;
-  if (s == "error") return spdlog::level::err;
-  if (s == "critical") return spdlog::level::critical;
-  return spdlog::level::info;
-}
-
-}  // namespace
-
 RouteResult handle_get_weight_version(App& app, net::Exchange&) {
   nlohmann::ordered_json j = {{"weight_version", app.runtime.weight_version()}};
   co_return net::Response::json(200, j.dump());
@@ -35,7 +22,7 @@ RouteResult handle_configure_logging(App& app, net::Exchange& ex) {
   if (!cfg.ok()) co_return openai_error(cfg.error());
   if (cfg->log_requests) app.runtime.log_requests = *cfg->log_requests;
   if (cfg->log_requests_level) app.runtime.log_requests_level = static_cast<int>(*cfg->log_requests_level);
-  if (cfg->log_level) spdlog::set_level(spdlog_level(*cfg->log_level));
+  if (cfg->log_level) spdlog::set_level(spdlog_level_of(*cfg->log_level));
   if (cfg->dump_requests_folder || cfg->crash_dump_folder)
     spdlog::warn("configure_logging: request dumps are not supported; dump folders ignored");
   spdlog::info("configure_logging: log_requests={} log_requests_level={}", app.runtime.log_requests.load(),

@@ -25,30 +25,6 @@ net::Response error_response(int status, std::string_view message, std::string_v
   return net::Response::json(status, responses_error_body(status, message, param));
 }
 
-// SGLang's fallback when the tokenizer has no chat template.
-std::string plain_prompt(const RJson& msgs) {
-  std::string out;
-  for (const auto& m : msgs) {
-    std::string content =
-        m.contains("content") && m["content"].is_string() ? m["content"].get<std::string>() : "";
-    std::string role = m.value("role", "user");
-    out += (role == "assistant" ? "Assistant: "
-            : role == "system"  ? "System: "
-                                : "User: ") +
-           content + "\n\n";
-  }
-  return out + "Assistant: ";
-}
-
-Result<std::string> render_prompt(const App& app, const ChatRequest& req, const RJson& messages) {
-  ChatTemplateInput in =
-      build_chat_template_context(req, app.tokenizer->bos_token(), app.tokenizer->eos_token());
-  if (!app.chat_template) return plain_prompt(messages) + in.append;
-  auto rendered = app.chat_template->render(in.context_json);
-  if (!rendered.ok()) return invalid_argument(rendered.error().message);
-  return *rendered + in.append;
-}
-
 ResponseUsage response_usage(const App& app, const std::vector<ItemState>& items) {
   Usage u = usage_of(app, items);
   return {u.prompt_tokens, u.completion_tokens, u.cached_tokens, u.reasoning_tokens};
@@ -113,7 +89,7 @@ RouteResult handle_responses(App& app, net::Exchange& ex) {
   const int64_t created_at = unix_now();
   auto chat = parse_chat_request(chat_body(*req, messages, id), app.limits, app.chat_defaults);
   if (!chat.ok()) co_return openai_error(chat.error());
-  auto prompt = render_prompt(app, *chat, messages);
+  auto prompt = render_chat_prompt(app, *chat);
   if (!prompt.ok()) co_return openai_error(prompt.error());
   if (auto st = check_prompt_bytes(prompt->size(), app.limits); !st.ok()) co_return openai_error(st.error());
   auto ids = app.tokenizer->encode(*prompt, /*add_special_tokens=*/false);

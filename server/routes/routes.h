@@ -39,5 +39,13 @@ RouteResult handle_delete_response(App& app, net::Exchange& ex);
 RouteResult handle_cancel_response(App& app, net::Exchange& ex);
 RouteResult handle_embeddings(App& app, net::Exchange& ex);
 RouteResult handle_encode(App& app, net::Exchange& ex);
+// rl_control_routes.cpp
+RouteResult handle_pause_generation(App& app, net::Exchange& ex);
+RouteResult handle_continue_generation(App& app, net::Exchange& ex);
+RouteResult handle_release_memory_occupation(App& app, net::Exchange& ex);
+RouteResult handle_resume_memory_occupation(App& app, net::Exchange& ex);
+RouteResult handle_set_internal_state(App& app, net::Exchange& ex);
+RouteResult handle_classify(App& app, net::Exchange& ex);
+RouteResult handle_rerank(App& app, net::Exchange& ex);
 
 }  // namespace sgl::server

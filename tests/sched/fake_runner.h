@@ -31,6 +31,11 @@ class FakeRunner final : public engine::ModelRunner {
   const engine::ModelInfo& info() const override { return info_; }
   Status init_kv_cache(int64_t num_slots, int page_size) override;
   int64_t kv_num_slots() const override { return static_cast<int64_t>(kv_.size()); }
+  Status release_kv_cache() override {  // a step before init_kv_cache again would fail
+    kv_.clear();
+    kv_pos_.clear();
+    return ok_status();
+  }
   Result<engine::StepOutput> step(const engine::StepInput& input) override;
   Status load_weights_from_disk(const std::string&) override { return ok_status(); }
   int64_t available_memory_bytes() const override { return 1 << 20; }
@@ -49,6 +54,7 @@ class WrappedFakeRunner : public engine::ModelRunner {
   const engine::ModelInfo& info() const override { return inner_.info(); }
   Status init_kv_cache(int64_t n, int ps) override { return inner_.init_kv_cache(n, ps); }
   int64_t kv_num_slots() const override { return inner_.kv_num_slots(); }
+  Status release_kv_cache() override { return inner_.release_kv_cache(); }
   Status load_weights_from_disk(const std::string& p) override { return inner_.load_weights_from_disk(p); }
   int64_t available_memory_bytes() const override { return inner_.available_memory_bytes(); }
 

@@ -1,0 +1,104 @@
+// /pause_generation, /continue_generation and /release_memory_occupation on the scheduler
+// thread. A pause first processes every launched step, so each request's tokens are all known
+// and nothing in flight still uses its KV; then, by mode, it aborts everything (abort), sends
+// running requests back to the queue with their KV freed into the radix cache (retract), or
+// keeps them as they are (in_place). Retract and in_place freeze the loop: no step is built until
+// continue. Every mode stops admission, so requests submitted meanwhile wait in the queue.
+#include <spdlog/spdlog.h>
+
+#include "sched/scheduler_impl.h"
+
+namespace sgl::sched {
+
+void Scheduler::pause_generation(PauseMode mode, std::function<void()> done) {
+  impl_->post(CmdPauseGeneration{true, mode, std::move(done)});
+}
+void Scheduler::continue_generation(std::function<void()> done) {
+  impl_->post(CmdPauseGeneration{false, PauseMode::kAbort, std::move(done)});
+}
+void Scheduler::release_memory(std::function<void(Status)> done) {
+  impl_->post(CmdMemory{true, std::move(done)});
+}
+void Scheduler::resume_memory(std::function<void(Status)> done) {
+  impl_->post(CmdMemory{false, std::move(done)});
+}
+
+void SchedulerImpl::drain_in_flight() {
+  while (pending_steps_ > 0) process_oldest();
+  for (auto& r : releasing_) release_if_idle(r);  // nothing is in flight any more
+  releasing_.clear();
+}
+
+void SchedulerImpl::handle_pause_generation(CmdPauseGeneration& c) {
+  if (!c.pause) {
+    paused_ = false;
+    gen_frozen_ = false;
+    spdlog::info("Generation continued.");
+    publish_stats(false);
+    if (c.done) c.done();
+    return;
+  }
+  paused_ = true;
+  drain_in_flight();
+  const char* name = "abort";
+  if (c.mode == PauseMode::kAbort) {
+    std::vector<std::shared_ptr<Req>> victims(waiting_.begin(), waiting_.end());
+    victims.insert(victims.end(), running_.begin(), running_.end());
+    if (chunked_) victims.push_back(chunked_);
+    for (auto& r : victims)
+      finish(*r, FinishReason{FinishReason::Type::kAbort, {}, {}, 0, "Abort request " + r->rid});
+    drain_in_flight();  // the aborted requests' KV comes back now
+  } else if (c.mode == PauseMode::kRetract) {
+    name = "retract";
+    gen_frozen_ = true;
+    if (chunked_) {
+      auto r = chunked_;
+      chunked_.reset();
+      retract(r);  // part-way through its prompt: re-prefilled from the radix cache later
+    }
+    const auto running = running_;
+    for (auto& r : running) retract(r);
+  } else {
+    name = "in_place";
+    gen_frozen_ = true;
+  }
+  spdlog::info("Generation paused (mode {}). #queue-req: {}, #running-req: {}", name, waiting_.size(),
+               running_.size() + (chunked_ ? 1 : 0));
+  publish_stats(false);
+  if (c.done) c.done();
+}
+
+void SchedulerImpl::handle_memory(CmdMemory& c) {
+  Status st = ok_status();
+  if (c.release && !memory_released_) {
+    drain_in_flight();
+    const int64_t holding = static_cast<int64_t>(running_.size()) + (chunked_ ? 1 : 0);
+    if (holding > 0) {
+      st = invalid_argument(
+          "Cannot release memory occupation while " + std::to_string(holding) +
+          " request(s) hold KV cache; pause generation first (POST /pause_generation with mode "
+          "\"abort\" or \"retract\") or wait for them to finish.");
+    } else if (spec_) {
+      st = unsupported("Releasing memory occupation is not supported with speculative decoding.");
+    } else {
+      radix_.reset();  // every page is free now
+      st = runner_.release_kv_cache();
+      if (st.ok()) {
+        memory_released_ = true;
+        spdlog::info("Memory occupation released: KV cache of {} tokens freed.",
+                     limits_.max_total_num_tokens);
+      }
+    }
+  } else if (!c.release && memory_released_) {
+    st = runner_.init_kv_cache(limits_.max_total_num_tokens, limits_.page_size);
+    if (st.ok()) {
+      memory_released_ = false;
+      spdlog::info("Memory occupation resumed: KV cache of {} tokens re-created.",
+                   limits_.max_total_num_tokens);
+    }
+  }
+  publish_stats(false);
+  if (c.done) c.done(std::move(st));
+}
+
+}  // namespace sgl::sched

@@ -1,0 +1,162 @@
+// RL-trainer and operations control: /pause_generation, /continue_generation,
+// /release_memory_occupation, /resume_memory_occupation and /set_internal_state. The scheduler
+// does the work on its own thread (sched/pause_control.cpp); each handler waits for its answer.
+#include <spdlog/spdlog.h>
+
+#include <atomic>
+#include <nlohmann/json.hpp>
+
+#include "net/async_notifier.h"
+#include "server/routes/route_util.h"
+#include "server/routes/routes.h"
+
+namespace sgl::server {
+namespace {
+
+using nlohmann::json;
+using nlohmann::ordered_json;
+
+// Waits on a scheduler callback from a coroutine (the callback runs on the scheduler thread).
+template <class T>
+struct Awaited {
+  std::shared_ptr<net::AsyncNotifier> notifier = std::make_shared<net::AsyncNotifier>();
+  std::shared_ptr<std::pair<std::atomic<bool>, T>> slot = std::make_shared<std::pair<std::atomic<bool>, T>>();
+  auto callback() {
+    return [n = notifier, s = slot](T v) {
+      s->second = std::move(v);
+      s->first.store(true, std::memory_order_release);
+      n->notify();
+    };
+  }
+  boost::asio::awaitable<T> wait() {
+    while (!slot->first.load(std::memory_order_acquire)) co_await notifier->wait();
+    co_return slot->second;
+  }
+};
+
+// An optional JSON object body: empty (or whitespace) reads as {}.
+Result<json> object_body(const std::string& body) {
+  if (body.find_first_not_of(" \t\r\n") == std::string::npos) return json::object();
+  json j = json::parse(body, nullptr, /*allow_exceptions=*/false);
+  if (j.is_discarded()) return invalid_argument("The request body is not valid JSON.");
+  if (j.is_null()) return json::object();
+  if (!j.is_object()) return invalid_argument("The request body must be a JSON object.");
+  return j;
+}
+
+// SGLang's memory tags. kv_cache is released for real; weights would need the engine to free and
+// re-create its weight buffers, which it cannot; cuda_graph memory is not separately releasable.
+Result<bool> wants_kv_cache(const json& body) {
+  auto it = body.find("tags");
+  // SGLang's default (no tags) releases weights too: refuse rather than silently keep them.
+  if (it == body.end() || it->is_null())
+    return unsupported(
+        "Releasing/resuming the model weights is not supported by sglcpp (the engine cannot free and "
+        "re-create its weight memory); pass {\"tags\": [\"kv_cache\"]} to release the KV cache only.");
+  if (!it->is_array()) return invalid_argument("tags: must be a list of strings");
+  bool kv = false;
+  for (const auto& t : *it) {
+    if (!t.is_string()) return invalid_argument("tags: must be a list of strings");
+    const auto tag = t.get<std::string>();
+    if (tag == "kv_cache") {
+      kv = true;
+    } else if (tag == "weights") {
+      return unsupported(
+          "The \"weights\" tag is not supported by sglcpp: the engine cannot free and re-create its "
+          "weight memory (no weight release API). Only \"kv_cache\" can be released.");
+    } else if (tag == "cuda_graph") {
+      // Nothing separate to free: graphs are re-used as they are.
+    } else {
+      return invalid_argument("tags: unknown tag '" + tag +
+                              "' (expected \"kv_cache\", \"weights\" or \"cuda_graph\")");
+    }
+  }
+  return kv;
+}
+
+RouteResult memory_occupation(App& app, net::Exchange& ex, bool release) {
+  auto body = object_body(ex.request().body);
+  if (!body.ok()) co_return native_error(body.error());
+  auto kv = wants_kv_cache(*body);
+  if (!kv.ok()) co_return native_error(kv.error());
+  if (*kv) {
+    Awaited<Status> done;
+    if (release)
+      app.scheduler->release_memory(done.callback());
+    else
+      app.scheduler->resume_memory(done.callback());
+    Status st = co_await done.wait();
+    if (!st.ok()) co_return native_error(st.error());
+  }
+  co_return net::Response::json(200, "null");  // SGLang's handler returns None
+}
+
+}  // namespace
+
+RouteResult handle_pause_generation(App& app, net::Exchange& ex) {
+  auto body = object_body(ex.request().body);
+  if (!body.ok()) co_return native_error(body.error());
+  sched::PauseMode mode = sched::PauseMode::kAbort;
+  if (auto it = body->find("mode"); it != body->end() && !it->is_null()) {
+    const std::string m = it->is_string() ? it->get<std::string>() : it->dump();
+    if (m == "abort")
+      mode = sched::PauseMode::kAbort;
+    else if (m == "retract")
+      mode = sched::PauseMode::kRetract;
+    else if (m == "in_place")
+      mode = sched::PauseMode::kInPlace;
+    else
+      co_return native_error(
+          invalid_argument("Invalid mode: " + m + ". Expected one of 'abort', 'retract', 'in_place'."));
+  }
+  Awaited<bool> done;
+  auto cb = done.callback();
+  app.scheduler->pause_generation(mode, [cb] { cb(true); });
+  co_await done.wait();
+  ordered_json j = {{"message", "Generation paused successfully."}, {"status", "ok"}};
+  co_return net::Response::json(200, j.dump());
+}
+
+RouteResult handle_continue_generation(App& app, net::Exchange&) {
+  Awaited<bool> done;
+  auto cb = done.callback();
+  app.scheduler->continue_generation([cb] { cb(true); });
+  co_await done.wait();
+  ordered_json j = {{"message", "Generation continued successfully."}, {"status", "ok"}};
+  co_return net::Response::json(200, j.dump());
+}
+
+RouteResult handle_release_memory_occupation(App& app, net::Exchange& ex) {
+  return memory_occupation(app, ex, true);
+}
+
+RouteResult handle_resume_memory_occupation(App& app, net::Exchange& ex) {
+  return memory_occupation(app, ex, false);
+}
+
+// SGLang: {"server_args": {...}} → {"updated": bool, "server_args": {...}}. The keys SGLang lets
+// one change at run time are about pipeline parallelism and speculative acceptance thresholds,
+// neither of which sglcpp has, so nothing is settable here: an empty object reads the args back,
+// any key is refused naming why.
+RouteResult handle_set_internal_state(App& app, net::Exchange& ex) {
+  auto body = object_body(ex.request().body);
+  if (!body.ok()) co_return native_error(body.error());
+  auto it = body->find("server_args");
+  if (it == body->end() || !it->is_object())
+    co_return native_error(invalid_argument("server_args: Field required (a JSON object)"));
+  for (const auto& [key, value] : it->items()) {
+    (void)value;
+    if (key == "pp_max_micro_batch_size" || key == "max_micro_batch_size")
+      co_return native_error(
+          unsupported("Updating " + key + " is not supported: sglcpp has no pipeline parallelism."));
+    if (key == "speculative_accept_threshold_single" || key == "speculative_accept_threshold_acc")
+      co_return native_error(unsupported("Updating " + key +
+                                         " is not supported: sglcpp's EAGLE3 verification has no "
+                                         "acceptance thresholds."));
+    co_return native_error(invalid_argument("Updating " + key + " is not supported."));
+  }
+  ordered_json j = {{"updated", true}, {"server_args", ordered_json::parse(server_args_to_json(app.args))}};
+  co_return net::Response::json(200, j.dump(-1, ' ', false, ordered_json::error_handler_t::replace));
+}
+
+}  // namespace sgl::server
