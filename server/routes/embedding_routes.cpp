@@ -4,8 +4,8 @@
 // `dimensions` and L2-normalised.
 #include "server/generation.h"
 #include "server/protocol/embedding_request.h"
-#include "server/protocol/request_id.h"
 #include "server/routes/openai_common.h"
+#include "server/routes/probe_requests.h"
 #include "server/routes/route_util.h"
 #include "server/routes/routes.h"
 
@@ -16,32 +16,18 @@ namespace {
 boost::asio::awaitable<Result<std::vector<EncodeResult>>> embed(App& app, net::Exchange& ex,
                                                                 const EmbeddingRequest& req) {
   std::vector<std::vector<int32_t>> ids;
-  std::vector<GenerateItem> items;
-  for (size_t i = 0; i < req.inputs.size(); ++i) {
-    auto t = tokenize_prompt(app, req.inputs[i], /*add_special_tokens=*/true);
+  for (const auto& input : req.inputs) {
+    auto t = tokenize_prompt(app, input, /*add_special_tokens=*/true);
     if (!t.ok()) co_return std::move(t).take_error();
     ids.push_back(std::move(t).value());
-    GenerateItem it;
-    it.prompt_index = i;
-    it.rid = new_request_id();
-    it.sampling.max_new_tokens = 1;
-    it.sampling.temperature = 0.0;
+  }
+  const std::function<void(GenerateItem&)> ask_hidden = [](GenerateItem& it) {
     it.return_hidden_states = true;
-    items.push_back(std::move(it));
-  }
-  auto gen = std::make_shared<Generation>(app);
-  if (auto st = gen->submit(std::move(items), ids); !st.ok()) co_return st.error();
-  LogNoteOnExit log_note(ex, gen);
-  std::weak_ptr<Generation> weak = gen;
-  ex.on_disconnect([weak] {
-    if (auto g = weak.lock()) g->abort_all();
-  });
-  while (co_await gen->next()) {
-  }
+  };
+  auto gen = co_await run_probes(app, ex, ids, ask_hidden);
+  if (!gen.ok()) co_return gen.error();
   std::vector<EncodeResult> out;
-  for (const auto& s : gen->items()) {
-    if (s.out.finish.type == FinishReason::Type::kAbort)
-      co_return internal_error("embedding request aborted: " + s.out.finish.message);
+  for (const auto& s : (*gen)->items()) {
     if (!s.out.hidden_states || s.out.hidden_states->empty() || s.out.hidden_states->front().empty())
       co_return internal_error("the engine returned no hidden state for the embedding");
     out.push_back({pool_embedding(s.out.hidden_states->front(), req.dimensions), s.item.rid,

@@ -5,6 +5,7 @@
 #include "server/protocol/json_fields.h"
 #include "server/protocol/percent_decode.h"
 #include "server/protocol/request_id.h"
+#include "server/routes/callback_result.h"
 #include "server/routes/route_util.h"
 #include "server/routes/routes.h"
 
@@ -12,24 +13,6 @@ namespace sgl::server {
 namespace {
 
 using nlohmann::ordered_json;
-
-// Waits on a scheduler callback from a coroutine (the callback runs on the scheduler thread).
-template <class T>
-struct CallbackResult {
-  std::shared_ptr<net::AsyncNotifier> notifier = std::make_shared<net::AsyncNotifier>();
-  std::shared_ptr<std::pair<std::atomic<bool>, T>> slot = std::make_shared<std::pair<std::atomic<bool>, T>>();
-  auto callback() {
-    return [n = notifier, s = slot](T v) {
-      s->second = std::move(v);
-      s->first.store(true, std::memory_order_release);
-      n->notify();
-    };
-  }
-  boost::asio::awaitable<T> wait() {
-    while (!slot->first.load(std::memory_order_acquire)) co_await notifier->wait();
-    co_return slot->second;
-  }
-};
 
 ordered_json model_card(const App& app) {
   return {{"id", app.args.served_model_name},

@@ -8,9 +8,9 @@
 
 #include "server/generation.h"
 #include "server/protocol/embedding_request.h"
-#include "server/protocol/request_id.h"
 #include "server/protocol/rerank_request.h"
 #include "server/routes/openai_common.h"
+#include "server/routes/probe_requests.h"
 #include "server/routes/route_util.h"
 #include "server/routes/routes.h"
 
@@ -35,34 +35,18 @@ struct RowOut {
 boost::asio::awaitable<Result<std::vector<RowOut>>> run_rows(App& app, net::Exchange& ex,
                                                              std::vector<std::vector<int32_t>> ids,
                                                              const std::vector<int32_t>& label_ids) {
-  std::vector<GenerateItem> items;
-  for (size_t i = 0; i < ids.size(); ++i) {
-    GenerateItem it;
-    it.prompt_index = i;
-    it.rid = new_request_id();
-    it.sampling.max_new_tokens = 1;
-    it.sampling.temperature = 0.0;
+  const std::function<void(GenerateItem&)> ask = [&](GenerateItem& it) {
     if (label_ids.empty()) {
       it.return_hidden_states = true;
     } else {
       it.logprob.return_logprob = true;
       it.logprob.token_ids_logprob = label_ids;
     }
-    items.push_back(std::move(it));
-  }
-  auto gen = std::make_shared<Generation>(app);
-  if (auto st = gen->submit(std::move(items), ids); !st.ok()) co_return st.error();
-  LogNoteOnExit log_note(ex, gen);
-  std::weak_ptr<Generation> weak = gen;
-  ex.on_disconnect([weak] {
-    if (auto g = weak.lock()) g->abort_all();
-  });
-  while (co_await gen->next()) {
-  }
+  };
+  auto gen = co_await run_probes(app, ex, ids, ask);
+  if (!gen.ok()) co_return gen.error();
   std::vector<RowOut> out;
-  for (const auto& s : gen->items()) {
-    if (s.out.finish.type == FinishReason::Type::kAbort)
-      co_return internal_error("request aborted: " + s.out.finish.message);
+  for (const auto& s : (*gen)->items()) {
     RowOut r;
     r.rid = s.item.rid;
     r.prompt_tokens = s.out.prompt_tokens;

@@ -7,6 +7,7 @@
 #include <nlohmann/json.hpp>
 
 #include "net/async_notifier.h"
+#include "server/routes/callback_result.h"
 #include "server/routes/route_util.h"
 #include "server/routes/routes.h"
 
@@ -15,24 +16,6 @@ namespace {
 
 using nlohmann::json;
 using nlohmann::ordered_json;
-
-// Waits on a scheduler callback from a coroutine (the callback runs on the scheduler thread).
-template <class T>
-struct Awaited {
-  std::shared_ptr<net::AsyncNotifier> notifier = std::make_shared<net::AsyncNotifier>();
-  std::shared_ptr<std::pair<std::atomic<bool>, T>> slot = std::make_shared<std::pair<std::atomic<bool>, T>>();
-  auto callback() {
-    return [n = notifier, s = slot](T v) {
-      s->second = std::move(v);
-      s->first.store(true, std::memory_order_release);
-      n->notify();
-    };
-  }
-  boost::asio::awaitable<T> wait() {
-    while (!slot->first.load(std::memory_order_acquire)) co_await notifier->wait();
-    co_return slot->second;
-  }
-};
 
 // An optional JSON object body: empty (or whitespace) reads as {}.
 Result<json> object_body(const std::string& body) {
@@ -80,7 +63,7 @@ RouteResult memory_occupation(App& app, net::Exchange& ex, bool release) {
   auto kv = wants_kv_cache(*body);
   if (!kv.ok()) co_return native_error(kv.error());
   if (*kv) {
-    Awaited<Status> done;
+    CallbackResult<Status> done;
     if (release)
       app.scheduler->release_memory(done.callback());
     else
@@ -109,7 +92,7 @@ RouteResult handle_pause_generation(App& app, net::Exchange& ex) {
       co_return native_error(
           invalid_argument("Invalid mode: " + m + ". Expected one of 'abort', 'retract', 'in_place'."));
   }
-  Awaited<bool> done;
+  CallbackResult<bool> done;
   auto cb = done.callback();
   app.scheduler->pause_generation(mode, [cb] { cb(true); });
   co_await done.wait();
@@ -118,7 +101,7 @@ RouteResult handle_pause_generation(App& app, net::Exchange& ex) {
 }
 
 RouteResult handle_continue_generation(App& app, net::Exchange&) {
-  Awaited<bool> done;
+  CallbackResult<bool> done;
   auto cb = done.callback();
   app.scheduler->continue_generation([cb] { cb(true); });
   co_await done.wait();

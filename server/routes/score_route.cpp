@@ -3,9 +3,9 @@
 // that samples the first output is the model's distribution right after the prompt, which is
 // what SGLang reads from output_token_ids_logprobs[0].
 #include "server/generation.h"
-#include "server/protocol/request_id.h"
 #include "server/protocol/score_request.h"
 #include "server/routes/openai_common.h"
+#include "server/routes/probe_requests.h"
 #include "server/routes/route_util.h"
 #include "server/routes/routes.h"
 
@@ -18,7 +18,6 @@ RouteResult handle_score(App& app, net::Exchange& ex) {
   const std::string model = req->model.empty() ? app.args.served_model_name : req->model;
   if (req->num_items() == 0) co_return net::Response::json(200, score_response_json({}, model, 0));
   std::vector<std::vector<int32_t>> ids;
-  std::vector<GenerateItem> items;
   for (size_t i = 0; i < req->num_items(); ++i) {
     PromptInput p;
     p.is_ids = req->is_ids;
@@ -30,29 +29,17 @@ RouteResult handle_score(App& app, net::Exchange& ex) {
     auto t = tokenize_prompt(app, p, /*add_special_tokens=*/true);  // as /generate's text
     if (!t.ok()) co_return openai_error(t.error());
     ids.push_back(std::move(t).value());
-    GenerateItem it;
-    it.prompt_index = i;
-    it.rid = new_request_id();
-    it.sampling.max_new_tokens = 1;
-    it.sampling.temperature = 0.0;  // greedy: the logprobs are the raw log-softmax
+  }
+  // Named, not a temporary inside the co_await: g++ 12 destroys such temporaries twice.
+  const std::function<void(GenerateItem&)> ask_labels = [&](GenerateItem& it) {
     it.logprob.return_logprob = true;
     it.logprob.token_ids_logprob = req->label_token_ids;
-    items.push_back(std::move(it));
-  }
-  auto gen = std::make_shared<Generation>(app);
-  if (auto st = gen->submit(std::move(items), ids); !st.ok()) co_return openai_error(st.error());
-  LogNoteOnExit log_note(ex, gen);
-  std::weak_ptr<Generation> weak = gen;
-  ex.on_disconnect([weak] {
-    if (auto g = weak.lock()) g->abort_all();
-  });
-  while (co_await gen->next()) {
-  }
+  };
+  auto gen = co_await run_probes(app, ex, ids, ask_labels);
+  if (!gen.ok()) co_return openai_error(gen.error());
   std::vector<std::vector<double>> scores;
   int64_t prompt_tokens = 0;
-  for (const auto& s : gen->items()) {
-    if (s.out.finish.type == FinishReason::Type::kAbort)
-      co_return openai_error(internal_error("scoring request aborted: " + s.out.finish.message));
+  for (const auto& s : (*gen)->items()) {
     prompt_tokens += s.out.prompt_tokens;
     std::vector<std::optional<double>> lp(req->label_token_ids.size());
     const auto& rows = s.out.logprobs->output_token_ids_logprobs;
