@@ -26,6 +26,9 @@ struct Segment {
   // Qwen v1's dynamic NTK: RoPE for this request uses base·α^(d/(d−2)), α fixed from its prompt
   // length (ModelInfo::dynamic_ntk_alpha); 1 = the model's own base.
   int32_t ntk_alpha = 1;
+  // Multi-LoRA: the runner's adapter slot this request's projections add (StepInput::lora_loads
+  // fills slots); -1 = the base model alone.
+  int32_t lora_slot = -1;
 };
 
 // Placeholder input id: "the token last sampled for request slot s", resolved by the engine when

@@ -11,6 +11,8 @@
 
 #include "base/result.h"
 #include "engine/forward_batch.h"
+#include "engine/lora/lora_adapter.h"
+#include "engine/model_config.h"
 
 namespace sgl::engine {
 
@@ -32,6 +34,9 @@ struct ModelInfo {
   // Qwen v1 use_dynamic_ntk: a prompt longer than this gets RoPE rebased by
   // dynamic_ntk_alpha(prompt length), which its KV then carries (0 = no dynamic NTK).
   int64_t dynamic_ntk_seq_length = 0;
+  // The whole model's config as served (--model-layer-nums applied): what a LoRA adapter is
+  // checked against. Null for runners without a model (test doubles).
+  std::shared_ptr<const ModelConfig> config;
   int32_t dynamic_ntk_alpha(int64_t prompt_len) const {
     if (dynamic_ntk_seq_length <= 0 || prompt_len <= dynamic_ntk_seq_length) return 1;
     // HF QWenModel.get_ntk_alpha: 2^ceil(log2(L / seq_length) + 1) − 1.
@@ -51,7 +56,22 @@ struct StepOutput {
   std::vector<std::vector<float>> hidden_states;
 };
 
+// Puts an adapter into a runner slot (null: empties the slot) before a step's forward. The
+// scheduler sequences them with the steps, so a slot changes only between the forwards that use it.
+struct LoraSlotLoad {
+  int32_t slot = 0;
+  std::shared_ptr<const LoraAdapter> adapter;
+};
+
+// The runner's adapter slots (--max-loras-per-batch) and the ranks and modules they hold.
+struct LoraPoolConfig {
+  int32_t num_slots = 0;
+  int32_t max_rank = 0;
+  LoraModuleSet modules = kAllLoraModules;
+};
+
 struct StepInput {
+  std::vector<LoraSlotLoad> lora_loads;  // applied in order before the forward
   ForwardBatch batch;
   std::vector<RowSampling> sampling;  // one per logits row
   bool return_logits = false;
@@ -70,6 +90,13 @@ class ModelRunner {
   virtual Status release_kv_cache() {
     return unsupported(
         "this backend cannot release its KV cache memory (release_kv_cache is not implemented)");
+  }
+
+  // Multi-LoRA: allocates `config.num_slots` adapter slots (once, before the first step with a
+  // LoRA segment). Backends without LoRA refuse, naming themselves.
+  virtual Status init_lora(const LoraPoolConfig& config) {
+    (void)config;
+    return unsupported("LoRA adapters are not implemented on this backend");
   }
 
   // Runs one forward + sampling. Placeholder input ids are resolved from the request-slot

@@ -127,6 +127,7 @@ Result<std::unique_ptr<cpu::CpuModelRunner>> cpu::create_cpu_runner(const Engine
   info.routed_expert_bytes = model->routed_expert_bytes();
   info.num_experts = mc.num_experts;
   info.num_experts_per_tok = mc.num_experts_per_tok;
+  info.config = std::make_shared<const ModelConfig>(mc);
   // Per rank: its KV heads only.
   info.kv_bytes_per_token = 2LL * mc.num_layers * shard.kv_heads * mc.head_dim * dtype_size(compute);
   return std::make_unique<cpu::CpuModelRunner>(std::move(model), std::move(info), cfg);

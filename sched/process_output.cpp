@@ -162,7 +162,7 @@ void SchedulerImpl::release_kv(Req& req, bool insert) {
   if (!cfg_.disable_radix_cache && insert && np > 0 && req.shares_prefix_cache()) {
     const int64_t committed =
         std::min<int64_t>(req.kv_len, static_cast<int64_t>(req.tokens.size())) / ps_ * ps_;
-    const auto ins = radix_.insert(req.tokens.data(), committed, req.pages.data());
+    const auto ins = radix_.insert(req.tokens.data(), committed, req.pages.data(), req.lora_uid);
     for (int64_t i = req.cached_len / ps_; i < ins.existing / ps_; ++i)
       pool_.free(req.pages[i]);                                             // duplicates
     for (int64_t i = ins.end / ps_; i < np; ++i) pool_.free(req.pages[i]);  // unaligned tail
@@ -178,6 +178,8 @@ void SchedulerImpl::release_kv(Req& req, bool insert) {
   req.last_node = nullptr;
   if (req.slot >= 0) free_slots_.push_back(req.slot);
   req.slot = -1;
+  lora_.release(req.lora_slot);
+  req.lora_slot = -1;
 }
 
 void SchedulerImpl::sweep_aborts() {
@@ -239,6 +241,10 @@ void SchedulerImpl::publish_stats(bool) {
   }
   s.gen_throughput = last_throughput_;
   if (spec_) s.avg_spec_accept_length = spec_->avg_accept_length();
+  s.lora_slots_total = lora_.num_slots();
+  s.lora_slots_used = lora_.used();
+  s.lora_slot_loads = lora_.loads();
+  s.lora_evictions = lora_.evictions();
   timespec ts{};
   if (std::this_thread::get_id() == thread_.get_id() && clock_gettime(CLOCK_THREAD_CPUTIME_ID, &ts) == 0)
     cpu_seconds_ = static_cast<double>(ts.tv_sec) + static_cast<double>(ts.tv_nsec) * 1e-9;

@@ -46,10 +46,26 @@ RadixNode* RadixCache::split(RadixNode* node, int64_t at) {
   return m;
 }
 
-RadixCache::Match RadixCache::match_prefix(const int32_t* tokens, int64_t len) {
+RadixNode* RadixCache::root(uint64_t ns) {
+  if (ns == 0) return root_.get();
+  auto& r = ns_roots_[ns];
+  if (!r) {
+    r = std::make_unique<RadixNode>();
+    r->lock_ref = 1;  // a namespace's root is never evicted (drop_namespace removes it)
+  }
+  return r.get();
+}
+
+std::vector<RadixNode*> RadixCache::roots() {
+  std::vector<RadixNode*> out{root_.get()};
+  for (auto& [ns, r] : ns_roots_) out.push_back(r.get());
+  return out;
+}
+
+RadixCache::Match RadixCache::match_prefix(const int32_t* tokens, int64_t len, uint64_t ns) {
   Match m;
   len = len / ps_ * ps_;
-  RadixNode* node = root_.get();
+  RadixNode* node = root(ns);
   const uint64_t now = ++clock_;
   node->last_access = now;
   int64_t pos = 0;
@@ -70,10 +86,11 @@ RadixCache::Match RadixCache::match_prefix(const int32_t* tokens, int64_t len) {
   return m;
 }
 
-RadixCache::Inserted RadixCache::insert(const int32_t* tokens, int64_t len, const int32_t* pages) {
+RadixCache::Inserted RadixCache::insert(const int32_t* tokens, int64_t len, const int32_t* pages,
+                                        uint64_t ns) {
   Inserted r;
   len = len / ps_ * ps_;
-  RadixNode* node = root_.get();
+  RadixNode* node = root(ns);
   const uint64_t now = ++clock_;
   int64_t pos = 0;
   while (pos < len) {
@@ -107,7 +124,7 @@ RadixCache::Inserted RadixCache::insert(const int32_t* tokens, int64_t len, cons
 }
 
 void RadixCache::inc_lock(RadixNode* node) {
-  for (; node != root_.get() && node != nullptr; node = node->parent) {
+  for (; node != nullptr && node->parent != nullptr; node = node->parent) {  // roots have no parent
     if (node->lock_ref++ == 0) {
       evictable_ -= static_cast<int64_t>(node->key.size());
       protected_ += static_cast<int64_t>(node->key.size());
@@ -117,7 +134,7 @@ void RadixCache::inc_lock(RadixNode* node) {
 }
 
 void RadixCache::dec_lock(RadixNode* node) {
-  for (; node != root_.get() && node != nullptr; node = node->parent) {
+  for (; node != nullptr && node->parent != nullptr; node = node->parent) {
     assert(node->lock_ref > 0);
     if (--node->lock_ref == 0) {
       evictable_ += static_cast<int64_t>(node->key.size());
@@ -130,12 +147,12 @@ void RadixCache::dec_lock(RadixNode* node) {
 int64_t RadixCache::evict(int64_t num_pages) {
   using Item = std::pair<uint64_t, RadixNode*>;
   std::priority_queue<Item, std::vector<Item>, std::greater<>> heap;
-  std::vector<RadixNode*> stack{root_.get()};
+  std::vector<RadixNode*> stack = roots();
   while (!stack.empty()) {
     RadixNode* n = stack.back();
     stack.pop_back();
     if (n->children.empty()) {
-      if (n->lock_ref == 0) heap.emplace(n->last_access, n);
+      if (n->lock_ref == 0 && n->parent != nullptr) heap.emplace(n->last_access, n);
     } else {
       for (auto& [h, c] : n->children) stack.push_back(c.get());
     }
@@ -149,7 +166,7 @@ int64_t RadixCache::evict(int64_t num_pages) {
     evictable_ -= static_cast<int64_t>(leaf->key.size());
     RadixNode* parent = leaf->parent;
     parent->children.erase(page_hash(leaf->key.data()));
-    if (parent != root_.get() && parent->children.empty() && parent->lock_ref == 0)
+    if (parent->parent != nullptr && parent->children.empty() && parent->lock_ref == 0)
       heap.emplace(parent->last_access, parent);
   }
   return freed;
@@ -159,13 +176,22 @@ void RadixCache::free_subtree(RadixNode* node) {
   for (auto& [h, c] : node->children) {
     free_subtree(c.get());
     pool_.free(c->pages.data(), static_cast<int64_t>(c->pages.size()));
+    evictable_ -= static_cast<int64_t>(c->key.size());
   }
   node->children.clear();
 }
 
 void RadixCache::reset() {
-  free_subtree(root_.get());
+  for (RadixNode* r : roots()) free_subtree(r);
+  ns_roots_.clear();
   evictable_ = protected_ = locked_nodes_ = 0;
+}
+
+void RadixCache::drop_namespace(uint64_t ns) {
+  auto it = ns_roots_.find(ns);
+  if (it == ns_roots_.end()) return;
+  free_subtree(it->second.get());  // unlocked: every token there was evictable
+  ns_roots_.erase(it);
 }
 
 }  // namespace sgl::sched

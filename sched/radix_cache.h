@@ -2,6 +2,8 @@
 // prompt on admission and share the matched pages; a lock count on a node (and so on its
 // ancestors) keeps its pages from eviction while a request uses them; unlocked leaves are
 // evicted in LRU order when the pool runs short. Mirrors SGLang's mem_cache/radix_cache.py.
+// Keys live in namespaces (SGLang's extra_key): namespace 0 is the base model, a LoRA adapter's
+// uid its own tree, so KV computed under one adapter is never matched for another.
 #pragma once
 
 #include <cstdint>
@@ -32,7 +34,7 @@ class RadixCache {
     int64_t len = 0;             // matched tokens (a page multiple)
   };
   // Longest cached prefix of tokens[0, len) (len floored to a page multiple); touches the path.
-  Match match_prefix(const int32_t* tokens, int64_t len);
+  Match match_prefix(const int32_t* tokens, int64_t len, uint64_t ns = 0);
 
   struct Inserted {
     int64_t existing = 0;  // leading tokens that were already cached: the caller's pages there are duplicates
@@ -40,7 +42,7 @@ class RadixCache {
   };
   // Inserts tokens[0, len) (a page multiple) with their pages; the tree takes the pages of
   // [existing, end).
-  Inserted insert(const int32_t* tokens, int64_t len, const int32_t* pages);
+  Inserted insert(const int32_t* tokens, int64_t len, const int32_t* pages, uint64_t ns = 0);
 
   void inc_lock(RadixNode* node);
   void dec_lock(RadixNode* node);
@@ -49,8 +51,11 @@ class RadixCache {
   int64_t evict(int64_t num_pages);
   // Drops every node (all must be unlocked) and frees their pages.
   void reset();
+  // Drops namespace `ns` (its nodes must be unlocked) and frees its pages.
+  void drop_namespace(uint64_t ns);
 
-  RadixNode* root() { return root_.get(); }
+  RadixNode* root(uint64_t ns = 0);
+  std::vector<RadixNode*> roots();  // of every namespace
   int64_t evictable_tokens() const { return evictable_; }
   int64_t protected_tokens() const { return protected_; }
   int64_t locked_nodes() const { return locked_nodes_; }
@@ -65,7 +70,8 @@ class RadixCache {
 
   PagePool& pool_;
   int ps_;
-  std::unique_ptr<RadixNode> root_;
+  std::unique_ptr<RadixNode> root_;  // namespace 0
+  std::unordered_map<uint64_t, std::unique_ptr<RadixNode>> ns_roots_;
   uint64_t clock_ = 0;
   int64_t evictable_ = 0;
   int64_t protected_ = 0;

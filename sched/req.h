@@ -40,6 +40,10 @@ struct Req {
   // Qwen v1's dynamic NTK alpha, fixed from the prompt length at submission: its KV carries a
   // RoPE base of its own, so such a request neither reuses nor feeds the radix cache.
   int32_t ntk_alpha = 1;
+  // Multi-LoRA: the adapter's uid (0: base), which also names its radix namespace, and the runner
+  // slot the request holds while it has KV (-1: none).
+  uint64_t lora_uid = 0;
+  int32_t lora_slot = -1;
   std::vector<std::vector<float>> pending_hidden;  // return_hidden_states: not yet sent
   bool shares_prefix_cache() const {
     return ntk_alpha == 1;

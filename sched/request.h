@@ -13,6 +13,7 @@
 #include <vector>
 
 #include "engine/forward_batch.h"
+#include "engine/lora/lora_adapter.h"
 #include "engine/token_constraint.h"
 
 namespace sgl::sched {
@@ -58,6 +59,9 @@ struct GenerateRequest {
   // Each output token's final hidden state (the row that chose it: the prompt's last position for
   // the first), in OutputChunk::hidden_states — SGLang's return_hidden_states, and embeddings.
   bool return_hidden_states = false;
+  // Multi-LoRA: the adapter this request runs with (null: the base model). Its prefix cache is
+  // the adapter's own (keyed by its uid), and it waits while its batch has no slot for it.
+  std::shared_ptr<const engine::LoraAdapter> lora;
 };
 
 struct FinishReason {

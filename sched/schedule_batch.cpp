@@ -55,6 +55,7 @@ void SchedulerImpl::add_segment(StepRecord& step, const std::shared_ptr<Req>& re
   seg.prefix_len = static_cast<int32_t>(prefix_len);
   seg.new_len = static_cast<int32_t>(new_len);
   seg.ntk_alpha = req->ntk_alpha;
+  seg.lora_slot = req->lora_slot;
   if (sample && req->spec->return_hidden_states) b.return_row_hidden = true;
   seg.logits_start = sample ? static_cast<int32_t>(new_len - 1) : -1;
   // Prompt logprobs: rows of positions [lp_from, prompt_len - 1) predict prompt tokens 1.. .
@@ -119,8 +120,8 @@ void SchedulerImpl::cache_unfinished(Req& req) {
   if (cfg_.disable_radix_cache || !req.shares_prefix_cache()) return;
   const int64_t aligned = std::min<int64_t>(req.kv_len, static_cast<int64_t>(req.tokens.size())) / ps_ * ps_;
   if (aligned <= req.cached_len) return;
-  const auto ins = radix_.insert(req.tokens.data(), aligned, req.pages.data());
-  auto m = radix_.match_prefix(req.tokens.data(), ins.end);
+  const auto ins = radix_.insert(req.tokens.data(), aligned, req.pages.data(), req.lora_uid);
+  auto m = radix_.match_prefix(req.tokens.data(), ins.end, req.lora_uid);
   // Where the tree already held these tokens our pages are duplicates: use the tree's, free ours.
   for (int64_t i = req.cached_len / ps_; i < m.len / ps_; ++i) {
     if (req.pages[i] != m.pages[i]) {
@@ -170,20 +171,24 @@ bool SchedulerImpl::add_prefills(StepRecord& step, int64_t mixed_decodes) {
   if (waiting_.empty()) return false;
   order_waiting();
   std::vector<std::shared_ptr<Req>> admitted;
+  std::vector<uint64_t> batch_loras;  // adapters of the batch this step's prefills join
+  if (lora_.enabled()) batch_loras = live_lora_uids();
   for (const auto& r : waiting_) {
     if (static_cast<int64_t>(running_.size() + admitted.size()) >= limits_.max_running_requests) break;
     if (r->inflight > 0 || r->done() || r->to_abort) continue;
     if (r->first_sibling && !cfg_.disable_radix_cache && !r->first_sibling->prefill_done &&
         !r->first_sibling->done())
       continue;  // n > 1: wait until sample 0 has put the prompt into the cache
+    // Multi-LoRA: wait while the batch has no room for its adapter (SGLang skips to the next).
+    if (lora_.enabled() && !lora_.can_admit(r->lora_uid, batch_loras)) continue;
     const int64_t len = static_cast<int64_t>(r->tokens.size());
     RadixCache::Match m;
-    m.node = radix_.root();
+    m.node = radix_.root(r->lora_uid);
     const int64_t lp_from = input_logprob_from(*r);
     // Prompt positions whose logprobs are wanted must be computed, not served from the cache.
     const int64_t match_limit = lp_from >= 0 ? std::min(len - 1, lp_from) : len - 1;
     if (!cfg_.disable_radix_cache && r->shares_prefix_cache())
-      m = radix_.match_prefix(r->tokens.data(), match_limit);
+      m = radix_.match_prefix(r->tokens.data(), match_limit, r->lora_uid);
     const int64_t extend = len - m.len;
     const int64_t out_reserve = std::min(r->max_new_tokens() - r->sampled, kMaxNewTokensEstimate);
     if (extend + out_reserve > rem_total && !(running_.empty() && admitted.empty())) break;
@@ -208,6 +213,10 @@ bool SchedulerImpl::add_prefills(StepRecord& step, int64_t mixed_decodes) {
       break;
     }
     r->slot = take_slot();
+    if (lora_.enabled()) {
+      r->lora_slot = lora_.acquire(r->spec->lora, step.input.lora_loads);
+      batch_loras.push_back(r->lora_uid);
+    }
     if (!r->admitted_once) {
       r->admitted_once = true;
       r->cached_tokens = m.len;
@@ -249,6 +258,14 @@ bool SchedulerImpl::add_prefills(StepRecord& step, int64_t mixed_decodes) {
   }
   log_prefill(new_seq, new_tokens, cached, running_before);
   return true;
+}
+
+std::vector<uint64_t> SchedulerImpl::live_lora_uids() const {
+  std::vector<uint64_t> uids;
+  for (const auto& r : running_)
+    if (!r->done()) uids.push_back(r->lora_uid);
+  if (chunked_) uids.push_back(chunked_->lora_uid);
+  return uids;
 }
 
 void SchedulerImpl::retract(const std::shared_ptr<Req>& req) {
@@ -325,6 +342,8 @@ std::unique_ptr<StepRecord> SchedulerImpl::schedule_step() {
   } else {
     step = std::make_unique<StepRecord>();
   }
+  // Slots emptied since the last step (unloaded adapters) go first, before any slot is refilled.
+  lora_.take_pending(step->input.lora_loads);
   // Incremental kv_slots except under speculation, whose hooks rewrite slot tables themselves.
   step->slot_layout.begin(step->input.batch.kv_slots, /*incremental=*/!spec_);
   const bool admitting = !paused_ && exclusive_.empty();
@@ -337,6 +356,7 @@ std::unique_ptr<StepRecord> SchedulerImpl::schedule_step() {
   if (prefill && spec_) step->input.batch.capture_hidden_layers = spec_->capture_layers();
   if (prefill && !mixed) return step;  // prefill has priority over decode (SGLang)
   if (spec_) {                         // decode = one EAGLE3 round, run right here (spec/scheduler_hooks.cpp)
+    lora_.restore_pending(step->input.lora_loads);
     spec_decode_step();
     spare_steps_.push_back(std::move(step));
     return nullptr;
@@ -354,6 +374,7 @@ std::unique_ptr<StepRecord> SchedulerImpl::schedule_step() {
     }
   }
   if (step->input.batch.segments.empty()) {
+    lora_.restore_pending(step->input.lora_loads);  // only drops: acquisitions come with segments
     spare_steps_.push_back(std::move(step));
     return nullptr;
   }

@@ -17,15 +17,16 @@ void dfs_weight(std::vector<std::shared_ptr<Req>>& q, RadixCache& radix) {
   std::unordered_map<RadixNode*, std::vector<std::shared_ptr<Req>>> at;
   std::unordered_map<RadixNode*, int64_t> weight;
   for (auto& r : q) {
-    auto m = r->shares_prefix_cache()
-                 ? radix.match_prefix(r->tokens.data(), static_cast<int64_t>(r->tokens.size()) - 1)
-                 : RadixCache::Match{{}, radix.root(), 0};
+    auto m =
+        r->shares_prefix_cache()
+            ? radix.match_prefix(r->tokens.data(), static_cast<int64_t>(r->tokens.size()) - 1, r->lora_uid)
+            : RadixCache::Match{{}, radix.root(r->lora_uid), 0};
     at[m.node].push_back(r);
     for (RadixNode* n = m.node; n != nullptr; n = n->parent) ++weight[n];
   }
   std::vector<std::shared_ptr<Req>> out;
   out.reserve(q.size());
-  std::vector<RadixNode*> stack{radix.root()};
+  std::vector<RadixNode*> stack = radix.roots();  // one tree per LoRA namespace
   while (!stack.empty()) {
     RadixNode* n = stack.back();
     stack.pop_back();
@@ -66,10 +67,12 @@ void order_queue(SchedulePolicy policy, std::vector<std::shared_ptr<Req>>& q, Ra
     case SchedulePolicy::kLpm: {
       std::unordered_map<const Req*, int64_t> len;
       for (auto& r : q)
-        len[r.get()] =
-            r->shares_prefix_cache()
-                ? radix->match_prefix(r->tokens.data(), static_cast<int64_t>(r->tokens.size()) - 1).len
-                : 0;
+        len[r.get()] = r->shares_prefix_cache()
+                           ? radix
+                                 ->match_prefix(r->tokens.data(), static_cast<int64_t>(r->tokens.size()) - 1,
+                                                r->lora_uid)
+                                 .len
+                           : 0;
       std::stable_sort(q.begin(), q.end(), [&](const auto& a, const auto& b) {
         if (len[a.get()] != len[b.get()]) return len[a.get()] > len[b.get()];
         return a->arrival < b->arrival;

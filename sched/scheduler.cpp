@@ -44,6 +44,15 @@ Result<SchedulerLimits> plan_capacity(const engine::ModelRunner& runner, const S
 Result<std::unique_ptr<Scheduler>> Scheduler::create(engine::ModelRunner& runner, SchedulerConfig config) {
   SGL_ASSIGN_OR_RETURN(SchedulerLimits limits, plan_capacity(runner, config));
   SGL_TRY(runner.init_kv_cache(limits.max_total_num_tokens, limits.page_size));
+  if (config.max_loras_per_batch > 0) {
+    engine::LoraPoolConfig lc;
+    lc.num_slots = config.max_loras_per_batch;
+    lc.max_rank = config.max_lora_rank;
+    lc.modules = config.lora_modules;
+    SGL_TRY(runner.init_lora(lc));
+    spdlog::info("LoRA: {} adapter slots (max rank {}, eviction {})", lc.num_slots, lc.max_rank,
+                 config.lora_eviction_lru ? "lru" : "fifo");
+  }
   spdlog::info(
       "max_total_num_tokens={}, chunked_prefill_size={}, max_prefill_tokens={}, max_running_requests={}, "
       "context_len={}, available_mem={:.2f} GB",
@@ -75,6 +84,17 @@ Result<std::shared_ptr<RequestStream>> Scheduler::submit(GenerateRequest request
         "speculative decoding yet; launch without --speculative-algorithm.");
   if (max_new < 0)
     return invalid_argument(fmt::format("max_new_tokens must be at least 0, got {}.", max_new));
+  if (request.lora) {
+    const auto& cfg = impl_->config();
+    if (cfg.max_loras_per_batch <= 0)
+      return invalid_argument("LoRA adapters are not enabled on this server; launch with --enable-lora.");
+    if (cfg.max_lora_rank > 0 && request.lora->max_rank > cfg.max_lora_rank)
+      return invalid_argument(fmt::format("LoRA adapter '{}' has rank {}, over --max-lora-rank {}.",
+                                          request.lora->name, request.lora->max_rank, cfg.max_lora_rank));
+    if ((request.lora->modules & ~cfg.lora_modules) != 0)
+      return invalid_argument(fmt::format("LoRA adapter '{}' targets modules outside --lora-target-modules.",
+                                          request.lora->name));
+  }
   if (prompt + max_new > l.context_len)
     return invalid_argument(
         fmt::format("Requested token count exceeds the model's maximum context length of {} tokens. You "
@@ -123,6 +143,9 @@ void Scheduler::abort(const std::string& rid) { impl_->post(CmdAbort{rid}); }
 void Scheduler::flush_cache(std::function<void(bool)> done) { impl_->post(CmdFlush{std::move(done)}); }
 void Scheduler::run_exclusive(std::function<Status()> task, std::function<void(Status)> done) {
   impl_->post(CmdExclusive{std::move(task), std::move(done)});
+}
+void Scheduler::drop_lora(uint64_t uid, std::function<void()> done) {
+  impl_->post(CmdDropLora{uid, std::move(done)});
 }
 void Scheduler::pause() { impl_->post(CmdPause{true}); }
 void Scheduler::resume() { impl_->post(CmdPause{false}); }

@@ -43,6 +43,12 @@ struct SchedulerConfig {
   int spec_num_steps = 3;
   int spec_eagle_topk = 1;
   int spec_num_draft_tokens = 4;
+  // Multi-LoRA (--enable-lora): the runner's adapter slots; distinct adapters in one batch, the
+  // base model counting as one, never exceed it. 0: LoRA off (requests with an adapter refused).
+  int max_loras_per_batch = 0;
+  int max_lora_rank = 0;  // slot capacity (the largest rank allowed)
+  engine::LoraModuleSet lora_modules = engine::kAllLoraModules;
+  bool lora_eviction_lru = true;  // else fifo (--lora-eviction-policy)
 };
 
 // The capacity the scheduler settled on at start (logged, and reported by /get_server_info).
@@ -82,6 +88,10 @@ struct SchedulerStats {
   double forward_gap_seconds = 0.0;     // device idle between forwards caused by the scheduler
   bool idle = true;                     // nothing queued, running, in flight or waiting to be freed
   double avg_spec_accept_length = 0.0;  // tokens per speculative verify round (0: no speculation)
+  int64_t lora_slots_total = 0;         // --max-loras-per-batch (0: LoRA off)
+  int64_t lora_slots_used = 0;          // slots holding an adapter
+  int64_t lora_slot_loads = 0;          // adapters put into a slot so far (evictions included)
+  int64_t lora_evictions = 0;           // loads that replaced another adapter
 };
 
 class SchedulerImpl;
@@ -127,6 +137,10 @@ class Scheduler {
   // resume_memory() re-creates the pool. Both are no-ops when already in that state.
   void release_memory(std::function<void(Status)> done);
   void resume_memory(std::function<void(Status)> done);
+  // Multi-LoRA: forgets the adapter with this uid (the server unloaded it after its requests
+  // finished): its slot is emptied at the next step and its prefix cache freed. `done` runs on the
+  // scheduler thread.
+  void drop_lora(uint64_t uid, std::function<void()> done);
   // Aborts everything still live and stops the threads. Idempotent.
   void shutdown();
 

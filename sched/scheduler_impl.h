@@ -14,6 +14,7 @@
 #include <unordered_map>
 #include <variant>
 
+#include "sched/lora_slot_table.h"
 #include "sched/page_pool.h"
 #include "sched/radix_cache.h"
 #include "sched/req.h"
@@ -48,12 +49,16 @@ struct CmdPauseGeneration {  // /pause_generation (pause) and /continue_generati
   PauseMode mode = PauseMode::kAbort;
   std::function<void()> done;
 };
+struct CmdDropLora {  // an unloaded adapter: free its slot and prefix cache
+  uint64_t uid = 0;
+  std::function<void()> done;
+};
 struct CmdMemory {  // /release_memory_occupation (release) and /resume_memory_occupation
   bool release = true;
   std::function<void(Status)> done;
 };
 using Command = std::variant<CmdSubmit, CmdAbort, CmdFlush, CmdExclusive, CmdPause, CmdShutdown,
-                             CmdPauseGeneration, CmdMemory>;
+                             CmdPauseGeneration, CmdMemory, CmdDropLora>;
 
 class SchedulerImpl {
  public:
@@ -88,6 +93,8 @@ class SchedulerImpl {
   bool prepare_decodes(std::vector<std::shared_ptr<Req>>& decodes,
                        const std::vector<std::shared_ptr<Req>>& exclude);
   void retract(const std::shared_ptr<Req>& req);
+  // Adapters (uids, 0 = base) of the requests the next forward continues: running, chunked.
+  std::vector<uint64_t> live_lora_uids() const;
   // Retracts from `decodes` (SGLang's order: fewest generated tokens, then longest prompt) until
   // the pages they need this step (`pages_needed` each) fit, evicting the radix cache first; a
   // victim goes through `before_retract` first. Returns how many were retracted, or -1 when even
@@ -136,6 +143,7 @@ class SchedulerImpl {
   std::vector<int32_t> eos_ids_;
   PagePool pool_;
   RadixCache radix_;
+  LoraSlotTable lora_;
   StepWorker worker_;
 
   tbb::concurrent_queue<Command> commands_;

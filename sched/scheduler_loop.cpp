@@ -18,6 +18,7 @@ SchedulerImpl::SchedulerImpl(engine::ModelRunner& runner, SchedulerConfig cfg, S
       worker_(runner),
       rng_(cfg_.random_seed) {
   eos_ids_ = runner.info().eos_token_ids;
+  lora_.init(cfg_.max_loras_per_batch, cfg_.lora_eviction_lru);
   eos_ids_.insert(eos_ids_.end(), cfg_.extra_eos_token_ids.begin(), cfg_.extra_eos_token_ids.end());
   // SGLang's new-token-ratio schedule: how much of each running request's remaining
   // max_new_tokens to reserve when admitting; decays while decoding goes well.
@@ -88,6 +89,7 @@ void SchedulerImpl::handle(Command& cmd) {
   if (auto* c = std::get_if<CmdSubmit>(&cmd)) {
     for (auto& r : c->reqs) {
       r->ntk_alpha = runner_.info().dynamic_ntk_alpha(r->prompt_len);
+      r->lora_uid = r->spec->lora ? r->spec->lora->uid : 0;
       if (r->spec->stop.min_new_tokens > 0) {
         // Before min_new_tokens the stop ids must not be sampled at all (SGLang's min-new-tokens
         // penalizer), not merely ignored.
@@ -131,6 +133,11 @@ void SchedulerImpl::handle(Command& cmd) {
     paused_ = c->pause;
   } else if (auto* c = std::get_if<CmdPauseGeneration>(&cmd)) {
     handle_pause_generation(*c);
+  } else if (auto* c = std::get_if<CmdDropLora>(&cmd)) {
+    lora_.drop(c->uid);
+    // Unlocked by now: the server drops an adapter only after its last request finished.
+    radix_.drop_namespace(c->uid);
+    if (c->done) c->done();
   } else if (auto* c = std::get_if<CmdMemory>(&cmd)) {
     handle_memory(*c);
   } else if (std::holds_alternative<CmdShutdown>(cmd)) {
@@ -163,6 +170,7 @@ void SchedulerImpl::recycle(std::unique_ptr<StepRecord> step) {
   b.capture_hidden_layers.clear();
   b.return_row_hidden = false;
   step->input.sampling.clear();
+  step->input.lora_loads.clear();
   step->input.return_logits = false;
   step->reqs.clear();
   step->roles.clear();

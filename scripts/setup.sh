@@ -21,6 +21,7 @@ PACKAGES=(
   libgloo-dev                 # collectives between CPU ranks and across nodes (TCP)
   libgtest-dev libgmock-dev libbenchmark-dev
   python3 python3-jinja2      # chat-template fixture generator (tests)
+  python3-numpy               # ../shared/tools: LoRA adapters and quantized checkpoints (tests)
 )
 # Node.js + npm run the reference tokenizer and the OpenAI SDK in tests. Some images ship
 # NodeSource's nodejs (which bundles npm and conflicts with Debian's npm package).

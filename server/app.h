@@ -13,6 +13,7 @@
 #include "server/args.h"
 #include "server/grammar/grammar_constraint.h"
 #include "server/inflight_rids.h"
+#include "server/lora_registry.h"
 #include "server/metrics.h"
 #include "server/protocol/sampling_params.h"
 #include "server/runtime_settings.h"
@@ -29,6 +30,7 @@ struct App {
   std::unique_ptr<sched::Scheduler> scheduler;
   RequestLimits limits;
   std::unique_ptr<GrammarCompiler> grammars;  // structured output (json_schema / regex / ebnf)
+  std::unique_ptr<LoraRegistry> lora;         // LoRA adapters by name; null without --enable-lora
   SamplingParams chat_defaults;               // generation_config.json's temperature/top_p
   Metrics metrics;
   InflightRids inflight;           // submitted and unfinished (abort_all)

@@ -8,6 +8,7 @@
 
 #include "server/parsers/reasoning_parser.h"
 #include "server/parsers/tool_call_parser.h"
+#include "server/protocol/lora_specs.h"
 
 namespace sgl::server {
 namespace {
@@ -162,6 +163,42 @@ void add_speculative_flags(CLI::App& app, ServerArgs& a) {
       ->group(g);
 }
 
+void add_lora_flags(CLI::App& app, ServerArgs& a) {
+  const char* g = "LoRA";
+  app.add_flag("--enable-lora", a.enable_lora, "Serve LoRA adapters (implied by --lora-paths)")->group(g);
+  app.add_option("--lora-paths", a.lora_paths,
+                 "Adapters loaded at start: PATH, NAME=PATH or {\"lora_name\",\"lora_path\",\"pinned\"}")
+      ->group(g);
+  app.add_option("--max-loras-per-batch", a.max_loras_per_batch,
+                 "Adapter slots: distinct adapters in one batch, the base model counting as one")
+      ->capture_default_str()
+      ->group(g);
+  add_optional(app, "--max-lora-rank", a.max_lora_rank,
+               "Largest adapter rank (default: the largest of --lora-paths)")
+      ->group(g);
+  app.add_option("--lora-target-modules", a.lora_target_modules,
+                 "Projections adapters may target (default: all seven)")
+      ->check(CLI::IsMember({"q_proj", "k_proj", "v_proj", "o_proj", "gate_proj", "up_proj", "down_proj",
+                             "qkv_proj", "gate_up_proj", "all"}))
+      ->group(g);
+  add_optional(app, "--max-loaded-loras", a.max_loaded_loras,
+               "Most adapters loaded in host memory (>= --max-loras-per-batch)")
+      ->group(g);
+  app.add_option("--lora-eviction-policy", a.lora_eviction_policy,
+                 "Which slot a new adapter takes: lru | fifo")
+      ->check(CLI::IsMember({"lru", "fifo"}))
+      ->capture_default_str()
+      ->group(g);
+  app.add_option("--lora-backend", a.lora_backend, "Accepted for compatibility (sglcpp has its own kernels)")
+      ->check(CLI::IsMember({"triton", "csgmv", "ascend", "torch_native"}))
+      ->capture_default_str()
+      ->group(g);
+  app.add_option("--max-lora-chunk-size", a.max_lora_chunk_size, "Accepted for compatibility (csgmv's chunk)")
+      ->check(CLI::IsMember({16, 32, 64, 128}))
+      ->capture_default_str()
+      ->group(g);
+}
+
 void add_api_and_logging_flags(CLI::App& app, ServerArgs& a) {
   const char* g = "OpenAI API";
   app.add_option("--tool-call-parser", a.tool_call_parser, "qwen3_coder | hermes | qwen25")->group(g);
@@ -194,12 +231,47 @@ std::vector<std::string> ignored_flag_notes(const ServerArgs& a) {
     notes.push_back("--download-dir is ignored: models are read from local directories");
   if (!a.dist_init_addr.empty() && a.nnodes == 1)
     notes.push_back("--dist-init-addr is ignored with --nnodes 1");
+  if (a.enable_lora)
+    notes.push_back(fmt::format(
+        "--lora-backend {} (--max-lora-chunk-size {}) is accepted for compatibility: sglcpp runs its own "
+        "segmented LoRA kernels",
+        a.lora_backend, a.max_lora_chunk_size));
   return notes;
 }
 
 Status check(bool ok, const std::string& message) {
   if (ok) return ok_status();
   return invalid_argument(message);
+}
+
+// SGLang's check_lora_server_args, with its messages.
+Status validate_lora_args(const ServerArgs& a) {
+  if (!a.enable_lora) return ok_status();
+  SGL_TRY(check(a.max_loras_per_batch >= 1,
+                fmt::format("--max-loras-per-batch must be >= 1, got {}", a.max_loras_per_batch)));
+  SGL_TRY(check(!a.max_lora_rank || *a.max_lora_rank >= 1, "--max-lora-rank must be >= 1"));
+  SGL_ASSIGN_OR_RETURN(auto specs, parse_lora_path_specs(a.lora_paths));
+  SGL_TRY(check(!specs.empty() || (a.max_lora_rank && !a.lora_target_modules.empty()),
+                "When no initial --lora-paths is provided, you need to specify both --max-lora-rank and "
+                "--lora-target-modules for LoRA initialization."));
+  if (a.max_loaded_loras) {
+    SGL_TRY(check(*a.max_loaded_loras >= a.max_loras_per_batch,
+                  fmt::format("max_loaded_loras should be greater than or equal to max_loras_per_batch. "
+                              "max_loaded_loras={}, max_loras_per_batch={}",
+                              *a.max_loaded_loras, a.max_loras_per_batch)));
+    SGL_TRY(check(int64_t(specs.size()) <= *a.max_loaded_loras,
+                  fmt::format("The number of LoRA paths should not exceed max_loaded_loras. "
+                              "max_loaded_loras={}, lora_paths={}",
+                              *a.max_loaded_loras, specs.size())));
+  }
+  int pinned = 0;
+  for (const auto& s : specs) pinned += s.pinned ? 1 : 0;
+  // A slot must stay free for unpinned adapters and the base model, or they would starve.
+  SGL_TRY(check(pinned <= a.max_loras_per_batch - 1,
+                fmt::format("--lora-paths pins {} adapters: at most --max-loras-per-batch - 1 = {} may be "
+                            "pinned, so that unpinned adapters and the base model keep a slot",
+                            pinned, a.max_loras_per_batch - 1)));
+  return ok_status();
 }
 
 }  // namespace
@@ -215,6 +287,7 @@ ParsedArgs parse_server_args(int argc, const char* const* argv) {
   add_scheduling_flags(app, a);
   add_parallel_flags(app, a);
   add_speculative_flags(app, a);
+  add_lora_flags(app, a);
   add_api_and_logging_flags(app, a);
   try {
     app.parse(argc, argv);
@@ -227,6 +300,7 @@ ParsedArgs parse_server_args(int argc, const char* const* argv) {
   }
   if (a.tokenizer_path.empty()) a.tokenizer_path = a.model_path;
   if (a.served_model_name.empty()) a.served_model_name = a.model_path;
+  if (!a.lora_paths.empty()) a.enable_lora = true;  // SGLang: --lora-paths implies --enable-lora
   out.notes = ignored_flag_notes(a);
   return out;
 }
@@ -309,8 +383,26 @@ Status validate_server_args(const ServerArgs& a, const BuiltFeatures& built) {
     auto j = nlohmann::json::parse(a.preferred_sampling_params, nullptr, /*allow_exceptions=*/false);
     SGL_TRY(check(j.is_object(), "--preferred-sampling-params must be a JSON object"));
   }
-  return ok_status();
+  return validate_lora_args(a);
 }
+
+namespace {
+
+// SGLang reports its normalized adapter references; a value that does not parse stays as given.
+nlohmann::json lora_paths_json(const std::vector<std::string>& values) {
+  if (values.empty()) return nullptr;
+  nlohmann::json out = nlohmann::json::array();
+  for (const auto& v : values) {
+    auto s = parse_lora_path_spec(v);
+    if (s.ok())
+      out.push_back({{"lora_name", s->name}, {"lora_path", s->path}, {"pinned", s->pinned}});
+    else
+      out.push_back(v);
+  }
+  return out;
+}
+
+}  // namespace
 
 std::string server_args_to_json(const ServerArgs& a) {
   auto opt = [](const auto& o) -> nlohmann::json { return o ? nlohmann::json(*o) : nlohmann::json(nullptr); };
@@ -374,6 +466,16 @@ std::string server_args_to_json(const ServerArgs& a) {
       {"tool_call_parser", str_or_null(a.tool_call_parser)},
       {"reasoning_parser", str_or_null(a.reasoning_parser)},
       {"enable_cache_report", a.enable_cache_report},
+      {"enable_lora", a.enable_lora},
+      {"lora_paths", lora_paths_json(a.lora_paths)},
+      {"max_loras_per_batch", a.max_loras_per_batch},
+      {"max_lora_rank", opt(a.max_lora_rank)},
+      {"lora_target_modules",
+       a.lora_target_modules.empty() ? nlohmann::json(nullptr) : nlohmann::json(a.lora_target_modules)},
+      {"max_loaded_loras", opt(a.max_loaded_loras)},
+      {"lora_eviction_policy", a.lora_eviction_policy},
+      {"lora_backend", a.lora_backend},
+      {"max_lora_chunk_size", a.max_lora_chunk_size},
       {"log_level", a.log_level},
       {"log_requests", a.log_requests},
       {"decode_log_interval", a.decode_log_interval},

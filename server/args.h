@@ -74,6 +74,17 @@ struct ServerArgs {
   std::optional<int> speculative_eagle_topk;
   std::optional<int> speculative_num_draft_tokens;
 
+  // Multi-LoRA (SGLang's flags and defaults).
+  bool enable_lora = false;                      // implied by --lora-paths
+  std::vector<std::string> lora_paths;           // PATH | NAME=PATH | {"lora_name","lora_path","pinned"}
+  int max_loras_per_batch = 8;                   // adapter slots; the base model counts as one
+  std::optional<int> max_lora_rank;              // default: the largest rank of --lora-paths
+  std::vector<std::string> lora_target_modules;  // default: all seven projections
+  std::optional<int> max_loaded_loras;           // host-resident adapters (default: no limit)
+  std::string lora_eviction_policy = "lru";      // lru | fifo
+  std::string lora_backend = "csgmv";            // accepted; sglcpp runs its own kernels
+  int max_lora_chunk_size = 16;                  // accepted; no effect
+
   // OpenAI API.
   std::string tool_call_parser;
   std::string reasoning_parser;

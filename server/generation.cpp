@@ -100,6 +100,7 @@ sched::GenerateRequest to_sched(const App& app, const ItemState& s) {
   r.logprob.token_ids_logprob = s.item.logprob.token_ids_logprob;
   r.constraint = s.constraint;
   r.return_hidden_states = s.item.return_hidden_states;
+  if (s.lora) r.lora = s.lora->adapter();
   return r;
 }
 
@@ -116,6 +117,14 @@ Result<std::shared_ptr<const engine::TokenConstraintFactory>> compile_constraint
     return out;
   }
   return out;
+}
+
+// The registry's handle on the item's adapter (null for the base model).
+Result<std::shared_ptr<const LoraHandle>> acquire_lora(App& app, const std::optional<std::string>& name) {
+  if (!name) return std::shared_ptr<const LoraHandle>();
+  if (!app.lora) return invalid_argument("LoRA is not enabled. Please set `--enable-lora` to enable LoRA.");
+  SGL_ASSIGN_OR_RETURN(LoraHandle h, app.lora->acquire(*name));
+  return std::shared_ptr<const LoraHandle>(std::make_shared<LoraHandle>(std::move(h)));
 }
 
 }  // namespace
@@ -158,6 +167,7 @@ Status Generation::submit(std::vector<GenerateItem> items,
     s.prompt_ids = ids;
     if (it.require_reasoning) s.think_end_id = app_.tokenizer->token_to_id("</think>");
     SGL_ASSIGN_OR_RETURN(s.constraint, compile_constraint(app_, it.sampling));
+    SGL_ASSIGN_OR_RETURN(s.lora, acquire_lora(app_, it.lora_path));
     s.item = std::move(it);
     text::DecodeOptions opt;
     opt.skip_special_tokens = s.item.sampling.skip_special_tokens;
@@ -180,7 +190,10 @@ Status Generation::submit(std::vector<GenerateItem> items,
     std::weak_ptr<net::AsyncNotifier> weak = notifier_;
     // Registered before the scheduler sees it, so an abort_all racing this submit still finds it.
     app_.inflight.add(s.item.rid);
-    auto r = app_.scheduler->submit(to_sched(app_, s), [weak] {
+    // The callback lives as long as the scheduler keeps the request: it holds the adapter's handle
+    // too, so an unload waits for an aborted request that the scheduler has not freed yet.
+    auto r = app_.scheduler->submit(to_sched(app_, s), [weak, lora = s.lora] {
+      (void)lora;
       if (auto n = weak.lock()) n->notify();
     });
     if (!r.ok()) {

@@ -24,6 +24,9 @@ struct ItemState {
   GenerateItem item;
   std::vector<int32_t> prompt_ids;
   std::shared_ptr<const engine::TokenConstraintFactory> constraint;  // structured output
+  // The item's LoRA adapter (null: the base). Shared with the scheduler's notify callback, so the
+  // adapter counts as in use until both this item and the scheduler's copy of the request are gone.
+  std::shared_ptr<const LoraHandle> lora;
   int64_t max_new_tokens = 0;
   std::shared_ptr<sched::RequestStream> stream;
   std::unique_ptr<text::StreamingDetokenizer> detok;

@@ -124,6 +124,8 @@ net::Router make_router(App& app) {
   r.add("PUT", "/classify", wrap(app, handle_classify));
   r.post("/v1/rerank", wrap(app, handle_rerank));
   r.add("PUT", "/v1/rerank", wrap(app, handle_rerank));
+  r.post("/load_lora_adapter", wrap(app, handle_load_lora_adapter));
+  r.post("/unload_lora_adapter", wrap(app, handle_unload_lora_adapter));
   return r;
 }
 

@@ -1,4 +1,5 @@
 // Builds the App from the flags: tokenizer, chat template, model runner, scheduler, limits.
+#include <fmt/format.h>
 #include <spdlog/spdlog.h>
 
 #include <algorithm>
@@ -15,6 +16,7 @@
 #include "engine/testing/zero_cost_runner.h"
 #include "server/app.h"
 #include "server/dist_node.h"
+#include "server/protocol/lora_specs.h"
 #include "server/scripted_output.h"
 
 namespace sgl::server {
@@ -72,6 +74,46 @@ sched::SchedulerConfig scheduler_config(const ServerArgs& a, const text::Tokeniz
   return c;
 }
 
+// --enable-lora: the registry with the --lora-paths adapters loaded, and the scheduler's adapter
+// pool. The rank defaults to the largest startup adapter's (SGLang infers it the same way).
+Status setup_lora(App& app, sched::SchedulerConfig& sc) {
+  const ServerArgs& a = app.args;
+  LoraReadContext ctx;
+  ctx.base = app.runner->info().config;
+  if (!ctx.base)
+    return unsupported(
+        "--enable-lora: this runner has no model config to check adapters against (test "
+        "runners such as --test-zero-cost-runner cannot serve LoRA)");
+  ctx.limits.max_rank = a.max_lora_rank.value_or(0);
+  if (!a.lora_target_modules.empty()) {
+    SGL_ASSIGN_OR_RETURN(ctx.limits.target_modules, engine::parse_lora_target_modules(a.lora_target_modules));
+  }
+  LoraRegistryLimits limits;
+  limits.max_loaded = a.max_loaded_loras.value_or(0);
+  limits.max_pinned = a.max_loras_per_batch - 1;
+  app.lora = std::make_unique<LoraRegistry>(ctx, limits);
+  SGL_ASSIGN_OR_RETURN(auto specs, parse_lora_path_specs(a.lora_paths));
+  int32_t max_rank = 0;
+  for (const auto& s : specs) {
+    spdlog::info("Loading LoRA adapter {} from {}{}", s.name, s.path, s.pinned ? " (pinned)" : "");
+    SGL_TRY(app.lora->check_add(s.name, s.path, s.pinned));
+    auto adapter = read_lora_adapter(ctx, s.name, s.path, s.pinned);
+    if (!adapter.ok())
+      return Error{adapter.error().code, fmt::format("--lora-paths {}: {}", s.name, adapter.error().message)};
+    max_rank = std::max(max_rank, (*adapter)->max_rank);
+    SGL_TRY(app.lora->add(*adapter));
+  }
+  if (!a.max_lora_rank) {
+    app.lora->set_max_rank(max_rank);
+    app.args.max_lora_rank = max_rank;  // /get_server_info reports the rank in force
+  }
+  sc.max_loras_per_batch = a.max_loras_per_batch;
+  sc.max_lora_rank = app.lora->max_rank();
+  sc.lora_modules = ctx.limits.target_modules;
+  sc.lora_eviction_lru = a.lora_eviction_policy != "fifo";
+  return ok_status();
+}
+
 }  // namespace
 
 Result<std::unique_ptr<App>> create_app(const ServerArgs& args) {
@@ -121,6 +163,9 @@ Result<std::unique_ptr<App>> create_app(const ServerArgs& args) {
     sc.spec_eagle_topk = args.speculative_eagle_topk.value_or(1);
     sc.spec_num_draft_tokens =
         args.speculative_num_draft_tokens.value_or(sc.spec_eagle_topk == 1 ? sc.spec_num_steps + 1 : 8);
+  }
+  if (args.enable_lora) {
+    SGL_TRY(setup_lora(*app, sc));
   }
   SGL_ASSIGN_OR_RETURN(app->scheduler, sched::Scheduler::create(*app->runner, std::move(sc)));
   // The scheduler logs its capacity plan (max_total_num_tokens, chunked_prefill_size, ...).

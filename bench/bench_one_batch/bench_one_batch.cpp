@@ -5,6 +5,7 @@
 // reports decode against the bandwidth roofline (weights + KV bytes one step must read /
 // bandwidth), re-measured next to each case because these machines are shared and noisy.
 #include <fmt/format.h>
+#include <fmt/ranges.h>
 
 #include <CLI/CLI.hpp>
 #include <algorithm>
@@ -36,19 +37,30 @@ struct Case {
   int bs = 1, input_len = 0, output_len = 0;
 };
 
+// --num-loras N adapters of --lora-rank: request r runs adapter r % N (slot r % N).
+struct LoraSetup {
+  int num = 0;
+  std::vector<LoraSlotLoad> pending;  // put into the slots by the first step that runs
+  int64_t bytes_each = 0;             // one adapter's A and B in the compute dtype
+  int32_t slot_of(int r) const { return num > 0 ? r % num : -1; }
+};
+
 struct Layout {  // request r owns pages [r * pages_per_req, (r + 1) * pages_per_req)
   int64_t pages_per_req = 0;
   int page_size = 1;
   int32_t slot(int r, int64_t pos) const { return static_cast<int32_t>(r * pages_per_req * page_size + pos); }
 };
 
-StepInput prefill_input(const Case& c, const Layout& kv, int64_t vocab, uint64_t seed) {
+StepInput prefill_input(const Case& c, const Layout& kv, int64_t vocab, uint64_t seed, LoraSetup& lora) {
   // Random ids below 10000, as SGLang's synthetic inputs.
   std::mt19937_64 rng(seed);
   std::uniform_int_distribution<int32_t> tok(0, static_cast<int32_t>(std::min<int64_t>(vocab, 10000) - 1));
   StepInput in;
+  in.lora_loads = std::move(lora.pending);
+  lora.pending.clear();
   for (int r = 0; r < c.bs; ++r) {
     Segment s;
+    s.lora_slot = lora.slot_of(r);
     s.new_len = c.input_len;
     s.slot_offset = static_cast<int64_t>(in.batch.kv_slots.size());
     s.logits_start = c.input_len - 1;
@@ -67,11 +79,12 @@ StepInput prefill_input(const Case& c, const Layout& kv, int64_t vocab, uint64_t
 
 // Decode step `step` (0-based): each request's input is the token it sampled last, passed by
 // placeholder as the overlap scheduler does.
-StepInput decode_input(const Case& c, const Layout& kv, int step) {
+StepInput decode_input(const Case& c, const Layout& kv, int step, const LoraSetup& lora) {
   StepInput in;
   const int pos = c.input_len + step;
   for (int r = 0; r < c.bs; ++r) {
     Segment s;
+    s.lora_slot = lora.slot_of(r);
     s.prefix_len = pos;
     s.new_len = 1;
     s.slot_offset = static_cast<int64_t>(in.batch.kv_slots.size());
@@ -91,7 +104,7 @@ StepInput decode_input(const Case& c, const Layout& kv, int step) {
 // Bytes one decode step must read: every weight once (of the embedding table only the batch's
 // rows, which is negligible, so none of it; a tied LM head is its own packed copy and counts in
 // full) plus each request's KV so far, at the median step.
-int64_t decode_step_bytes(const ModelInfo& info, const Case& c) {
+int64_t decode_step_bytes(const ModelInfo& info, const Case& c, const LoraSetup& lora) {
   const int64_t dtype_bytes =
       info.kv_bytes_per_token / (2LL * info.num_layers * info.num_kv_heads * info.head_dim);
   const int64_t embed_bytes = info.vocab_size * info.hidden_size * dtype_bytes;
@@ -103,15 +116,17 @@ int64_t decode_step_bytes(const ModelInfo& info, const Case& c) {
     const double e = info.num_experts, k = info.num_experts_per_tok;
     experts_read *= 1.0 - std::pow(1.0 - k / e, static_cast<double>(c.bs));
   }
+  // LoRA: each adapter the batch uses, once.
+  const int64_t lora_bytes = std::min(lora.num, c.bs) * lora.bytes_each;
   return info.weight_bytes - info.routed_expert_bytes + static_cast<int64_t>(experts_read) - embed_bytes +
-         static_cast<int64_t>(c.bs) * ctx * info.kv_bytes_per_token;
+         static_cast<int64_t>(c.bs) * ctx * info.kv_bytes_per_token + lora_bytes;
 }
 
 nlohmann::json run_once(ModelRunner& runner, const Case& c, const Layout& kv, uint64_t seed,
-                        int log_decode_step, const std::string& run_name) {
+                        int log_decode_step, const std::string& run_name, LoraSetup& lora) {
   nlohmann::json m = {
       {"run_name", run_name}, {"batch_size", c.bs}, {"input_len", c.input_len}, {"output_len", c.output_len}};
-  const StepInput prefill = prefill_input(c, kv, runner.info().vocab_size, seed);
+  const StepInput prefill = prefill_input(c, kv, runner.info().vocab_size, seed, lora);
   auto t0 = std::chrono::steady_clock::now();
   auto p = runner.step(prefill);
   const double prefill_s = seconds_since(t0);
@@ -124,7 +139,7 @@ nlohmann::json run_once(ModelRunner& runner, const Case& c, const Layout& kv, ui
   std::vector<double> lat;
   dist::reset_tp_collective_stats(runner);  // tensor parallel: collective time of the decode steps
   for (int i = 0; i < c.output_len - 1; ++i) {
-    const StepInput d = decode_input(c, kv, i);
+    const StepInput d = decode_input(c, kv, i, lora);
     auto t1 = std::chrono::steady_clock::now();
     auto o = runner.step(d);
     lat.push_back(seconds_since(t1));
@@ -159,9 +174,10 @@ nlohmann::json run_once(ModelRunner& runner, const Case& c, const Layout& kv, ui
   return m;
 }
 
-void add_roofline(nlohmann::json& m, const ModelInfo& info, const Case& c, double bandwidth) {
+void add_roofline(nlohmann::json& m, const ModelInfo& info, const Case& c, double bandwidth,
+                  const LoraSetup& lora) {
   if (!m.contains("median_decode_latency")) return;
-  const int64_t bytes = decode_step_bytes(info, c);
+  const int64_t bytes = decode_step_bytes(info, c, lora);
   const double roof_s = static_cast<double>(bytes) / bandwidth;
   const double ratio = roof_s / m["median_decode_latency"].get<double>();
   fmt::print("Decode roofline: {:.1f} MB/step at {:.1f} GB/s = {:6.5f} s; achieved {:.1f} % of roofline\n",
@@ -198,6 +214,8 @@ int main(int argc, char** argv) {
   int page_size = 1, log_decode_step = 0;
   std::string run_name = "default", result_filename = "result.jsonl";
   bool skip_warmup = false;
+  int lora_rank = 0, num_loras = 0;
+  std::vector<std::string> lora_targets = {"all"};
   CLI::App app{
       "bench_one_batch: static-batch prefill/decode latency of the engine (as SGLang's bench_one_batch)"};
   app.add_option("--model-path", cfg.model_path, "Model directory, config file or conf/models preset name")
@@ -221,6 +239,11 @@ int main(int argc, char** argv) {
   app.add_option("--result-filename", result_filename, "JSONL records appended here ('' = none)");
   app.add_option("--log-decode-step", log_decode_step, "also print every n-th decode step");
   app.add_flag("--skip-warmup", skip_warmup);
+  app.add_option("--lora-rank", lora_rank, "Rank of the dummy LoRA adapters (with --num-loras)");
+  app.add_option("--num-loras", num_loras,
+                 "Dummy LoRA adapters; request r runs adapter r % N (0 = base only)");
+  app.add_option("--lora-target-modules", lora_targets, "Modules the dummy adapters adapt (SGLang's names)")
+      ->expected(1, -1);
   CLI11_PARSE(app, argc, argv);
   std::setvbuf(stdout, nullptr, _IOLBF, 0);  // progress shows up line by line when piped to a log
   auto positive = [](const std::vector<int>& v) {
@@ -270,12 +293,41 @@ int main(int argc, char** argv) {
     return 1;
   }
   fmt::print("max_total_num_tokens={}\n", slots);
+  LoraSetup lora;
+  if (num_loras > 0) {
+    auto modules = parse_lora_target_modules(lora_targets);
+    if (!modules.ok() || lora_rank < 1 || !info.config) {
+      std::cerr << (modules.ok() ? "--num-loras needs --lora-rank >= 1 and a model config"
+                                 : modules.error().message)
+                << "\n";
+      return 2;
+    }
+    LoraPoolConfig lc;
+    lc.num_slots = num_loras;
+    lc.max_rank = lora_rank;
+    lc.modules = *modules;
+    if (auto st = (*runner)->init_lora(lc); !st.ok()) {
+      std::cerr << st.error().message << "\n";
+      return 1;
+    }
+    lora.num = num_loras;
+    const int64_t elem =
+        info.kv_bytes_per_token / (2LL * info.num_layers * info.num_kv_heads * info.head_dim);
+    for (int i = 0; i < num_loras; ++i) {
+      auto a = dummy_lora_adapter(*info.config, lora_rank, *modules, cfg.random_seed + 1000 + i,
+                                  "lora" + std::to_string(i));
+      lora.bytes_each = a->bytes() / 4 * elem;  // held in the compute dtype
+      lora.pending.push_back({i, std::move(a)});
+    }
+    fmt::print("LoRA: {} adapters of rank {} on {}, {:.1f} MB each\n", num_loras, lora_rank,
+               fmt::join(lora_module_names(*modules), ","), lora.bytes_each / 1e6);
+  }
   std::vector<nlohmann::json> results;
   try {
     if (!skip_warmup) {
       fmt::print("Warmup ...\n");
       const Case w{batch_sizes[0], input_lens[0], std::min(32, output_lens[0])};
-      (void)run_once(**runner, w, kv, cfg.random_seed, 0, run_name);
+      (void)run_once(**runner, w, kv, cfg.random_seed, 0, run_name, lora);
     }
     fmt::print("Benchmark ...\n");
     for (int bs : batch_sizes)
@@ -284,9 +336,13 @@ int main(int argc, char** argv) {
           const Case c{bs, il, ol};
           fmt::print("\n==== batch size {} | input {} | output {} ====\n", bs, il, ol);
           auto m = run_once(**runner, c, kv, cfg.random_seed + static_cast<uint64_t>(bs), log_decode_step,
-                            run_name);
+                            run_name, lora);
+          if (lora.num > 0) {
+            m["num_loras"] = lora.num;
+            m["lora_rank"] = lora_rank;
+          }
           const double bw_case = gpu ? bw : std::max(bw, probe->measure(3));
-          add_roofline(m, info, c, bw_case);
+          add_roofline(m, info, c, bw_case, lora);
           if (gpu) add_prefill_roofline(m, info, c, gpu->gemm_flops);
           results.push_back(std::move(m));
         }

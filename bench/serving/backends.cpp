@@ -59,6 +59,8 @@ std::string build_request_body(Api api, const RequestSpec& s) {
       if (s.stream) body["stream_options"] = {{"include_usage", true}};
       break;
   }
+  // SGLang's lora_path (a registered adapter name); its OpenAI routes take it as an extra field.
+  if (!s.lora_name.empty()) body["lora_path"] = s.lora_name;
   if (!s.extra_body_json.empty()) {
     Json extra = Json::parse(s.extra_body_json, nullptr, false);
     if (extra.is_object()) {

@@ -27,6 +27,7 @@ struct RequestSpec {
   bool stream = true;
   std::string model;
   std::string extra_body_json;  // --extra-request-body: a JSON object merged at top level
+  std::string lora_name;        // --lora-name: the adapter this request names (lora_path)
 };
 std::string build_request_body(Api api, const RequestSpec& spec);
 

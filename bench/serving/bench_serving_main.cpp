@@ -3,6 +3,7 @@
 #include <fmt/format.h>
 
 #include <CLI/CLI.hpp>
+#include <cmath>
 #include <csignal>
 #include <cstdio>
 #include <fstream>
@@ -10,6 +11,7 @@
 #include <limits>
 #include <nlohmann/json.hpp>
 #include <numeric>
+#include <random>
 #include <thread>
 
 #include "bench/serving/codec.h"
@@ -39,7 +41,26 @@ struct Args {
   bool apply_chat_template = false;
   uint64_t seed = 1;
   std::string output_file, extra_request_body;
+  std::vector<std::string> lora_names;
+  std::string lora_request_distribution = "uniform";
+  double lora_zipf_alpha = 1.5;
 };
+
+// SGLang's --lora-request-distribution: which adapter each request names, in request order.
+std::vector<std::string> assign_loras(const Args& a, size_t n) {
+  std::vector<std::string> out(n);
+  if (a.lora_names.empty()) return out;
+  std::mt19937_64 rng(a.seed);
+  std::vector<double> weights;
+  for (size_t i = 0; i < a.lora_names.size(); ++i)
+    weights.push_back(
+        a.lora_request_distribution == "skewed" ? std::pow(a.lora_zipf_alpha, -static_cast<double>(i)) : 1.0);
+  std::discrete_distribution<size_t> pick(weights.begin(), weights.end());
+  for (size_t i = 0; i < n; ++i)
+    out[i] = a.lora_request_distribution == "distinct" ? a.lora_names[i % a.lora_names.size()]
+                                                       : a.lora_names[pick(rng)];
+  return out;
+}
 
 }  // namespace
 
@@ -74,6 +95,12 @@ int main(int argc, char** argv) {
   app.add_option("--seed", a.seed);
   app.add_option("--output-file", a.output_file, "Append a JSON line with the results");
   app.add_option("--extra-request-body", a.extra_request_body, "JSON object merged into every request body");
+  app.add_option("--lora-name", a.lora_names, "LoRA adapter names; each request names one (lora_path)")
+      ->expected(0, -1);
+  app.add_option("--lora-request-distribution", a.lora_request_distribution,
+                 "uniform (random), distinct (round robin) or skewed (Zipf over the listed order)")
+      ->check(CLI::IsMember({"uniform", "distinct", "skewed"}));
+  app.add_option("--lora-zipf-alpha", a.lora_zipf_alpha, "Zipf exponent of the skewed distribution");
   CLI11_PARSE(app, argc, argv);
 
   auto api = api_of_backend(a.backend);
@@ -147,6 +174,7 @@ int main(int argc, char** argv) {
   }
   std::vector<RequestSpec> specs;
   std::vector<int64_t> lens;
+  const std::vector<std::string> loras = assign_loras(a, rows.size());
   for (auto& r : rows) {
     RequestSpec s;
     s.prompt = a.apply_chat_template && *api != Api::kChatCompletions ? codec->apply_chat_template(r.prompt)
@@ -156,6 +184,7 @@ int main(int argc, char** argv) {
     s.stream = !a.disable_stream;
     s.model = a.model;
     s.extra_body_json = a.extra_request_body;
+    s.lora_name = loras[specs.size()];
     specs.push_back(std::move(s));
     lens.push_back(r.prompt_len);
   }

@@ -41,6 +41,11 @@ Status CpuModelRunner::init_kv_cache(int64_t num_slots, int page_size) {
 
 Result<StepOutput> CpuModelRunner::step(const StepInput& input) {
   SGL_TRY(validate_step_input(input, info_, kv_.num_slots));
+  for (const LoraSlotLoad& load : input.lora_loads) {
+    if (lora_load_) SGL_TRY(lora_load_(load));
+    SGL_TRY(install_lora(load));
+  }
+  SGL_TRY(model_->lora_slots().validate(input.batch));
   SGL_ASSIGN_OR_RETURN(std::vector<int32_t> ids,
                        last_token_.resolve(input.batch.input_ids, info_.vocab_size));
   if (pre_forward_) SGL_TRY(pre_forward_(input.batch, ids));
@@ -83,6 +88,7 @@ Status CpuModelRunner::load_weights_from_disk(const std::string& model_path) {
 
 Status CpuModelRunner::forward_only(const ForwardBatch& batch, const std::vector<int32_t>& ids) {
   if (kv_.num_slots == 0) return invalid_argument("init_kv_cache was not called");
+  SGL_TRY(model_->lora_slots().validate(batch));
   return model_->forward(batch, ids, kv_).status;
 }
 

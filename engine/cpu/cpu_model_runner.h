@@ -30,6 +30,7 @@ class CpuModelRunner final : public ModelRunner {
     kv_ = std::move(empty);
     return {};
   }
+  Status init_lora(const LoraPoolConfig& config) override { return model_->init_lora(config.num_slots); }
   Result<StepOutput> step(const StepInput& input) override;
   Status load_weights_from_disk(const std::string& model_path) override;
   int64_t available_memory_bytes() const override;
@@ -41,6 +42,13 @@ class CpuModelRunner final : public ModelRunner {
   // forward through forward_only, without sampling.
   using PreForwardHook = std::function<Status(const ForwardBatch&, const std::vector<int32_t>& ids)>;
   void set_pre_forward_hook(PreForwardHook hook) { pre_forward_ = std::move(hook); }
+  // The leader also forwards each LoRA slot load (before applying it) for the followers'
+  // install_lora.
+  using LoraLoadHook = std::function<Status(const LoraSlotLoad&)>;
+  void set_lora_load_hook(LoraLoadHook hook) { lora_load_ = std::move(hook); }
+  Status install_lora(const LoraSlotLoad& load) {
+    return model_->install_lora(load.slot, load.adapter.get());
+  }
   Status forward_only(const ForwardBatch& batch, const std::vector<int32_t>& ids);
   // Checks (dry_run) or loads the checkpoint's slice of this rank: weight swap across ranks.
   Status load_weights_shard(const std::string& model_path, bool dry_run);
@@ -55,6 +63,7 @@ class CpuModelRunner final : public ModelRunner {
   std::vector<float> logits_buffer_;
   std::optional<tbb::global_control> threads_;
   PreForwardHook pre_forward_;
+  LoraLoadHook lora_load_;
 };
 
 // One rank's CPU runner: the slice `shard` of the model, collectives through `comm` (null when

@@ -29,6 +29,11 @@ class CudaModelRunner final : public ModelRunner {
   const ModelInfo& info() const override { return info_; }
   Status init_kv_cache(int64_t num_slots, int page_size) override;
   int64_t kv_num_slots() const override { return kv_slots_; }
+  // The segmented shrink/expand kernels are CPU-only so far (engine/models/decoder_lora.h).
+  Status init_lora(const LoraPoolConfig&) override {
+    return unsupported(
+        "LoRA adapters are not implemented on --device cuda yet; serve them with --device cpu");
+  }
   Result<StepOutput> step(const StepInput& input) override;
   Status load_weights_from_disk(const std::string& model_path) override;
   int64_t available_memory_bytes() const override;

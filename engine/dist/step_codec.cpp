@@ -20,6 +20,7 @@ class Writer {
     const auto* p = reinterpret_cast<const uint8_t*>(v.data());
     out_.insert(out_.end(), p, p + v.size() * sizeof(T));
   }
+  void str(const std::string& s) { vec(std::vector<char>(s.begin(), s.end())); }
   std::vector<uint8_t> take() { return std::move(out_); }
 
  private:
@@ -45,6 +46,12 @@ class Reader {
     pos_ += n * sizeof(T);
     return true;
   }
+  bool str(std::string& s) {
+    std::vector<char> v;
+    if (!vec(v)) return false;
+    s.assign(v.begin(), v.end());
+    return true;
+  }
   bool done() const { return pos_ == in_.size(); }
 
  private:
@@ -66,6 +73,8 @@ std::vector<uint8_t> encode_forward(const ForwardBatch& b, const std::vector<int
     w.pod(s.new_len);
     w.pod(s.slot_offset);
     w.pod(s.logits_start);
+    w.pod(s.ntk_alpha);
+    w.pod(s.lora_slot);
     w.vec(s.tree_mask);
   }
   return w.take();
@@ -81,7 +90,7 @@ Status decode_forward(const std::vector<uint8_t>& bytes, ForwardBatch& b, std::v
   for (uint64_t i = 0; ok && i < n; ++i) {
     Segment s;
     ok = r.pod(s.prefix_len) && r.pod(s.new_len) && r.pod(s.slot_offset) && r.pod(s.logits_start) &&
-         r.vec(s.tree_mask);
+         r.pod(s.ntk_alpha) && r.pod(s.lora_slot) && r.vec(s.tree_mask);
     b.segments.push_back(std::move(s));
   }
   if (!ok || !r.done()) return corrupt("tensor-parallel step message is malformed");
@@ -102,6 +111,63 @@ Status decode_init_kv(const std::vector<uint8_t>& bytes, int64_t& num_slots, int
   if (!r.pod(num_slots) || !r.pod(p) || !r.done())
     return corrupt("tensor-parallel init message is malformed");
   page_size = p;
+  return {};
+}
+
+std::vector<uint8_t> encode_init_lora(const LoraPoolConfig& c) {
+  Writer w;
+  w.pod(c.num_slots);
+  w.pod(c.max_rank);
+  w.pod(c.modules);
+  return w.take();
+}
+
+Status decode_init_lora(const std::vector<uint8_t>& bytes, LoraPoolConfig& c) {
+  Reader r(bytes);
+  if (!r.pod(c.num_slots) || !r.pod(c.max_rank) || !r.pod(c.modules) || !r.done())
+    return corrupt("tensor-parallel LoRA init message is malformed");
+  return {};
+}
+
+std::vector<uint8_t> encode_lora_load(const LoraSlotLoad& load) {
+  Writer w;
+  w.pod(load.slot);
+  w.pod(static_cast<uint8_t>(load.adapter != nullptr));
+  if (const LoraAdapter* a = load.adapter.get()) {
+    w.str(a->name);
+    w.str(a->path);
+    w.pod(a->uid);
+    w.pod(a->max_rank);
+    w.pod(a->modules);
+    w.pod(static_cast<uint64_t>(a->layers.size()));
+    for (const auto& layer : a->layers)
+      for (const LoraModuleWeights& m : layer) {
+        w.pod(m.rank);
+        w.pod(m.scale);
+        w.vec(m.a);
+        w.vec(m.b);
+      }
+  }
+  return w.take();
+}
+
+Status decode_lora_load(const std::vector<uint8_t>& bytes, LoraSlotLoad& load) {
+  Reader r(bytes);
+  uint8_t has = 0;
+  bool ok = r.pod(load.slot) && r.pod(has);
+  load.adapter.reset();
+  if (ok && has) {
+    auto a = std::make_shared<LoraAdapter>();
+    uint64_t layers = 0;
+    ok = r.str(a->name) && r.str(a->path) && r.pod(a->uid) && r.pod(a->max_rank) && r.pod(a->modules) &&
+         r.pod(layers) && layers <= bytes.size();
+    if (ok) a->layers.resize(layers);
+    for (auto& layer : a->layers)
+      for (LoraModuleWeights& m : layer)
+        ok = ok && r.pod(m.rank) && r.pod(m.scale) && r.vec(m.a) && r.vec(m.b);
+    load.adapter = std::move(a);
+  }
+  if (!ok || !r.done()) return corrupt("tensor-parallel LoRA load message is malformed");
   return {};
 }
 

@@ -9,6 +9,7 @@
 
 #include "base/result.h"
 #include "engine/forward_batch.h"
+#include "engine/model_runner.h"
 
 namespace sgl::engine::dist {
 
@@ -18,6 +19,8 @@ enum class Command : uint32_t {
   kLoadWeights = 3,  // payload: model path
   kHeartbeat = 4,    // no payload; followed by a barrier (proves every rank alive)
   kShutdown = 5,
+  kInitLora = 6,  // payload: the LoRA pool's slots, rank, modules
+  kLoadLora = 7,  // payload: a slot and the adapter to put there (or none), weights included
 };
 
 struct CommandHeader {
@@ -32,5 +35,13 @@ Status decode_forward(const std::vector<uint8_t>& bytes, ForwardBatch& batch, st
 
 std::vector<uint8_t> encode_init_kv(int64_t num_slots, int page_size);
 Status decode_init_kv(const std::vector<uint8_t>& bytes, int64_t& num_slots, int& page_size);
+
+std::vector<uint8_t> encode_init_lora(const LoraPoolConfig& config);
+Status decode_init_lora(const std::vector<uint8_t>& bytes, LoraPoolConfig& config);
+
+// The whole adapter travels (each rank slices it as it installs it), so follower nodes need no
+// copy of the adapter's files.
+std::vector<uint8_t> encode_lora_load(const LoraSlotLoad& load);
+Status decode_lora_load(const std::vector<uint8_t>& bytes, LoraSlotLoad& load);
 
 }  // namespace sgl::engine::dist

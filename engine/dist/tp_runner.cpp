@@ -133,6 +133,22 @@ Status follower_loop(Rank& r) {
         }
         break;
       }
+      case Command::kInitLora: {
+        LoraPoolConfig lc;
+        SGL_TRY(decode_init_lora(payload, lc));
+        Status st = r.runner->init_lora(lc);
+        float failed = st.ok() ? 0.0f : 1.0f;
+        SGL_TRY(r.comm->all_reduce_sum(&failed, 1));
+        break;
+      }
+      case Command::kLoadLora: {
+        LoraSlotLoad load;
+        SGL_TRY(decode_lora_load(payload, load));
+        // The leader checked the adapter against the model; a rank that cannot install its slice
+        // cannot run the next forward, so it stops the group.
+        SGL_TRY(r.runner->install_lora(load));
+        break;
+      }
       case Command::kHeartbeat:
         SGL_TRY(r.comm->barrier());
         break;
@@ -157,6 +173,8 @@ class TpLeaderRunner final : public ModelRunner {
     leader_.runner->set_pre_forward_hook([this](const ForwardBatch& b, const std::vector<int32_t>& ids) {
       return send(Command::kForward, encode_forward(b, ids));
     });
+    leader_.runner->set_lora_load_hook(
+        [this](const LoraSlotLoad& load) { return send(Command::kLoadLora, encode_lora_load(load)); });
     heartbeat_ = std::thread([this] { heartbeat_loop(); });
   }
 
@@ -188,6 +206,18 @@ class TpLeaderRunner final : public ModelRunner {
     SGL_TRY(leader_.comm->all_reduce_sum(&failed, 1));
     SGL_TRY(std::move(st));
     if (failed > 0) return invalid_argument("the KV cache does not fit on every rank (see the ranks' log)");
+    return {};
+  }
+
+  Status init_lora(const LoraPoolConfig& config) override {
+    std::lock_guard lock(mu_);
+    SGL_TRY(send(Command::kInitLora, encode_init_lora(config)));
+    Status st = leader_.runner->init_lora(config);
+    float failed = st.ok() ? 0.0f : 1.0f;
+    SGL_TRY(leader_.comm->all_reduce_sum(&failed, 1));
+    SGL_TRY(std::move(st));
+    if (failed > 0)
+      return invalid_argument("the LoRA slots could not be set up on every rank (see their log)");
     return {};
   }
 

@@ -170,7 +170,8 @@ void DecoderModel::allocate() {
   const int64_t qkv_rows = (p.q_heads + 2 * static_cast<int64_t>(p.kv_heads)) * d;
   embed_ = Tensor::empty(compute_, {p.vocab, h});  // written whole by load() or init_dummy()
   // A classifier's score head is small: every rank holds all of it.
-  lm_head_ = cpu::PackedWeight::pack(nullptr, DType::kF32, c.num_labels > 0 ? c.num_labels : p.vocab, h, compute_);
+  lm_head_ =
+      cpu::PackedWeight::pack(nullptr, DType::kF32, c.num_labels > 0 ? c.num_labels : p.vocab, h, compute_);
   final_norm_.assign(static_cast<size_t>(h), 1.0f);
   layers_.resize(static_cast<size_t>(c.num_layers));
   for (int l = 0; l < c.num_layers; ++l) {
@@ -368,6 +369,24 @@ void DecoderModel::init_dummy(uint64_t seed) {
     }
   }
   lay_out_weights();
+}
+
+}  // namespace sgl::engine
+
+namespace sgl::engine {
+
+Status DecoderModel::init_lora(int num_slots) {
+  const WeightNames plain;
+  // PEFT names an adapter's modules after the base's; ours map the seven Llama/Qwen projections.
+  if (!options_.names.qkv.empty() || options_.names.q != plain.q || options_.names.o != plain.o ||
+      options_.names.gate != plain.gate || options_.names.down != plain.down)
+    return unsupported(fmt::format(
+        "LoRA adapters on {} are not supported: its projections are not the q/k/v/o/gate/up/down_proj "
+        "modules PEFT adapters target",
+        config_.architecture));
+  if (num_slots < 1) return invalid_argument("LoRA needs at least one adapter slot");
+  lora_.init(num_slots, compute_);
+  return {};
 }
 
 }  // namespace sgl::engine

@@ -12,6 +12,7 @@
 #include "engine/cpu/kernels.h"
 #include "engine/forward_batch.h"
 #include "engine/model_config.h"
+#include "engine/models/decoder_lora.h"
 #include "engine/models/shard_plan.h"
 #include "engine/safetensors.h"
 #include "engine/tensor.h"
@@ -124,6 +125,15 @@ class DecoderModel {
   // Deterministic random weights for --load-format dummy, scaled to keep activations finite.
   void init_dummy(uint64_t seed);
 
+  // Multi-LoRA: `num_slots` empty adapter slots; refused for families whose projections are
+  // stored fused (Qwen v1, Bailing), which PEFT adapters of the seven projections cannot target.
+  Status init_lora(int num_slots);
+  // Puts `adapter` (null: none) into `slot`: this rank's slice, in the compute dtype.
+  Status install_lora(int slot, const LoraAdapter* adapter) {
+    return lora_.install(slot, adapter, config_, shard_);
+  }
+  const LoraSlots& lora_slots() const { return lora_; }
+
   struct Output {
     std::vector<float> logits;                      // rows × vocab
     std::vector<std::vector<float>> hidden_states;  // per captured layer: tokens × hidden
@@ -141,11 +151,13 @@ class DecoderModel {
   void attention_block(int l, const ForwardBatch& batch, const float* normed, int64_t t, KvPool& kv,
                        const float* rope_cs, float* out) const;
   // The MLP part of layer l: dense, MoE, MoE + shared expert, or (MoE + dense)/√2.
-  void ffn_block(int l, const float* normed, int64_t t, float* out) const;
-  void gated_mlp(const float* x, int64_t t, const cpu::PackedWeight& gate_up, const cpu::PackedWeight& down,
-                 float* out) const;
+  void ffn_block(int l, const ForwardBatch& batch, const float* normed, int64_t t, float* out) const;
+  // `lora_layer` ≥ 0: the dense MLP of that layer, which LoRA adapters may target (-1: a shared
+  // expert, which they do not).
+  void gated_mlp(const ForwardBatch& batch, const float* x, int64_t t, const cpu::PackedWeight& gate_up,
+                 const cpu::PackedWeight& down, float* out, int lora_layer = -1) const;
   void moe_block(int l, const float* normed, int64_t t, float* out) const;
-  void shared_expert(int l, const float* normed, int64_t t, float* out) const;
+  void shared_expert(int l, const ForwardBatch& batch, const float* normed, int64_t t, float* out) const;
   // Rewrites the RoPE table rows of segments with a dynamic-NTK alpha (Qwen v1).
   void rebase_rope_for_ntk(const ForwardBatch& batch, float* rope_cs) const;
   // Tensor-parallel steps (no-ops on a whole model): the first failure is kept in `st`.
@@ -166,6 +178,7 @@ class DecoderModel {
   std::vector<LayerWeights> layers_;
   ShardPlan shard_;
   dist::Communicator* comm_ = nullptr;
+  LoraSlots lora_;
 };
 
 }  // namespace sgl::engine

@@ -29,6 +29,7 @@ void DecoderModel::attention_block(int l, const ForwardBatch& batch, const float
   const int64_t d = c.head_dim, hq = q_heads * d, hkv = kv_heads * d, qkv_n = hq + 2 * hkv;
   float* qkv = scratch.qkv.get(static_cast<size_t>(t * qkv_n));
   cpu::linear(normed, t, w.qkv, w.qkv_bias.empty() ? nullptr : w.qkv_bias.data(), qkv);
+  lora_.add(LoraSlots::Group::kQkv, l, batch, normed, c.hidden_size, qkv, qkv_n);
   float* q = scratch.q.get(static_cast<size_t>(t * hq));
   float* k = scratch.k.get(static_cast<size_t>(t * hkv));
   float* v = scratch.v.get(static_cast<size_t>(t * hkv));
@@ -69,44 +70,52 @@ void DecoderModel::attention_block(int l, const ForwardBatch& batch, const float
   // The bias belongs to the sum: only rank 0 adds it.
   const bool bias = !w.o_bias.empty() && shard_.tp_rank == 0;
   cpu::linear(attn, t, w.o, bias ? w.o_bias.data() : nullptr, out);
+  lora_.add(LoraSlots::Group::kO, l, batch, attn, hq, out, c.hidden_size);
 }
 
-void DecoderModel::gated_mlp(const float* x, int64_t t, const cpu::PackedWeight& gate_up,
-                             const cpu::PackedWeight& down, float* out) const {
+void DecoderModel::gated_mlp(const ForwardBatch& batch, const float* x, int64_t t,
+                             const cpu::PackedWeight& gate_up, const cpu::PackedWeight& down, float* out,
+                             int lora_layer) const {
   const int64_t inter = gate_up.n() / 2;
   float* gu = scratch.gate_up.get(static_cast<size_t>(t * 2 * inter));
   float* act = scratch.act.get(static_cast<size_t>(t * inter));
   cpu::linear(x, t, gate_up, nullptr, gu);
+  if (lora_layer >= 0)
+    lora_.add(LoraSlots::Group::kGateUp, lora_layer, batch, x, config_.hidden_size, gu, 2 * inter);
   if (options_.activation == Activation::kGeluTanh) {
     cpu::gelu_tanh_mul(gu, t, inter, act);
   } else {
     cpu::silu_mul(gu, t, inter, act);
   }
   cpu::linear(act, t, down, nullptr, out);
+  if (lora_layer >= 0)
+    lora_.add(LoraSlots::Group::kDown, lora_layer, batch, act, inter, out, config_.hidden_size);
 }
 
-void DecoderModel::ffn_block(int l, const float* normed, int64_t t, float* out) const {
+void DecoderModel::ffn_block(int l, const ForwardBatch& batch, const float* normed, int64_t t,
+                             float* out) const {
   const LayerWeights& w = layers_[l];
   if (!w.moe) {
-    gated_mlp(normed, t, w.gate_up, w.down, out);
+    gated_mlp(batch, normed, t, w.gate_up, w.down, out, l);
     return;
   }
   moe_block(l, normed, t, out);
-  if (options_.shared_expert != SharedExpert::kNone) shared_expert(l, normed, t, out);
+  if (options_.shared_expert != SharedExpert::kNone) shared_expert(l, batch, normed, t, out);
   if (w.dense) {  // Grok's residual MoE: (mlp(x) + moe(x)) / √2
     const int64_t n = t * config_.hidden_size;
     float* dense = scratch.extra.get(static_cast<size_t>(n));
-    gated_mlp(normed, t, w.gate_up, w.down, dense);
+    gated_mlp(batch, normed, t, w.gate_up, w.down, dense, l);
     const float inv_sqrt2 = static_cast<float>(1.0 / std::sqrt(2.0));
     for (int64_t i = 0; i < n; ++i) out[i] = (dense[i] + out[i]) * inv_sqrt2;
   }
 }
 
-void DecoderModel::shared_expert(int l, const float* normed, int64_t t, float* out) const {
+void DecoderModel::shared_expert(int l, const ForwardBatch& batch, const float* normed, int64_t t,
+                                 float* out) const {
   const LayerWeights& w = layers_[l];
   const int64_t h = config_.hidden_size;
   float* y = scratch.extra.get(static_cast<size_t>(t * h));
-  gated_mlp(normed, t, w.shared_gate_up, w.shared_down, y);
+  gated_mlp(batch, normed, t, w.shared_gate_up, w.shared_down, y);
   // Qwen2-MoE scales the shared expert per token by sigmoid(x·w_g) (each tensor-parallel rank
   // computes the same gate from the whole x and scales its partial sum); Bailing adds it as is.
   std::vector<float> gate(static_cast<size_t>(t), 1.0f);
@@ -198,7 +207,7 @@ DecoderModel::Output DecoderModel::forward(const ForwardBatch& batch, const std:
     // Sandwich norms (Gemma 2, Grok) norm each block's output before it joins the residual.
     if (!w.attn_out_norm.empty()) cpu::rms_norm(delta, w.attn_out_norm.data(), t, h, eps, delta);
     cpu::add_rms_norm(delta, x, w.post_norm.data(), t, h, eps, normed);
-    ffn_block(l, normed, t, delta);
+    ffn_block(l, batch, normed, t, delta);
     all_reduce(delta, t * h, out.status);
     if (!w.mlp_out_norm.empty()) cpu::rms_norm(delta, w.mlp_out_norm.data(), t, h, eps, delta);
     for (int64_t i = 0; i < t * h; ++i) x[i] += delta[i];

@@ -23,6 +23,7 @@ class ScriptedRunner final : public ModelRunner {
   }
   int64_t kv_num_slots() const override { return inner_->kv_num_slots(); }
   Status release_kv_cache() override { return inner_->release_kv_cache(); }
+  Status init_lora(const LoraPoolConfig& config) override { return inner_->init_lora(config); }
   Result<StepOutput> step(const StepInput& input) override;
   Status load_weights_from_disk(const std::string& model_path) override {
     return inner_->load_weights_from_disk(model_path);

@@ -18,6 +18,8 @@ class ZeroCostRunner final : public ModelRunner {
   const ModelInfo& info() const override { return info_; }
   Status init_kv_cache(int64_t num_slots, int page_size) override;
   int64_t kv_num_slots() const override { return slots_; }
+  // No forward runs, so adapters change nothing: slots are accepted and ignored.
+  Status init_lora(const LoraPoolConfig&) override { return ok_status(); }
   Result<StepOutput> step(const StepInput& input) override;
   Status load_weights_from_disk(const std::string&) override { return ok_status(); }
   int64_t available_memory_bytes() const override { return available_bytes_; }

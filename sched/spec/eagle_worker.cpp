@@ -254,6 +254,7 @@ Result<std::vector<int32_t>> EagleWorker::decode_group(const std::vector<SpecSeq
     pend.new_len = static_cast<int32_t>(m);
     pend.slot_offset = static_cast<int64_t>(b.kv_slots.size());
     pend.logits_start = static_cast<int32_t>(m - 1);
+    pend.lora_slot = seq.lora_slot;
     b.kv_slots.insert(b.kv_slots.end(), st.begin(), st.begin() + t);
     for (int64_t p = seq.committed; p < t; ++p) {
       b.input_ids.push_back(toks[p]);
@@ -271,6 +272,7 @@ Result<std::vector<int32_t>> EagleWorker::decode_group(const std::vector<SpecSeq
       seg.new_len = 1;
       seg.slot_offset = static_cast<int64_t>(b.kv_slots.size());
       seg.logits_start = 0;
+      seg.lora_slot = seq.lora_slot;
       b.kv_slots.insert(b.kv_slots.end(), st.begin(), st.begin() + t);
       for (size_t a = 1; a < anc.size(); ++a) b.kv_slots.push_back(st[t - 1 + tree.slot_offset[anc[a]]]);
       b.kv_slots.push_back(st[t - 1 + tree.slot_offset[j]]);

@@ -34,7 +34,8 @@ struct SpecSeq {
   std::vector<int32_t>* tokens = nullptr;            // prompt + outputs; rounds append accepted ones
   const std::vector<int32_t>* slot_table = nullptr;  // target (and mirrored draft) slot per position
   const engine::SamplingParams* params = nullptr;    // null: greedy
-  int64_t committed = 0;  // positions [0, committed) have target KV (set by prefill, then by rounds)
+  int64_t committed = 0;   // positions [0, committed) have target KV (set by prefill, then by rounds)
+  int32_t lora_slot = -1;  // the request's LoRA slot: verification runs the adapter, drafting the base
 
   // How plain decoding would sample the request's next token (set before each round): params,
   // the prompt and output ids its penalties see, logprob options, step = outputs so far. A round

@@ -75,6 +75,7 @@ bool SchedulerImpl::spec_decode_step() {
     [[maybe_unused]] const bool ok = alloc_pages(pages, r->pages);  // checked above
     fill_slots(*r, r->kv_len, want);
     st.seq.slot_table = &r->slot_table;
+    st.seq.lora_slot = r->lora_slot;
     // The row a plain decode step would sample next (schedule_batch's decode row); output_ids are
     // current here because speculation runs with the overlap pipeline off.
     const auto& spec = *r->spec;

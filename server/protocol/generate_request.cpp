@@ -3,6 +3,7 @@
 #include <fmt/format.h>
 
 #include "server/protocol/api_error.h"
+#include "server/protocol/lora_specs.h"
 #include "server/protocol/request_id.h"
 
 namespace sgl::server {
@@ -196,7 +197,9 @@ Result<GenerateRequest> parse_generate_request(std::string_view body, const Requ
   bool require_reasoning = false, return_hidden_states = false;
   SGL_TRY(json::read(obj, "require_reasoning", "", require_reasoning));
   SGL_TRY(json::read(obj, "return_hidden_states", "", return_hidden_states));
+  SGL_ASSIGN_OR_RETURN(auto lora_paths, read_lora_paths(obj, req.prompts.size()));
   SGL_ASSIGN_OR_RETURN(req.items, expand_items(req.prompts.size(), sampling, rids, lp, limits));
+  assign_lora_paths(lora_paths, req.items);
   for (auto& it : req.items)
     it.require_reasoning = require_reasoning, it.return_hidden_states = return_hidden_states;
   req.list_response = batch || req.items.size() > req.prompts.size();

@@ -3,6 +3,7 @@
 #pragma once
 
 #include <cstdint>
+#include <optional>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -35,6 +36,8 @@ struct GenerateItem {
   LogprobOptions logprob;
   bool require_reasoning = false;     // count meta_info.reasoning_tokens (tokens through </think>)
   bool return_hidden_states = false;  // meta_info.hidden_states: each output token's final hidden state
+  // SGLang's lora_path: the registered name of the LoRA adapter to run with; nullopt = the base.
+  std::optional<std::string> lora_path;
 };
 
 struct GenerateRequest {

@@ -6,6 +6,7 @@
 #include <nlohmann/json.hpp>
 
 #include "server/protocol/api_error.h"
+#include "server/protocol/lora_specs.h"
 #include "server/protocol/tool_choice_schema.h"
 
 namespace sgl::server {
@@ -240,7 +241,10 @@ Result<CompletionRequest> parse_completion_request(std::string_view body, const 
   if (!rids.empty() && rids.size() != req.prompts.size())
     return invalid("The specified rids length mismatch with the batch_size for batch processing.");
   std::vector<SamplingParams> per_prompt(req.prompts.size(), sp);
+  // SGLang's extra body field; a "base:adapter" model overrides it (the route applies that).
+  SGL_ASSIGN_OR_RETURN(auto lora_paths, read_lora_paths(obj, req.prompts.size()));
   SGL_ASSIGN_OR_RETURN(req.items, expand_items(req.prompts.size(), per_prompt, rids, lp, limits));
+  assign_lora_paths(lora_paths, req.items);
   return req;
 }
 
@@ -296,7 +300,9 @@ Result<ChatRequest> parse_chat_request(std::string_view body, const RequestLimit
   SGL_TRY(read_rid_list(obj, rids));
   if (rids.size() > 1)
     return invalid("The specified rids length mismatch with the batch_size for batch processing.");
+  SGL_ASSIGN_OR_RETURN(auto lora_paths, read_lora_paths(obj, 1));
   SGL_ASSIGN_OR_RETURN(req.items, expand_items(1, {sp}, rids, lp, limits));
+  assign_lora_paths(lora_paths, req.items);
   return req;
 }
 

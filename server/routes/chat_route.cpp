@@ -33,6 +33,7 @@ RouteResult handle_chat_completions(App& app, net::Exchange& ex) {
   if (auto st = check_json_content_type(ex.request()); !st.ok()) co_return openai_error(st.error());
   auto req = parse_chat_request(ex.request().body, app.limits, app.chat_defaults);
   if (!req.ok()) co_return openai_error(req.error());
+  apply_model_adapter(app, req->model, req->items);
   auto prompt = render_chat_prompt(app, *req);
   if (!prompt.ok()) co_return openai_error(prompt.error());
   // A rendered prompt too long for the context is refused before the encoder's seconds on it.

@@ -10,6 +10,7 @@ RouteResult handle_completions(App& app, net::Exchange& ex) {
   if (auto st = check_json_content_type(ex.request()); !st.ok()) co_return openai_error(st.error());
   auto req = parse_completion_request(ex.request().body, app.limits);
   if (!req.ok()) co_return openai_error(req.error());
+  apply_model_adapter(app, req->model, req->items);
   std::vector<std::vector<int32_t>> ids;
   std::vector<std::string> prompt_texts;
   for (const auto& p : req->prompts) {

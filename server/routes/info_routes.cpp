@@ -24,6 +24,31 @@ ordered_json model_card(const App& app) {
           {"max_model_len", app.limits.context_length}};
 }
 
+// SGLang lists each loaded LoRA adapter as a model of its own, the served model as its parent.
+ordered_json adapter_card(const App& app, const std::string& name, const std::string& path) {
+  return {{"id", name},
+          {"object", "model"},
+          {"created", unix_now()},
+          {"owned_by", "sglang"},
+          {"root", path},
+          {"parent", app.args.served_model_name},
+          {"max_model_len", nullptr}};
+}
+
+// The adapter pool's state (slots from the scheduler, names and in-flight holds from the registry):
+// after traffic, slots_used may stay up (adapters stay cached) but in_flight_requests returns to 0.
+ordered_json lora_pool_json(const App& app, const sched::SchedulerStats& s) {
+  ordered_json names = ordered_json::array();
+  for (const auto& [name, path] : app.lora->loaded()) names.push_back(name);
+  return {{"slots_total", s.lora_slots_total},
+          {"slots_used", s.lora_slots_used},
+          {"slot_loads", s.lora_slot_loads},
+          {"evictions", s.lora_evictions},
+          {"max_lora_rank", app.lora->max_rank()},
+          {"loaded_adapters", std::move(names)},
+          {"in_flight_requests", app.lora->in_flight()}};
+}
+
 }  // namespace
 
 RouteResult handle_health(App& app, net::Exchange&) {
@@ -47,7 +72,10 @@ RouteResult handle_health_generate(App& app, net::Exchange& ex) {
 }
 
 RouteResult handle_models(App& app, net::Exchange&) {
-  ordered_json j = {{"object", "list"}, {"data", ordered_json::array({model_card(app)})}};
+  ordered_json data = ordered_json::array({model_card(app)});
+  if (app.lora)
+    for (const auto& [name, path] : app.lora->loaded()) data.push_back(adapter_card(app, name, path));
+  ordered_json j = {{"object", "list"}, {"data", std::move(data)}};
   co_return net::Response::json(200, j.dump());
 }
 
@@ -55,8 +83,12 @@ RouteResult handle_model_card(App& app, net::Exchange& ex) {
   const std::string& path = ex.request().path;
   // SDKs percent-encode the id (a served name is often a path with '/').
   std::string name = percent_decode(std::string_view(path).substr(std::string_view("/v1/models/").size()));
-  if (name != app.args.served_model_name)
+  if (name != app.args.served_model_name) {
+    if (app.lora)
+      for (const auto& [adapter, root] : app.lora->loaded())
+        if (adapter == name) co_return net::Response::json(200, adapter_card(app, adapter, root).dump());
     co_return net::Response::json(404, openai_model_not_found_body(name));
+  }
   co_return net::Response::json(200, model_card(app).dump());
 }
 
@@ -102,6 +134,7 @@ RouteResult handle_get_server_info(App& app, net::Exchange&) {
         {"num_total_pages", s.num_total_pages},
         {"num_generated_tokens", s.num_generated_tokens},
         {"idle", s.idle}}});
+  if (app.lora) j["lora_pool"] = lora_pool_json(app, s);
   j["version"] = "0.1.0";
   co_return net::Response::json(200, j.dump(-1, ' ', false, ordered_json::error_handler_t::replace));
 }

@@ -2,6 +2,8 @@
 
 #include <nlohmann/json.hpp>
 
+#include "server/protocol/lora_specs.h"
+
 namespace sgl::server {
 namespace {
 
@@ -52,6 +54,17 @@ Result<std::string> render_chat_prompt(const App& app, const ChatRequest& req) {
   // A template's raise_exception is the client's fault (SGLang answers 400).
   if (!rendered.ok()) return invalid_argument(rendered.error().message);
   return *rendered + in.append;
+}
+
+void apply_model_adapter(const App& app, std::string_view model, std::vector<GenerateItem>& items) {
+  const std::string& served = app.args.served_model_name;
+  if (!app.lora || model == served) return;
+  // A served name with a colon of its own ("qwen3:8b") keeps it: its adapters follow the name.
+  if (model.size() > served.size() && model.starts_with(served) && model[served.size()] == ':')
+    model.remove_prefix(served.size());
+  auto adapter = adapter_of_model(model);
+  if (!adapter) return;
+  for (auto& it : items) it.lora_path = *adapter;
 }
 
 Usage usage_of(const App& app, const std::vector<ItemState>& items) {

@@ -89,6 +89,7 @@ RouteResult handle_responses(App& app, net::Exchange& ex) {
   const int64_t created_at = unix_now();
   auto chat = parse_chat_request(chat_body(*req, messages, id), app.limits, app.chat_defaults);
   if (!chat.ok()) co_return openai_error(chat.error());
+  apply_model_adapter(app, chat->model, chat->items);
   auto prompt = render_chat_prompt(app, *chat);
   if (!prompt.ok()) co_return openai_error(prompt.error());
   if (auto st = check_prompt_bytes(prompt->size(), app.limits); !st.ok()) co_return openai_error(st.error());

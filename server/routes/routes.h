@@ -47,5 +47,8 @@ RouteResult handle_resume_memory_occupation(App& app, net::Exchange& ex);
 RouteResult handle_set_internal_state(App& app, net::Exchange& ex);
 RouteResult handle_classify(App& app, net::Exchange& ex);
 RouteResult handle_rerank(App& app, net::Exchange& ex);
+// lora_routes.cpp
+RouteResult handle_load_lora_adapter(App& app, net::Exchange& ex);
+RouteResult handle_unload_lora_adapter(App& app, net::Exchange& ex);
 
 }  // namespace sgl::server
