@@ -1,8 +1,25 @@
 #include "harness.h"
 
+#include <gtest/gtest.h>
+
 #include <chrono>
 
+#include "base/shared_dir.h"
+#include "engine/engine_config.h"
+
 namespace sgl::sched::testing {
+
+std::unique_ptr<engine::ModelRunner> tiny_qwen3_runner() {
+  const std::string shared = sgl::find_shared_dir(SGL_SOURCE_DIR);
+  if (shared.empty()) return nullptr;
+  engine::EngineConfig ec;
+  ec.model_path = shared + "/models/tiny-qwen3";
+  ec.dtype = "float32";
+  ec.num_threads = 2;
+  auto r = engine::create_model_runner(ec);
+  EXPECT_TRUE(r.ok()) << (r.ok() ? "" : r.error().message);
+  return r.ok() ? std::move(r).value() : nullptr;
+}
 
 bool Collector::submit(Scheduler& s, GenerateRequest req) {
   const std::string rid = req.rid;

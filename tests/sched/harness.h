@@ -47,4 +47,8 @@ class Collector {
 
 GenerateRequest make_request(std::string rid, std::vector<int32_t> prompt, int64_t max_new);
 
+// ../shared/models/tiny-qwen3 on the CPU engine in float32 with 2 threads (null when ../shared is
+// absent or the load fails, which is also reported as a test failure).
+std::unique_ptr<engine::ModelRunner> tiny_qwen3_runner();
+
 }  // namespace sgl::sched::testing

@@ -16,16 +16,6 @@ namespace {
 
 using engine::testing::lora_path;
 
-std::unique_ptr<engine::ModelRunner> tiny_qwen3() {
-  const std::string shared = sgl::find_shared_dir(SGL_SOURCE_DIR);
-  engine::EngineConfig ec;
-  ec.model_path = shared + "/models/tiny-qwen3";
-  ec.dtype = "float32";
-  ec.num_threads = 2;
-  auto r = engine::create_model_runner(ec);
-  EXPECT_TRUE(r.ok()) << (r.ok() ? "" : r.error().message);
-  return r.ok() ? std::move(r).value() : nullptr;
-}
 
 std::vector<int32_t> prompt_of(int n, int salt) {
   std::vector<int32_t> p;
@@ -74,7 +64,7 @@ std::vector<GenerateRequest> workload(const Adapters& ad) {
 
 TEST(SchedulerLora, MixedAdapterBatchEqualsEachRequestAlone) {
   REQUIRE_ASSETS();
-  auto solo_runner = tiny_qwen3();
+  auto solo_runner = testing::tiny_qwen3_runner();
   ASSERT_TRUE(solo_runner);
   const Adapters ad = load_adapters(*solo_runner->info().config);
   ASSERT_EQ(ad.list.size(), 4u);
@@ -106,7 +96,7 @@ TEST(SchedulerLora, MixedAdapterBatchEqualsEachRequestAlone) {
   EXPECT_GE(differ, 3) << "adapters barely change tiny-qwen3's output";
 
   for (int slots : {8, 2}) {
-    auto runner = tiny_qwen3();
+    auto runner = testing::tiny_qwen3_runner();
     ASSERT_TRUE(runner);
     auto batched = Scheduler::create(*runner, lora_config(slots));
     ASSERT_TRUE(batched.ok());
@@ -125,7 +115,7 @@ TEST(SchedulerLora, MixedAdapterBatchEqualsEachRequestAlone) {
 
 TEST(SchedulerLora, PrefixCacheIsPerAdapterAndDroppedWithIt) {
   REQUIRE_ASSETS();
-  auto runner = tiny_qwen3();
+  auto runner = testing::tiny_qwen3_runner();
   ASSERT_TRUE(runner);
   const Adapters ad = load_adapters(*runner->info().config);
   ASSERT_EQ(ad.list.size(), 4u);
@@ -162,7 +152,7 @@ TEST(SchedulerLora, PrefixCacheIsPerAdapterAndDroppedWithIt) {
 
 TEST(SchedulerLora, AdapterRequestsAreRefusedWhenLoraIsOff) {
   REQUIRE_ASSETS();
-  auto runner = tiny_qwen3();
+  auto runner = testing::tiny_qwen3_runner();
   ASSERT_TRUE(runner);
   const Adapters ad = load_adapters(*runner->info().config);
   SchedulerConfig cfg;

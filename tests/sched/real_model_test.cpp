@@ -10,17 +10,6 @@
 namespace sgl::sched {
 namespace {
 
-std::unique_ptr<engine::ModelRunner> tiny_qwen3() {
-  const std::string shared = sgl::find_shared_dir(SGL_SOURCE_DIR);
-  if (shared.empty()) return nullptr;
-  engine::EngineConfig ec;
-  ec.model_path = shared + "/models/tiny-qwen3";
-  ec.dtype = "float32";
-  ec.num_threads = 2;
-  auto r = engine::create_model_runner(ec);
-  EXPECT_TRUE(r.ok()) << (r.ok() ? "" : r.error().message);
-  return r.ok() ? std::move(r).value() : nullptr;
-}
 
 std::vector<int32_t> prompt_of(int n, int salt, int vocab) {
   std::vector<int32_t> p;
@@ -29,9 +18,9 @@ std::vector<int32_t> prompt_of(int n, int salt, int vocab) {
 }
 
 TEST(SchedulerRealModel, TinyQwen3BatchedOutputsEqualSoloOutputs) {
-  auto solo_runner = tiny_qwen3();
+  auto solo_runner = testing::tiny_qwen3_runner();
   if (!solo_runner) GTEST_SKIP() << "../shared/models/tiny-qwen3 not found";
-  auto batch_runner = tiny_qwen3();
+  auto batch_runner = testing::tiny_qwen3_runner();
   ASSERT_TRUE(batch_runner);
   const int vocab = static_cast<int>(solo_runner->info().vocab_size);
 
