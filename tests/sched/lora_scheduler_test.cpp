@@ -16,7 +16,6 @@ namespace {
 
 using engine::testing::lora_path;
 
-
 std::vector<int32_t> prompt_of(int n, int salt) {
   std::vector<int32_t> p;
   for (int i = 0; i < n; ++i) p.push_back(100 + (i < 16 ? i * 13 : (i * 37 + salt * 101)) % 150000);
@@ -95,10 +94,14 @@ TEST(SchedulerLora, MixedAdapterBatchEqualsEachRequestAlone) {
   }
   EXPECT_GE(differ, 3) << "adapters barely change tiny-qwen3's output";
 
-  for (int slots : {8, 2}) {
+  // 8 slots; 2 slots (adapters serialised, slots evicted); 5 slots over a KV pool small enough that
+  // decoding retracts requests, which give their slot back and take one again when readmitted.
+  for (auto [slots, pool] : {std::pair{8, 4096}, std::pair{2, 4096}, std::pair{5, 256}}) {
     auto runner = testing::tiny_qwen3_runner();
     ASSERT_TRUE(runner);
-    auto batched = Scheduler::create(*runner, lora_config(slots));
+    SchedulerConfig cfg = lora_config(slots);
+    cfg.max_total_tokens = pool;
+    auto batched = Scheduler::create(*runner, cfg);
     ASSERT_TRUE(batched.ok());
     testing::Collector all;
     for (const auto& r : reqs) ASSERT_TRUE(all.submit(**batched, r));
@@ -110,6 +113,7 @@ TEST(SchedulerLora, MixedAdapterBatchEqualsEachRequestAlone) {
     EXPECT_EQ(st.lora_slots_total, slots);
     EXPECT_GE(st.lora_slot_loads, 4);
     if (slots == 2) EXPECT_GT(st.lora_evictions, 0) << "four adapters through two slots must evict";
+    if (pool < 1000) EXPECT_GT(st.num_retractions, 0) << "the small pool was meant to force retraction";
   }
 }
 
