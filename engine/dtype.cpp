@@ -12,6 +12,16 @@ std::string_view dtype_name(DType t) {
       return "bfloat16";
     case DType::kF16:
       return "float16";
+    case DType::kF8E4M3:
+      return "float8_e4m3fn";
+    case DType::kF8E5M2:
+      return "float8_e5m2";
+    case DType::kI8:
+      return "int8";
+    case DType::kU8:
+      return "uint8";
+    case DType::kI32:
+      return "int32";
   }
   return "?";
 }
@@ -59,6 +69,38 @@ uint16_t f32_to_f16(float f) {
   uint32_t rest = mant & 0x1fffu;
   if (rest > 0x1000u || (rest == 0x1000u && (h & 1u))) ++h;  // round to nearest even
   return static_cast<uint16_t>(sign | h);
+}
+
+float f8e4m3_to_f32(uint8_t v) {
+  const uint32_t sign = (v & 0x80u) << 24, e = (v >> 3) & 0xfu, m = v & 7u;
+  if (e == 15 && m == 7) return std::copysign(std::nanf(""), sign ? -1.0f : 1.0f);
+  float a = e == 0 ? std::ldexp(static_cast<float>(m), -9)  // subnormal: m · 2^-6 / 8
+                   : std::ldexp(1.0f + static_cast<float>(m) / 8.0f, static_cast<int>(e) - 7);
+  return sign ? -a : a;
+}
+
+float f8e5m2_to_f32(uint8_t v) { return f16_to_f32(static_cast<uint16_t>(v) << 8); }
+
+uint8_t f32_to_f8e4m3(float f) {
+  const uint8_t sign = std::signbit(f) ? 0x80 : 0;
+  if (std::isnan(f)) return sign | 0x7f;
+  const float a = std::fabs(f);
+  if (a >= 448.0f) return sign | 0x7e;  // saturate
+  // Nearest even among the representable magnitudes: subnormals step 2^-9 below 2^-6; normals
+  // have 3 mantissa bits.
+  int e;
+  std::frexp(a, &e);                    // a = fr · 2^e, fr in [0.5, 1)
+  const int exp = std::max(e - 1, -6);  // unbiased exponent of the candidate grid
+  const float step = std::ldexp(1.0f, exp - 3);
+  const float q = std::nearbyint(a / step) * step;  // FE_TONEAREST: ties to even
+  if (q == 0.0f) return sign;
+  int qe;
+  std::frexp(q, &qe);
+  const int ue = qe - 1;
+  if (ue < -6)
+    return static_cast<uint8_t>(sign | static_cast<uint8_t>(q / std::ldexp(1.0f, -9)));  // subnormal
+  const auto mant = static_cast<uint32_t>((q / std::ldexp(1.0f, ue) - 1.0f) * 8.0f);
+  return static_cast<uint8_t>(sign | ((ue + 7) << 3) | mant);
 }
 
 }  // namespace sgl::engine

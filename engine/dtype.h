@@ -7,9 +7,23 @@
 
 namespace sgl::engine {
 
-enum class DType : uint8_t { kF32, kBF16, kF16 };
+// kF32/kBF16/kF16: float tensors (activations, weights, KV). The rest occur in quantized
+// checkpoints only: fp8 weights (F8_E4M3), GPTQ/AWQ packed words (I32), int8 weights.
+enum class DType : uint8_t { kF32, kBF16, kF16, kF8E4M3, kF8E5M2, kI8, kU8, kI32 };
 
-constexpr int64_t dtype_size(DType t) { return t == DType::kF32 ? 4 : 2; }
+constexpr int64_t dtype_size(DType t) {
+  switch (t) {
+    case DType::kF32:
+    case DType::kI32:
+      return 4;
+    case DType::kBF16:
+    case DType::kF16:
+      return 2;
+    default:
+      return 1;
+  }
+}
+constexpr bool is_float_dtype(DType t) { return t == DType::kF32 || t == DType::kBF16 || t == DType::kF16; }
 std::string_view dtype_name(DType t);
 
 inline float bf16_to_f32(uint16_t h) {
@@ -30,5 +44,12 @@ inline uint16_t f32_to_bf16(float f) {
 
 float f16_to_f32(uint16_t h);
 uint16_t f32_to_f16(float f);
+
+// OCP float8 (torch's float8_e4m3fn: no infinities, 0x7f/0xff NaN, max 448; float8_e5m2: IEEE-like).
+float f8e4m3_to_f32(uint8_t v);
+float f8e5m2_to_f32(uint8_t v);
+// Round to nearest even; beyond ±448 saturates to ±448 (as torch's to(float8_e4m3fn) after a
+// clamp, what quantizers do); NaN → 0x7f with the sign.
+uint8_t f32_to_f8e4m3(float f);
 
 }  // namespace sgl::engine

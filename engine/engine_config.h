@@ -30,6 +30,12 @@ struct EngineConfig {
   int node_rank = 0;
   std::string dist_init_addr;  // host:port of node 0's rendezvous store (required when nnodes > 1)
   int dist_timeout_s = 60;     // rendezvous and per-collective timeout (a dead or hung rank)
+  // Quantized weights (engine/quant/): "" = as the checkpoint's quantization_config says (or none);
+  // else SGLang's --quantization name, which must agree with a pre-quantized checkpoint.
+  std::string quantization;
+  std::string quantization_config_path;  // SGLang-JAX's YAML rules (--quantization-config-path)
+  std::string kv_cache_dtype = "auto";   // auto | bf16 | fp8_e4m3 | fp8_e5m2
+  std::string quantization_param_path;   // per-layer KV scales (--quantization-param-path)
 };
 
 // Resolves the architecture through the model registry and loads the weights.

@@ -133,6 +133,9 @@ Result<ModelConfig> parse_model_config(std::string_view text, const std::string&
     c.bos_token_id = j["bos_token_id"].get<int32_t>();
   // The family's own keys (and its departures from the names above).
   SGL_TRY(read_family_config(j, source, c));
+  if (j.contains("quantization_config") && !j["quantization_config"].is_null()) {
+    SGL_ASSIGN_OR_RETURN(c.quant, parse_quant_config(j["quantization_config"].dump(), source));
+  }
   return c;
 }
 

@@ -9,6 +9,7 @@
 #include "base/result.h"
 #include "engine/cpu/kernels.h"
 #include "engine/dtype.h"
+#include "engine/quant/quant_config.h"
 
 namespace sgl::engine {
 
@@ -57,6 +58,7 @@ struct ModelConfig {
   // *ForSequenceClassification: rows of the score head that replaces the LM head (0: a language
   // model). The embedding table keeps vocab_size rows; a logits row has logits_width() columns.
   int64_t num_labels = 0;
+  QuantConfig quant;  // quantization_config (none for a float checkpoint)
   int64_t logits_width() const { return num_labels > 0 ? num_labels : vocab_size; }
 
   int64_t sliding_window_of(int layer) const {

@@ -69,6 +69,14 @@ Result<std::unique_ptr<cpu::CpuModelRunner>> cpu::create_cpu_runner(const Engine
       mc.sliding_layers.resize(mc.num_layers);
   }
   SGL_ASSIGN_OR_RETURN(FamilyOptions opts, family_options(mc));
+  SGL_TRY(check_quantization_flag(mc.quant, cfg.quantization));
+  if (!cfg.quantization_config_path.empty())
+    return unsupported("--quantization-config-path: SGLang-JAX's quantization rules are not implemented yet");
+  if (cfg.kv_cache_dtype != "auto" && cfg.kv_cache_dtype != "bf16" && cfg.kv_cache_dtype != "bfloat16")
+    return unsupported("--kv-cache-dtype " + cfg.kv_cache_dtype +
+                       ": an fp8 KV cache is not implemented yet (auto or bf16)");
+  if (mc.quant.quantized() && cfg.load_format == "dummy")
+    return unsupported("--load-format dummy with a quantized model config is not implemented yet");
   DType compute;
   if (cfg.dtype == "float32" || cfg.dtype == "float" || (cfg.dtype == "auto" && mc.dtype == DType::kF32)) {
     compute = DType::kF32;

@@ -73,9 +73,20 @@ Result<std::unique_ptr<SafetensorsFile>> SafetensorsFile::open(const std::string
       v.dtype = DType::kBF16;
     } else if (dt == "F16") {
       v.dtype = DType::kF16;
+    } else if (dt == "F8_E4M3") {
+      v.dtype = DType::kF8E4M3;
+    } else if (dt == "F8_E5M2") {
+      v.dtype = DType::kF8E5M2;
+    } else if (dt == "I8") {
+      v.dtype = DType::kI8;
+    } else if (dt == "U8") {
+      v.dtype = DType::kU8;
+    } else if (dt == "I32") {
+      v.dtype = DType::kI32;
     } else {
-      return unsupported(
-          fmt::format("{}: tensor '{}' has dtype {} (supported: F32, BF16, F16)", path, name, dt));
+      return unsupported(fmt::format(
+          "{}: tensor '{}' has dtype {} (supported: F32, BF16, F16, F8_E4M3, F8_E5M2, I8, U8, I32)", path,
+          name, dt));
     }
     for (const auto& d : info["shape"]) {
       if (!d.is_number_integer() || d.get<int64_t>() < 0)
@@ -164,6 +175,17 @@ Result<TensorView> WeightFiles::get(const std::string& requested, const std::vec
   if (v.shape != shape)
     return corrupt(fmt::format("{}: tensor '{}' has shape {}, expected {}", v.file, name, shape_str(v.shape),
                                shape_str(shape)));
+  return v;
+}
+
+Result<TensorView> WeightFiles::get_float(const std::string& name, const std::vector<int64_t>& shape) const {
+  SGL_ASSIGN_OR_RETURN(TensorView v, get(name, shape));
+  if (!is_float_dtype(v.dtype))
+    return corrupt(fmt::format("{}: tensor '{}' is {}, where a float tensor (F32, BF16, F16) belongs{}",
+                               v.file, v.name, dtype_name(v.dtype),
+                               v.dtype == DType::kF8E4M3 || v.dtype == DType::kI32
+                                   ? " (a quantized checkpoint without its quantization_config?)"
+                                   : ""));
   return v;
 }
 

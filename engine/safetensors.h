@@ -55,6 +55,9 @@ class WeightFiles {
   // The tensor, checked against the expected shape; errors name the tensor and its file (and say
   // so for a tensor in pieces, which only get_parts() reads).
   Result<TensorView> get(const std::string& name, const std::vector<int64_t>& shape) const;
+  // get(), and refused unless its dtype is a float one (F32, BF16, F16): where a model reads floats,
+  // a quantized checkpoint's int or fp8 tensor must not be cast silently.
+  Result<TensorView> get_float(const std::string& name, const std::vector<int64_t>& shape) const;
   // A [rows, cols] matrix as its pieces (one for an ordinary tensor), checked to tile `shape`
   // along one axis in file order with one dtype.
   Result<std::vector<TensorPart>> get_parts(const std::string& name, const std::vector<int64_t>& shape) const;

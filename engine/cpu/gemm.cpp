@@ -16,6 +16,7 @@
 #include "engine/cpu/gemm_bf16.h"
 #include "engine/cpu/gemm_lanes.h"
 #include "engine/cpu/kernels.h"
+#include "engine/cpu/quant_weight.h"
 #include "engine/cpu/scratch.h"
 #include "engine/cpu/simd.h"
 
@@ -31,6 +32,7 @@ struct PackedWeight::Impl {
   std::vector<float> f32;
   std::vector<uint16_t> bf16;  // row-major, or in output lanes (gemm_lanes.h) when `lanes`
   bool lanes = false;
+  std::unique_ptr<QuantWeight> quant;  // set: a quantized weight (f32 / bf16 unused)
 };
 
 PackedWeight::PackedWeight() = default;
@@ -53,8 +55,23 @@ void convert_into(const void* src, DType src_type, int64_t count, DType dst_type
             case DType::kBF16:
               v = bf16_to_f32(static_cast<const uint16_t*>(src)[i]);
               break;
-            default:
+            case DType::kF16:
               v = f16_to_f32(static_cast<const uint16_t*>(src)[i]);
+              break;
+            case DType::kF8E4M3:
+              v = f8e4m3_to_f32(static_cast<const uint8_t*>(src)[i]);
+              break;
+            case DType::kF8E5M2:
+              v = f8e5m2_to_f32(static_cast<const uint8_t*>(src)[i]);
+              break;
+            case DType::kI8:
+              v = static_cast<const int8_t*>(src)[i];
+              break;
+            case DType::kU8:
+              v = static_cast<const uint8_t*>(src)[i];
+              break;
+            default:
+              v = static_cast<float>(static_cast<const int32_t*>(src)[i]);
               break;
           }
           if (dst_type == DType::kF32) {
@@ -87,6 +104,18 @@ PackedWeight PackedWeight::pack(const void* src, DType src_type, int64_t n, int6
   return w;
 }
 
+PackedWeight PackedWeight::quantized(QuantWeight q) {
+  PackedWeight w;
+  w.impl_ = std::make_unique<Impl>();
+  w.impl_->n = q.n;
+  w.impl_->k = q.k;
+  w.impl_->quant = std::make_unique<QuantWeight>(std::move(q));
+  return w;
+}
+
+QuantWeight* PackedWeight::quant() { return impl_ ? impl_->quant.get() : nullptr; }
+const QuantWeight* PackedWeight::quant() const { return impl_ ? impl_->quant.get() : nullptr; }
+
 void PackedWeight::reload(const void* src, DType src_type) {
   const bool lanes = impl_->lanes;
   if (lanes) {
@@ -100,7 +129,7 @@ void PackedWeight::reload(const void* src, DType src_type) {
 void PackedWeight::use_output_lanes() {
   if (!impl_) return;  // an empty weight (e.g. the router of a dense layer)
   Impl& im = *impl_;
-  if (im.lanes || im.dtype != DType::kBF16 || !kHaveBf16Dot) return;
+  if (im.lanes || im.quant || im.dtype != DType::kBF16 || !kHaveBf16Dot) return;
   std::vector<uint16_t> laid(static_cast<size_t>(lane_layout_elements(im.n, im.k)));
   to_lane_layout(im.bf16.data(), im.n, im.k, laid.data());
   im.bf16.swap(laid);
@@ -121,7 +150,11 @@ const void* PackedWeight::row_major_data(std::vector<uint16_t>& scratch) const {
 int64_t PackedWeight::n() const { return impl_ ? impl_->n : 0; }
 int64_t PackedWeight::k() const { return impl_ ? impl_->k : 0; }
 DType PackedWeight::dtype() const { return impl_ ? impl_->dtype : DType::kF32; }
-int64_t PackedWeight::bytes() const { return impl_ ? impl_->n * impl_->k * dtype_size(impl_->dtype) : 0; }
+int64_t PackedWeight::bytes() const {
+  if (!impl_) return 0;
+  if (impl_->quant) return impl_->quant->bytes();
+  return impl_->n * impl_->k * dtype_size(impl_->dtype);
+}
 void* PackedWeight::mutable_data() {
   Impl& im = *impl_;
   if (im.lanes) {
@@ -264,6 +297,10 @@ void linear_in_lanes(const float* x, int64_t m, const uint16_t* lanes, int64_t n
 
 void linear(const float* x, int64_t m, const PackedWeight& w, const float* bias, float* y) {
   const auto& im = *w.impl_;
+  if (im.quant) {
+    quant_linear(x, m, *im.quant, bias, y);
+    return;
+  }
   const int64_t n = im.n, k = im.k;
   if (im.lanes) {
     linear_in_lanes(x, m, im.bf16.data(), n, k, bias, y);

@@ -18,6 +18,8 @@ namespace sgl::engine::cpu {
 // ---- GEMM -----------------------------------------------------------------------------------
 // A weight matrix W [N, K] (HF layout: out_features x in_features) prepared once for fast
 // y = x · Wᵀ. Owns its (possibly re-laid-out) copy; `reload` rewrites it in place (weight swap).
+struct QuantWeight;  // engine/cpu/quant_weight.h
+
 class PackedWeight {
  public:
   PackedWeight();
@@ -27,6 +29,10 @@ class PackedWeight {
 
   // `src` points at N*K elements of `src_type`; stored as `compute_type` (kF32 or kBF16).
   static PackedWeight pack(const void* src, DType src_type, int64_t n, int64_t k, DType compute_type);
+  // A quantized weight (engine/cpu/quant_weight.h); linear() runs the quantized kernel on it.
+  static PackedWeight quantized(QuantWeight w);
+  QuantWeight* quant();  // null for a float weight
+  const QuantWeight* quant() const;
   // Same shape required; keeps the allocation.
   void reload(const void* src, DType src_type);
 

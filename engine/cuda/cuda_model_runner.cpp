@@ -60,9 +60,13 @@ Result<std::unique_ptr<CudaModelRunner>> CudaModelRunner::create(const EngineCon
   // Every family's other building blocks (sandwich norms, GeGLU, shared experts, soft-caps, sliding
   // windows, the xAI temperature, logn queries, multipliers, residual MoE) run on the GPU as on the
   // CPU (cuda_forward.cpp); norm offsets and norm_head are folded into the weights at load.
+  if (c.quant.quantized())
+    return unsupported(
+        fmt::format("--device cuda: {} quantized weights run on --device cpu only so far", c.quant.name));
   if (c.num_labels > 0)
-    return unsupported("--device cuda: sequence-classification heads (*ForSequenceClassification) run on "
-                       "--device cpu only");
+    return unsupported(
+        "--device cuda: sequence-classification heads (*ForSequenceClassification) run on "
+        "--device cpu only");
   ModelInfo info = host->info();
   if (info.dynamic_ntk_seq_length > 0 && info.context_length > info.dynamic_ntk_seq_length)
     return unsupported(fmt::format(

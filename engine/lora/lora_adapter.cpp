@@ -14,6 +14,7 @@
 #include <regex>
 #include <sstream>
 
+#include "engine/cpu/kernels.h"
 #include "engine/safetensors.h"
 
 namespace sgl::engine {
@@ -141,20 +142,7 @@ Result<TensorKey> parse_tensor_name(const std::string& full, const ModelConfig& 
 
 std::vector<float> to_f32(const TensorView& v) {
   std::vector<float> out(static_cast<size_t>(v.numel()));
-  const auto* h = static_cast<const uint16_t*>(v.data);
-  for (size_t i = 0; i < out.size(); ++i) {
-    switch (v.dtype) {
-      case DType::kF32:
-        out[i] = static_cast<const float*>(v.data)[i];
-        break;
-      case DType::kBF16:
-        out[i] = bf16_to_f32(h[i]);
-        break;
-      case DType::kF16:
-        out[i] = f16_to_f32(h[i]);
-        break;
-    }
-  }
+  cpu::convert_tensor(v.data, v.dtype, v.numel(), DType::kF32, out.data());
   return out;
 }
 
@@ -257,6 +245,9 @@ Result<std::shared_ptr<LoraAdapter>> load_peft_adapter(const std::string& dir, c
                                  ab.first ? "B" : "A"));
     const TensorView& a = *ab.first;
     const TensorView& b = *ab.second;
+    if (!is_float_dtype(a.dtype) || !is_float_dtype(b.dtype))
+      return unsupported(fmt::format("{}: {} is stored as {}; LoRA weights must be F32, BF16 or F16", file,
+                                     where, dtype_name(is_float_dtype(a.dtype) ? b.dtype : a.dtype)));
     const LoraModuleShape shape = lora_module_shape(base, m);
     if (a.shape.size() != 2 || b.shape.size() != 2 || a.shape[1] != shape.in || b.shape[0] != shape.out ||
         a.shape[0] != b.shape[1] || a.shape[0] <= 0)

@@ -6,6 +6,8 @@
 #include <algorithm>
 #include <cmath>
 
+#include "engine/quant/quant_loader.h"
+
 namespace sgl::engine {
 
 namespace {
@@ -16,7 +18,7 @@ std::string indexed(std::string_view root, int i, std::string_view rest) {
 }
 
 Status load_vec(const WeightFiles& f, const std::string& name, int64_t n, std::vector<float>& dst, bool dry) {
-  SGL_ASSIGN_OR_RETURN(TensorView v, f.get(name, {n}));
+  SGL_ASSIGN_OR_RETURN(TensorView v, f.get_float(name, {n}));
   if (dry) return {};
   dst.resize(static_cast<size_t>(n));
   cpu::convert_tensor(v.data, v.dtype, n, DType::kF32, dst.data());
@@ -26,7 +28,7 @@ Status load_vec(const WeightFiles& f, const std::string& name, int64_t n, std::v
 // Copies a [rows, k] tensor into rows [row0, row0 + rows) of a packed (possibly fused) weight.
 Status load_rows(const WeightFiles& f, const std::string& name, int64_t rows, int64_t row0,
                  cpu::PackedWeight& w, bool dry) {
-  SGL_ASSIGN_OR_RETURN(TensorView v, f.get(name, {rows, w.k()}));
+  SGL_ASSIGN_OR_RETURN(TensorView v, f.get_float(name, {rows, w.k()}));
   if (dry) return {};
   auto* base = static_cast<uint8_t*>(w.mutable_data()) + row0 * w.k() * dtype_size(w.dtype());
   cpu::convert_tensor(v.data, v.dtype, rows * w.k(), w.dtype(), base);
@@ -41,6 +43,9 @@ Status load_rows(const WeightFiles& f, const std::string& name, int64_t rows, in
 Status load_block(const WeightFiles& f, const std::string& name, int64_t rows, int64_t cols, int64_t r0,
                   int64_t nr, int64_t c0, int64_t dst_row0, cpu::PackedWeight& w, bool dry) {
   SGL_ASSIGN_OR_RETURN(std::vector<TensorPart> parts, f.get_parts(name, {rows, cols}));
+  if (!is_float_dtype(parts.front().view.dtype))
+    return corrupt(fmt::format("{}: tensor '{}' is {}, where a float tensor (F32, BF16, F16) belongs",
+                               parts.front().view.file, name, dtype_name(parts.front().view.dtype)));
   if (dry) return {};
   const int64_t nc = w.k();
   const auto ds = static_cast<int64_t>(dtype_size(w.dtype()));
@@ -71,11 +76,25 @@ Status load_block(const WeightFiles& f, const std::string& name, int64_t rows, i
 // Elements [off, off + n) of a 1-D tensor of `full` elements, written at dst[dst_off].
 Status load_vec_slice(const WeightFiles& f, const std::string& name, int64_t full, int64_t off, int64_t n,
                       std::vector<float>& dst, int64_t dst_off, bool dry) {
-  SGL_ASSIGN_OR_RETURN(TensorView v, f.get(name, {full}));
+  SGL_ASSIGN_OR_RETURN(TensorView v, f.get_float(name, {full}));
   if (dry) return {};
   cpu::convert_tensor(static_cast<const uint8_t*>(v.data) + off * dtype_size(v.dtype), v.dtype, n,
                       DType::kF32, dst.data() + dst_off);
   return {};
+}
+
+// A linear weight's block (load_block's arguments), read from its quantized form when the
+// checkpoint stores it quantized.
+Status load_linear(const WeightFiles& f, const QuantConfig& q, const std::string& name, int64_t rows,
+                   int64_t cols, int64_t r0, int64_t nr, int64_t c0, int64_t dst_row0, cpu::PackedWeight& w,
+                   bool dry) {
+  if (q.quantized()) {
+    const std::string base = name.ends_with(".weight") ? name.substr(0, name.size() - 7) : name;
+    if (is_quantized_linear(f, q, base))
+      return load_quantized_block(f, q, base, rows, cols, r0, nr, c0, dst_row0, w, dry);
+    if (w.quant()) return corrupt(base + ": stored in float, but fused with quantized tensors");
+  }
+  return load_block(f, name, rows, cols, r0, nr, c0, dst_row0, w, dry);
 }
 
 // Bailing's norm_head: W'[:, j] = W[:, j] / (‖W[:, j]‖₂ + 1e-7) over the WHOLE vocabulary (SGLang's
@@ -84,7 +103,7 @@ Status load_vec_slice(const WeightFiles& f, const std::string& name, int64_t ful
 // rounded once to the weight's dtype.
 Status normalise_head_columns(const WeightFiles& f, const std::string& name, int64_t rows, int64_t cols,
                               int64_t row0, cpu::PackedWeight& w, bool dry) {
-  SGL_ASSIGN_OR_RETURN(TensorView v, f.get(name, {rows, cols}));
+  SGL_ASSIGN_OR_RETURN(TensorView v, f.get_float(name, {rows, cols}));
   if (dry) return {};
   const auto es = static_cast<int64_t>(dtype_size(v.dtype));
   const auto* src = static_cast<const uint8_t*>(v.data);
@@ -249,7 +268,7 @@ Status DecoderModel::load(const WeightFiles& f, bool dry) {
   const int64_t h = c.hidden_size, d = c.head_dim, hq = c.num_heads * d, hkv = c.num_kv_heads * d;
   // This rank's rows of the q, k, v projections (all of them on a whole model).
   const int64_t q0 = p.q_head0 * d, nq = p.q_heads * d, kv0 = p.kv_head0 * d, nkv = p.kv_heads * d;
-  SGL_ASSIGN_OR_RETURN(TensorView emb, f.get(std::string(n.embed), {c.vocab_size, h}));
+  SGL_ASSIGN_OR_RETURN(TensorView emb, f.get_float(std::string(n.embed), {c.vocab_size, h}));
   const auto* emb_rows = static_cast<const uint8_t*>(emb.data) + p.vocab0 * h * dtype_size(emb.dtype);
   if (!dry) cpu::convert_tensor(emb_rows, emb.dtype, p.vocab * h, compute_, embed_.data());
   const std::string lm_head(n.lm_head);
@@ -277,9 +296,9 @@ Status DecoderModel::load(const WeightFiles& f, bool dry) {
     if (!n.qkv.empty()) {  // one [q; k; v] tensor: this rank's rows of each third
       const std::string qkv = param(n.qkv, "weight");
       const int64_t rows = hq + 2 * hkv;
-      SGL_TRY(load_block(f, qkv, rows, h, q0, nq, 0, 0, w.qkv, dry));
-      SGL_TRY(load_block(f, qkv, rows, h, hq + kv0, nkv, 0, nq, w.qkv, dry));
-      SGL_TRY(load_block(f, qkv, rows, h, hq + hkv + kv0, nkv, 0, nq + nkv, w.qkv, dry));
+      SGL_TRY(load_linear(f, c.quant, qkv, rows, h, q0, nq, 0, 0, w.qkv, dry));
+      SGL_TRY(load_linear(f, c.quant, qkv, rows, h, hq + kv0, nkv, 0, nq, w.qkv, dry));
+      SGL_TRY(load_linear(f, c.quant, qkv, rows, h, hq + hkv + kv0, nkv, 0, nq + nkv, w.qkv, dry));
       if (options_.qkv_bias) {
         const std::string b = param(n.qkv, "bias");
         SGL_TRY(load_vec_slice(f, b, rows, q0, nq, w.qkv_bias, 0, dry));
@@ -287,16 +306,16 @@ Status DecoderModel::load(const WeightFiles& f, bool dry) {
         SGL_TRY(load_vec_slice(f, b, rows, hq + hkv + kv0, nkv, w.qkv_bias, nq + nkv, dry));
       }
     } else {
-      SGL_TRY(load_block(f, param(n.q, "weight"), hq, h, q0, nq, 0, 0, w.qkv, dry));
-      SGL_TRY(load_block(f, param(n.k, "weight"), hkv, h, kv0, nkv, 0, nq, w.qkv, dry));
-      SGL_TRY(load_block(f, param(n.v, "weight"), hkv, h, kv0, nkv, 0, nq + nkv, w.qkv, dry));
+      SGL_TRY(load_linear(f, c.quant, param(n.q, "weight"), hq, h, q0, nq, 0, 0, w.qkv, dry));
+      SGL_TRY(load_linear(f, c.quant, param(n.k, "weight"), hkv, h, kv0, nkv, 0, nq, w.qkv, dry));
+      SGL_TRY(load_linear(f, c.quant, param(n.v, "weight"), hkv, h, kv0, nkv, 0, nq + nkv, w.qkv, dry));
       if (options_.qkv_bias) {
         SGL_TRY(load_vec_slice(f, param(n.q, "bias"), hq, q0, nq, w.qkv_bias, 0, dry));
         SGL_TRY(load_vec_slice(f, param(n.k, "bias"), hkv, kv0, nkv, w.qkv_bias, nq, dry));
         SGL_TRY(load_vec_slice(f, param(n.v, "bias"), hkv, kv0, nkv, w.qkv_bias, nq + nkv, dry));
       }
     }
-    SGL_TRY(load_block(f, param(n.o, "weight"), h, hq, 0, h, q0, 0, w.o, dry));
+    SGL_TRY(load_linear(f, c.quant, param(n.o, "weight"), h, hq, 0, h, q0, 0, w.o, dry));
     if (options_.o_bias) SGL_TRY(load_vec(f, param(n.o, "bias"), h, w.o_bias, dry));
     if (options_.qk_norm) {
       SGL_TRY(load_vec(f, name(n.q_norm), d, w.q_norm, dry));
@@ -308,25 +327,25 @@ Status DecoderModel::load(const WeightFiles& f, bool dry) {
       for (int le = 0; le < p.experts; ++le) {
         const int e = p.expert0 + le;
         auto ex = [&](std::string_view part) { return name(indexed(n.expert_root, e, part)); };
-        SGL_TRY(load_block(f, ex(n.expert_gate), i, h, i0, ni, 0, 0, w.expert_gate_up[le], dry));
-        SGL_TRY(load_block(f, ex(n.expert_up), i, h, i0, ni, 0, ni, w.expert_gate_up[le], dry));
-        SGL_TRY(load_block(f, ex(n.expert_down), h, i, 0, h, i0, 0, w.expert_down[le], dry));
+        SGL_TRY(load_linear(f, c.quant, ex(n.expert_gate), i, h, i0, ni, 0, 0, w.expert_gate_up[le], dry));
+        SGL_TRY(load_linear(f, c.quant, ex(n.expert_up), i, h, i0, ni, 0, ni, w.expert_gate_up[le], dry));
+        SGL_TRY(load_linear(f, c.quant, ex(n.expert_down), h, i, 0, h, i0, 0, w.expert_down[le], dry));
       }
       if (options_.shared_expert != SharedExpert::kNone) {
         const int64_t si = c.shared_expert_intermediate_size, s0 = p.shared_inter0, ns = p.shared_inter;
         auto sh = [&](const char* part) { return name(fmt::format("{}.{}", n.shared_root, part)); };
-        SGL_TRY(load_block(f, sh("gate_proj.weight"), si, h, s0, ns, 0, 0, w.shared_gate_up, dry));
-        SGL_TRY(load_block(f, sh("up_proj.weight"), si, h, s0, ns, 0, ns, w.shared_gate_up, dry));
-        SGL_TRY(load_block(f, sh("down_proj.weight"), h, si, 0, h, s0, 0, w.shared_down, dry));
+        SGL_TRY(load_linear(f, c.quant, sh("gate_proj.weight"), si, h, s0, ns, 0, 0, w.shared_gate_up, dry));
+        SGL_TRY(load_linear(f, c.quant, sh("up_proj.weight"), si, h, s0, ns, 0, ns, w.shared_gate_up, dry));
+        SGL_TRY(load_linear(f, c.quant, sh("down_proj.weight"), h, si, 0, h, s0, 0, w.shared_down, dry));
       }
       if (options_.shared_expert == SharedExpert::kSigmoidGated)
         SGL_TRY(load_rows(f, name(n.shared_gate), 1, 0, w.shared_gate, dry));
     }
     if (w.dense) {
       const int64_t i = c.intermediate_size, i0 = p.inter0, ni = p.inter;
-      SGL_TRY(load_block(f, name(n.gate), i, h, i0, ni, 0, 0, w.gate_up, dry));
-      SGL_TRY(load_block(f, name(n.up), i, h, i0, ni, 0, ni, w.gate_up, dry));
-      SGL_TRY(load_block(f, name(n.down), h, i, 0, h, i0, 0, w.down, dry));
+      SGL_TRY(load_linear(f, c.quant, name(n.gate), i, h, i0, ni, 0, 0, w.gate_up, dry));
+      SGL_TRY(load_linear(f, c.quant, name(n.up), i, h, i0, ni, 0, ni, w.gate_up, dry));
+      SGL_TRY(load_linear(f, c.quant, name(n.down), h, i, 0, h, i0, 0, w.down, dry));
     }
   }
   if (dry) return {};

@@ -127,8 +127,12 @@ TEST(Loader, WrongShapeNamesTensorAndFile) {
 
 TEST(Loader, WrongDtype) {
   MiniModel m;
-  std::string e = load_error(m.write("dtype", 1, [](Json& h) { h["model.norm.weight"]["dtype"] = "I8"; }));
-  EXPECT_NE(e.find("I8"), std::string::npos) << e;
+  std::string e = load_error(m.write("dtype", 1, [](Json& h) { h["model.norm.weight"]["dtype"] = "I64"; }));
+  EXPECT_NE(e.find("I64"), std::string::npos) << e;
+  EXPECT_NE(e.find("model.norm.weight"), std::string::npos) << e;
+  // A dtype of quantized checkpoints (int32 words) where a float tensor belongs: refused, not cast.
+  e = load_error(m.write("dtype-int", 1, [](Json& h) { h["model.norm.weight"]["dtype"] = "I32"; }));
+  EXPECT_NE(e.find("int32"), std::string::npos) << e;
   EXPECT_NE(e.find("model.norm.weight"), std::string::npos) << e;
 }
 

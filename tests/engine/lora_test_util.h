@@ -1,7 +1,7 @@
-// PEFT adapters and their merged twins for LoRA tests, written on first use by
-// ../shared/tools/make_lora.py (Debian's python3 with numpy) into a per-process temporary
-// directory that is removed at exit. Each CTest test is its own process, so each makes only the
-// adapters it asks for (about a second each).
+// PEFT adapters and their merged twins (LoRA tests), quantized checkpoints and their float twins
+// (quantization tests), written on first use by ../shared/tools/make_lora.py and quantize_checkpoint.py
+// (Debian's python3 with numpy) into a per-process temporary directory that is removed at exit. Each CTest
+// test is its own process, so each makes only the adapters it asks for (about a second each).
 #pragma once
 
 #include <unistd.h>
@@ -18,8 +18,9 @@ namespace sgl::engine::testing {
 
 struct LoraSpec {
   std::string base;  // a ../shared/models name
-  std::string args;  // make_lora.py arguments after BASE_DIR ADAPTER_DIR
-  bool merged;       // also write <name>-merged (W + s·B·A folded in, float32)
+  std::string args;  // the tool's arguments after BASE_DIR OUT_DIR
+  bool merged;       // also write <name>-merged (make_lora: W + s·B·A folded in; quantize: the float twin)
+  std::string tool = "make_lora.py";
 };
 
 inline const std::map<std::string, LoraSpec>& lora_specs() {
@@ -30,6 +31,18 @@ inline const std::map<std::string, LoraSpec>& lora_specs() {
       {"c", {"tiny-qwen3", "--rank 8 --alpha 8 --seed 5 --targets o_proj,down_proj,up_proj", false}},
       {"moe", {"tiny-qwen3-moe", "--rank 8 --alpha 16 --seed 1", true}},
       {"moe-experts", {"tiny-qwen3-moe", "--rank 8 --alpha 16 --seed 4 --targets q_proj,gate_proj", false}},
+      // Quantized checkpoints (quantize_checkpoint.py) with their exact float32 twins.
+      {"q3-fp8", {"tiny-qwen3", "--format fp8-block", true, "quantize_checkpoint.py"}},
+      {"q3-awq", {"tiny-qwen3", "--format awq", true, "quantize_checkpoint.py"}},
+      {"q3-gptq", {"tiny-qwen3", "--format gptq", true, "quantize_checkpoint.py"}},
+      {"q3-gptq-act",
+       {"tiny-qwen3", "--format gptq-desc-act --group-size 64", true, "quantize_checkpoint.py"}},
+      {"q3-gptq-asym",
+       {"tiny-qwen3", "--format gptq-desc-act --asym --group-size 32", true, "quantize_checkpoint.py"}},
+      {"moe-fp8", {"tiny-qwen3-moe", "--format fp8-block", true, "quantize_checkpoint.py"}},
+      {"moe-awq", {"tiny-qwen3-moe", "--format awq --group-size 32", true, "quantize_checkpoint.py"}},
+      {"moe-gptq-act",
+       {"tiny-qwen3-moe", "--format gptq-desc-act --group-size 32", true, "quantize_checkpoint.py"}},
   };
   return specs;
 }
@@ -52,13 +65,15 @@ class LoraAssets {
   std::string adapter(const std::string& name) {
     if (!skip_.empty()) return "";
     const std::string path = dir_ + "/" + name;
-    if (std::filesystem::exists(path + "/adapter_config.json")) return path;
+    if (std::filesystem::exists(path + "/adapter_config.json") ||
+        std::filesystem::exists(path + "/config.json"))
+      return path;
     const LoraSpec& s = lora_specs().at(name);
-    std::string cmd = py_ + " " + shared_ + "/tools/make_lora.py " + shared_ + "/models/" + s.base + " " +
+    std::string cmd = py_ + " " + shared_ + "/tools/" + s.tool + " " + shared_ + "/models/" + s.base + " " +
                       path + " " + s.args;
-    if (s.merged) cmd += " --merged " + path + "-merged";
+    if (s.merged) cmd += (s.tool == "make_lora.py" ? " --merged " : " --twin ") + path + "-merged";
     if (std::system((cmd + " >/dev/null").c_str()) != 0) {
-      skip_ = "make_lora.py failed: " + cmd;
+      skip_ = s.tool + " failed: " + cmd;
       return "";
     }
     return path;

@@ -1,0 +1,146 @@
+// Quantized checkpoints (fp8 block-wise, AWQ, GPTQ with and without act-order) against their exact
+// float32 twins: same logits up to fp32 accumulation order, same greedy tokens; batch invariance;
+// the loader's refusals.
+#include <gtest/gtest.h>
+
+#include <cmath>
+#include <fstream>
+#include <nlohmann/json.hpp>
+
+#include "engine_test_util.h"
+#include "lora_test_util.h"
+
+namespace sgl::engine {
+namespace {
+
+using testing::add_chunk;
+using testing::Request;
+using testing::SlotPool;
+
+const std::vector<int32_t> kPrompt = {785, 6722, 3283, 315,  9625, 374,  12095,
+                                      13,  576,  1156, 2390, 315,  1380, 374};
+
+std::vector<std::vector<float>> greedy_logits(ModelRunner& runner, int steps) {
+  SlotPool pool(runner.kv_num_slots(), 16);
+  Request req;
+  std::vector<std::vector<float>> rows;
+  std::vector<int32_t> next = kPrompt;
+  for (int s = 0; s < steps; ++s) {
+    StepInput in;
+    in.return_logits = true;
+    add_chunk(in, req, next, pool, false);
+    auto out = runner.step(in);
+    EXPECT_TRUE(out.ok()) << (out.ok() ? "" : out.error().message);
+    if (!out.ok()) return rows;
+    rows.push_back(out->logits);
+    next = {out->rows[0].token};
+  }
+  return rows;
+}
+
+void expect_matches_twin(const std::string& name) {
+  if (auto why = testing::make_lora_adapters({name}); !why.empty()) GTEST_SKIP() << why;
+  auto quant = testing::make_runner(testing::lora_path(name), "float32");
+  auto twin = testing::make_runner(testing::lora_path(name) + "-merged", "float32");
+  ASSERT_TRUE(quant && twin);
+  // The quantized weights are held quantized: fewer bytes than the float32 twin's.
+  EXPECT_LT(quant->info().weight_bytes, twin->info().weight_bytes);
+  const auto got = greedy_logits(*quant, 8), want = greedy_logits(*twin, 8);
+  ASSERT_EQ(got.size(), want.size());
+  for (size_t s = 0; s < want.size(); ++s) {
+    float scale = 1.0f, diff = 0.0f;
+    size_t best_g = 0, best_w = 0;
+    for (size_t i = 0; i < want[s].size(); ++i) {
+      scale = std::max(scale, std::fabs(want[s][i]));
+      diff = std::max(diff, std::fabs(want[s][i] - got[s][i]));
+      if (got[s][i] > got[s][best_g]) best_g = i;
+      if (want[s][i] > want[s][best_w]) best_w = i;
+    }
+    EXPECT_LT(diff, 2e-4f * scale) << name << " step " << s;
+    EXPECT_EQ(best_g, best_w) << name << " step " << s;
+  }
+}
+
+TEST(QuantCheckpoint, Fp8BlockMatchesTwin) { expect_matches_twin("q3-fp8"); }
+TEST(QuantCheckpoint, AwqMatchesTwin) { expect_matches_twin("q3-awq"); }
+TEST(QuantCheckpoint, GptqMatchesTwin) { expect_matches_twin("q3-gptq"); }
+TEST(QuantCheckpoint, GptqActOrderMatchesTwin) { expect_matches_twin("q3-gptq-act"); }
+TEST(QuantCheckpoint, GptqAsymmetricActOrderMatchesTwin) { expect_matches_twin("q3-gptq-asym"); }
+TEST(QuantCheckpoint, MoeFp8PartialBlocksMatchTwin) { expect_matches_twin("moe-fp8"); }
+TEST(QuantCheckpoint, MoeAwqMatchesTwin) { expect_matches_twin("moe-awq"); }
+TEST(QuantCheckpoint, MoeGptqActOrderMatchesTwin) { expect_matches_twin("moe-gptq-act"); }
+
+TEST(QuantCheckpoint, BatchedRowsEqualRowsAlone) {
+  if (auto why = testing::make_lora_adapters({"q3-awq"}); !why.empty()) GTEST_SKIP() << why;
+  auto runner = testing::make_runner(testing::lora_path("q3-awq"), "bfloat16");
+  ASSERT_TRUE(runner);
+  std::vector<std::vector<int32_t>> prompts;
+  for (int i = 0; i < 5; ++i) prompts.emplace_back(kPrompt.begin(), kPrompt.begin() + 5 + 2 * i);
+  std::vector<std::vector<float>> alone;
+  for (const auto& p : prompts) {
+    SlotPool pool(runner->kv_num_slots(), 16);
+    Request req;
+    StepInput in;
+    in.return_logits = true;
+    add_chunk(in, req, p, pool, false);
+    auto out = runner->step(in);
+    ASSERT_TRUE(out.ok());
+    alone.push_back(out->logits);
+  }
+  SlotPool pool(runner->kv_num_slots(), 16);
+  std::vector<Request> reqs(prompts.size());
+  StepInput in;
+  in.return_logits = true;
+  for (size_t i = 0; i < prompts.size(); ++i) add_chunk(in, reqs[i], prompts[i], pool, false);
+  auto out = runner->step(in);
+  ASSERT_TRUE(out.ok());
+  const size_t v = out->logits.size() / prompts.size();
+  for (size_t i = 0; i < prompts.size(); ++i)
+    EXPECT_TRUE(std::equal(alone[i].begin(), alone[i].end(), out->logits.begin() + i * v)) << "row " << i;
+}
+
+// A copy of a generated checkpoint with its config.json edited.
+std::string edited_copy(const std::string& name, const std::function<void(nlohmann::json&)>& edit) {
+  const std::string src = testing::lora_path(name), dst = src + "-edited";
+  std::filesystem::remove_all(dst);
+  std::filesystem::copy(src, dst, std::filesystem::copy_options::recursive);
+  std::ifstream in(src + "/config.json");
+  nlohmann::json cfg = nlohmann::json::parse(in);
+  edit(cfg);
+  std::ofstream(dst + "/config.json") << cfg.dump();
+  return dst;
+}
+
+std::string load_error(const std::string& dir, const std::string& quantization = "") {
+  EngineConfig cfg;
+  cfg.model_path = dir;
+  cfg.dtype = "float32";
+  cfg.quantization = quantization;
+  auto r = create_model_runner(cfg);
+  return r.ok() ? "" : r.error().message;
+}
+
+TEST(QuantCheckpoint, BadCheckpointsAndFlagsAreRefusedByName) {
+  if (auto why = testing::make_lora_adapters({"q3-fp8", "q3-gptq"}); !why.empty()) GTEST_SKIP() << why;
+  const std::string fp8 = testing::lora_path("q3-fp8");
+  EXPECT_NE(load_error(fp8, "awq").find("does not match the quantization method"), std::string::npos);
+  EXPECT_EQ(load_error(fp8, "fp8"), "");
+  // Scale grid of another block size: the scale tensor's shape is wrong, and the error names it.
+  const std::string blocks = load_error(edited_copy("q3-fp8", [](auto& c) {
+    c["quantization_config"]["weight_block_size"] = {64, 64};
+  }));
+  EXPECT_NE(blocks.find("weight_scale_inv"), std::string::npos) << blocks;
+  // 8-bit config over 4-bit words: qweight's shape does not match.
+  const std::string bits =
+      load_error(edited_copy("q3-gptq", [](auto& c) { c["quantization_config"]["bits"] = 8; }));
+  EXPECT_NE(bits.find("qweight"), std::string::npos) << bits;
+  const std::string method = load_error(
+      edited_copy("q3-gptq", [](auto& c) { c["quantization_config"]["quant_method"] = "bitsandbytes"; }));
+  EXPECT_NE(method.find("'bitsandbytes' is not supported"), std::string::npos) << method;
+  // Online quantization of a float checkpoint is not there yet: said, not ignored.
+  EXPECT_NE(load_error(testing::model_dir("tiny-qwen3"), "fp8").find("not implemented yet"),
+            std::string::npos);
+}
+
+}  // namespace
+}  // namespace sgl::engine
