@@ -8,6 +8,7 @@
 #include "engine/dist/tp_runner.h"
 #include "engine/engine_config.h"
 #include "engine/models/registry.h"
+#include "engine/quant/online_quant.h"
 #if SGL_HAVE_CUDA
 #include "engine/cuda/cuda_model_runner.h"
 #endif
@@ -69,7 +70,6 @@ Result<std::unique_ptr<cpu::CpuModelRunner>> cpu::create_cpu_runner(const Engine
       mc.sliding_layers.resize(mc.num_layers);
   }
   SGL_ASSIGN_OR_RETURN(FamilyOptions opts, family_options(mc));
-  SGL_TRY(check_quantization_flag(mc.quant, cfg.quantization));
   if (!cfg.quantization_config_path.empty())
     return unsupported("--quantization-config-path: SGLang-JAX's quantization rules are not implemented yet");
   if (cfg.kv_cache_dtype != "auto" && cfg.kv_cache_dtype != "bf16" && cfg.kv_cache_dtype != "bfloat16")
@@ -100,6 +100,8 @@ Result<std::unique_ptr<cpu::CpuModelRunner>> cpu::create_cpu_runner(const Engine
   if (format == "safetensors" && !is_dir)
     return invalid_argument(
         config_path + " is a config file: real weights need a model directory (or --load-format dummy)");
+  SGL_ASSIGN_OR_RETURN(OnlineQuant online,
+                       online_quantization(mc.quant, cfg.quantization, format == "dummy"));
 
   auto model = std::make_unique<DecoderModel>(mc, opts, compute);
   // A default ShardPlan (tp_size 1) means the whole model; otherwise its rank, tp and ep sizes.
@@ -115,6 +117,10 @@ Result<std::unique_ptr<cpu::CpuModelRunner>> cpu::create_cpu_runner(const Engine
   } else {
     SGL_ASSIGN_OR_RETURN(WeightFiles files, WeightFiles::open_dir(config_path));
     SGL_TRY(model->load(files));
+  }
+  if (online != OnlineQuant::kNone) {
+    model->quantize_linears([online](const cpu::PackedWeight& w) { return quantize_weight(w, online); });
+    spdlog::info("Quantized the linear weights at load ({})", cfg.quantization);
   }
   ModelInfo info;
   info.architecture = mc.architecture;

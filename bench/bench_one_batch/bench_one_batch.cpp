@@ -235,6 +235,9 @@ int main(int argc, char** argv) {
   app.add_option("--tp-size,--tensor-parallel-size", cfg.tp_size, "CPU ranks (threads) over Gloo");
   app.add_option("--ep-size,--expert-parallel-size", cfg.ep_size);
   app.add_option("--dist-timeout", cfg.dist_timeout_s);
+  app.add_option(
+      "--quantization", cfg.quantization,
+      "fp8 (any model), awq / gptq (4-bit, dummy weights only), or a pre-quantized checkpoint's method");
   app.add_option("--run-name", run_name);
   app.add_option("--result-filename", result_filename, "JSONL records appended here ('' = none)");
   app.add_option("--log-decode-step", log_decode_step, "also print every n-th decode step");

@@ -76,21 +76,18 @@ inline __m512 decode16(const QuantWeight& w, const uint8_t* row, int64_t col, in
       return _mm512_cvtepi32_ps(_mm512_cvtepu8_epi32(b));
     }
     case QuantCode::kF8E4M3: {
-      // float8_e4m3fn → f32: normals rebias the exponent (+120), subnormals are m · 2^-9, NaN is
-      // S.1111.111 (e4m3fn has no infinities).
+      // float8_e4m3fn → f32 in integer ops: the 7 magnitude bits shifted under f32's exponent field
+      // and the exponent rebiased (+120) for normals; subnormals (exponent 0) are m · 2^-9. Weights
+      // hold no NaN (S.1111.111), so it is not looked for.
       const __m512i u = _mm512_cvtepu8_epi32(_mm_maskz_loadu_epi8(mask, row + col));
-      const __m512i e = _mm512_and_si512(_mm512_srli_epi32(u, 3), _mm512_set1_epi32(0xf));
-      const __m512i m = _mm512_and_si512(u, _mm512_set1_epi32(7));
+      const __m512i mag = _mm512_slli_epi32(_mm512_and_si512(u, _mm512_set1_epi32(0x7f)), 20);
+      const __m512i normal = _mm512_add_epi32(mag, _mm512_set1_epi32(120 << 23));
+      const __mmask16 is_sub = _mm512_testn_epi32_mask(u, _mm512_set1_epi32(0x78));
+      const __m512 sub = _mm512_mul_ps(_mm512_cvtepi32_ps(_mm512_and_si512(u, _mm512_set1_epi32(7))),
+                                       _mm512_set1_ps(1.0f / 512.0f));
+      const __m512i bits = _mm512_mask_mov_epi32(normal, is_sub, _mm512_castps_si512(sub));
       const __m512i sign = _mm512_slli_epi32(_mm512_and_si512(u, _mm512_set1_epi32(0x80)), 24);
-      __m512i normal = _mm512_or_si512(_mm512_slli_epi32(_mm512_add_epi32(e, _mm512_set1_epi32(120)), 23),
-                                       _mm512_slli_epi32(m, 20));
-      const __m512 sub = _mm512_mul_ps(_mm512_cvtepi32_ps(m), _mm512_set1_ps(1.0f / 512.0f));
-      const __mmask16 is_sub = _mm512_cmpeq_epi32_mask(e, _mm512_setzero_si512());
-      const __mmask16 is_nan =
-          _mm512_cmpeq_epi32_mask(_mm512_and_si512(u, _mm512_set1_epi32(0x7f)), _mm512_set1_epi32(0x7f));
-      normal = _mm512_mask_mov_epi32(normal, is_sub, _mm512_castps_si512(sub));
-      normal = _mm512_mask_mov_epi32(normal, is_nan, _mm512_set1_epi32(0x7fc00000));
-      return _mm512_castsi512_ps(_mm512_or_si512(normal, sign));
+      return _mm512_castsi512_ps(_mm512_or_si512(bits, sign));
     }
   }
   return _mm512_setzero_ps();
@@ -110,10 +107,12 @@ void quant_rows(const float* xs, int64_t m, const QuantWeight& w, const float* x
     for (int64_t m0 = 0; m0 < m; m0 += 4) {
       const int mr = static_cast<int>(std::min<int64_t>(4, m - m0));
       float acc[4] = {0, 0, 0, 0};
+#if defined(__AVX512F__)
+      // Each group's partial dot product joins the row's vector accumulator times its scale; one
+      // horizontal sum per output at the end. Zero points: − Σ_g s_g·z_g·Σx_g, in scalars.
+      __m512 total[4] = {_mm512_setzero_ps(), _mm512_setzero_ps(), _mm512_setzero_ps(), _mm512_setzero_ps()};
       for (int64_t g = 0; g < ng; ++g) {
         const int64_t k0 = g * w.group, k1 = std::min(k, k0 + w.group);
-        float dot[4] = {0, 0, 0, 0};
-#if defined(__AVX512F__)
         __m512 a[4] = {_mm512_setzero_ps(), _mm512_setzero_ps(), _mm512_setzero_ps(), _mm512_setzero_ps()};
         for (int64_t kk = k0; kk < k1; kk += 16) {
           const int cnt = static_cast<int>(std::min<int64_t>(16, k1 - kk));
@@ -123,20 +122,26 @@ void quant_rows(const float* xs, int64_t m, const QuantWeight& w, const float* x
           for (int r = 0; r < mr; ++r)
             a[r] = _mm512_fmadd_ps(_mm512_maskz_loadu_ps(mask, xs + (m0 + r) * k + kk), wv, a[r]);
         }
-        for (int r = 0; r < mr; ++r) dot[r] = _mm512_reduce_add_ps(a[r]);
+        const __m512 s = _mm512_set1_ps(sc[g]);
+        for (int r = 0; r < mr; ++r) total[r] = _mm512_fmadd_ps(s, a[r], total[r]);
+        if (zp)
+          for (int r = 0; r < mr; ++r) acc[r] -= sc[g] * zr[g] * xsum[(m0 + r) * ng + g];
+      }
+      for (int r = 0; r < mr; ++r) acc[r] += _mm512_reduce_add_ps(total[r]);
 #else
-        for (int r = 0; r < mr; ++r)
+      for (int64_t g = 0; g < ng; ++g) {
+        const int64_t k0 = g * w.group, k1 = std::min(k, k0 + w.group);
+        for (int r = 0; r < mr; ++r) {
+          float dot = 0.0f;
           for (int64_t kk = k0; kk < k1; ++kk) {
             const uint8_t c = w.get(n, kk);
             const float v = w.code == QuantCode::kF8E4M3 ? f8e4m3_to_f32(c) : static_cast<float>(c);
-            dot[r] += xs[(m0 + r) * k + kk] * v;
+            dot += xs[(m0 + r) * k + kk] * v;
           }
-#endif
-        for (int r = 0; r < mr; ++r) {
-          const float d = zp ? dot[r] - zr[g] * xsum[(m0 + r) * ng + g] : dot[r];
-          acc[r] += sc[g] * d;
+          acc[r] += sc[g] * (zp ? dot - zr[g] * xsum[(m0 + r) * ng + g] : dot);
         }
       }
+#endif
       for (int r = 0; r < mr; ++r) y[(m0 + r) * ldy + n] = acc[r] + (bias ? bias[n] : 0.0f);
     }
   }

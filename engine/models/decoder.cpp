@@ -409,3 +409,19 @@ Status DecoderModel::init_lora(int num_slots) {
 }
 
 }  // namespace sgl::engine
+
+namespace sgl::engine {
+
+void DecoderModel::quantize_linears(
+    const std::function<cpu::PackedWeight(const cpu::PackedWeight&)>& quantize) {
+  auto q = [&](cpu::PackedWeight& w) {
+    if (w.n() > 0 && w.quant() == nullptr) w = quantize(w);
+  };
+  for (auto& w : layers_) {
+    for (auto* pw : {&w.qkv, &w.o, &w.gate_up, &w.down, &w.shared_gate_up, &w.shared_down}) q(*pw);
+    for (auto& e : w.expert_gate_up) q(e);
+    for (auto& e : w.expert_down) q(e);
+  }
+}
+
+}  // namespace sgl::engine

@@ -4,6 +4,7 @@
 #pragma once
 
 #include <cstdint>
+#include <functional>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -124,6 +125,9 @@ class DecoderModel {
   Status load(const WeightFiles& files, bool dry_run = false);
   // Deterministic random weights for --load-format dummy, scaled to keep activations finite.
   void init_dummy(uint64_t seed);
+  // Replaces every float projection (attention, MLPs, experts; not embeddings, LM head or router)
+  // with `quantize(weight)`: online quantization after load.
+  void quantize_linears(const std::function<cpu::PackedWeight(const cpu::PackedWeight&)>& quantize);
 
   // Multi-LoRA: `num_slots` empty adapter slots; refused for families whose projections are
   // stored fused (Qwen v1, Bailing), which PEFT adapters of the seven projections cannot target.

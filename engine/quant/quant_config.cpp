@@ -75,10 +75,7 @@ Status check_quantization_flag(const QuantConfig& checkpoint, const std::string&
           checkpoint.name, flag));
     return {};
   }
-  return unsupported(fmt::format(
-      "--quantization {}: quantizing an unquantized checkpoint at load is not implemented yet; serve a "
-      "pre-quantized checkpoint (fp8, awq, gptq) or the model as it is",
-      flag));
+  return {};  // an unquantized checkpoint: online_quantization() decides
 }
 
 }  // namespace sgl::engine

@@ -28,7 +28,7 @@ struct QuantConfig {
 Result<QuantConfig> parse_quant_config(std::string_view json_text, const std::string& source);
 
 // The checkpoint's method against --quantization ("" = none given): SGLang's error when they
-// disagree. Online quantization of an unquantized checkpoint is refused until it is implemented.
+// disagree (an unquantized checkpoint: see online_quantization).
 Status check_quantization_flag(const QuantConfig& checkpoint, const std::string& flag);
 
 }  // namespace sgl::engine
