@@ -103,4 +103,15 @@ uint8_t f32_to_f8e4m3(float f) {
   return static_cast<uint8_t>(sign | ((ue + 7) << 3) | mant);
 }
 
+uint8_t f32_to_f8e5m2(float f) {
+  // e5m2 is a half without its low 8 mantissa bits: round the half to nearest even at bit 8.
+  // Rounding f32 → f16 → e5m2 could double-round; a value exactly between two e5m2 numbers only
+  // after the first rounding is rare enough for a KV cache (SGLang's cast does the same).
+  const uint16_t h = f32_to_f16(f);
+  if ((h & 0x7c00u) == 0x7c00u)
+    return static_cast<uint8_t>((h >> 8) | ((h & 0x3ffu) ? 0x02 : 0));  // inf / NaN
+  const uint32_t r = h + 0x7fu + ((h >> 8) & 1u);
+  return static_cast<uint8_t>(r >> 8);
+}
+
 }  // namespace sgl::engine

@@ -51,5 +51,7 @@ float f8e5m2_to_f32(uint8_t v);
 // Round to nearest even; beyond ±448 saturates to ±448 (as torch's to(float8_e4m3fn) after a
 // clamp, what quantizers do); NaN → 0x7f with the sign.
 uint8_t f32_to_f8e4m3(float f);
+// Round to nearest even through the half; beyond the range → ±inf (e5m2 has infinities).
+uint8_t f32_to_f8e5m2(float f);
 
 }  // namespace sgl::engine

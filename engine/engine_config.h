@@ -38,6 +38,9 @@ struct EngineConfig {
   std::string quantization_param_path;   // per-layer KV scales (--quantization-param-path)
 };
 
+// The KV pool's element type for --kv-cache-dtype (auto: the compute dtype); errors name the value.
+Result<DType> kv_cache_dtype(const EngineConfig& config, DType compute);
+
 // Resolves the architecture through the model registry and loads the weights.
 Result<std::unique_ptr<ModelRunner>> create_model_runner(const EngineConfig& config);
 

@@ -38,6 +38,16 @@ Result<std::string> resolve_config_path(const std::string& model_path) {
 
 }  // namespace
 
+Result<DType> kv_cache_dtype(const EngineConfig& cfg, DType compute) {
+  const std::string& k = cfg.kv_cache_dtype;
+  if (k.empty() || k == "auto") return compute;
+  if (k == "bf16" || k == "bfloat16") return DType::kBF16;
+  if (k == "fp8_e4m3") return DType::kF8E4M3;
+  if (k == "fp8_e5m2") return DType::kF8E5M2;
+  if (k == "fp4_e2m1") return unsupported("--kv-cache-dtype fp4_e2m1: an fp4 KV cache is not implemented");
+  return invalid_argument("--kv-cache-dtype " + k + ": expected auto, bf16, fp8_e4m3 or fp8_e5m2");
+}
+
 Result<std::unique_ptr<ModelRunner>> create_model_runner(const EngineConfig& cfg) {
   if (cfg.device == "cuda") {
 #if SGL_HAVE_CUDA
@@ -72,9 +82,10 @@ Result<std::unique_ptr<cpu::CpuModelRunner>> cpu::create_cpu_runner(const Engine
   SGL_ASSIGN_OR_RETURN(FamilyOptions opts, family_options(mc));
   if (!cfg.quantization_config_path.empty())
     return unsupported("--quantization-config-path: SGLang-JAX's quantization rules are not implemented yet");
-  if (cfg.kv_cache_dtype != "auto" && cfg.kv_cache_dtype != "bf16" && cfg.kv_cache_dtype != "bfloat16")
-    return unsupported("--kv-cache-dtype " + cfg.kv_cache_dtype +
-                       ": an fp8 KV cache is not implemented yet (auto or bf16)");
+  if (!cfg.quantization_param_path.empty())
+    return unsupported(
+        "--quantization-param-path: per-layer KV cache scales are not implemented yet (an fp8 KV "
+        "cache uses scale 1.0, as SGLang without the file)");
   if (mc.quant.quantized() && cfg.load_format == "dummy")
     return unsupported("--load-format dummy with a quantized model config is not implemented yet");
   DType compute;
@@ -143,7 +154,8 @@ Result<std::unique_ptr<cpu::CpuModelRunner>> cpu::create_cpu_runner(const Engine
   info.num_experts_per_tok = mc.num_experts_per_tok;
   info.config = std::make_shared<const ModelConfig>(mc);
   // Per rank: its KV heads only.
-  info.kv_bytes_per_token = 2LL * mc.num_layers * shard.kv_heads * mc.head_dim * dtype_size(compute);
+  SGL_ASSIGN_OR_RETURN(DType kv_dtype, kv_cache_dtype(cfg, compute));
+  info.kv_bytes_per_token = 2LL * mc.num_layers * shard.kv_heads * mc.head_dim * dtype_size(kv_dtype);
   return std::make_unique<cpu::CpuModelRunner>(std::move(model), std::move(info), cfg);
 }
 

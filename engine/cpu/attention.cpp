@@ -55,8 +55,31 @@ template <class T>
 void store_row(T* dst, const float* src, int64_t n) {
   if constexpr (std::is_same_v<T, float>) {
     std::memcpy(dst, src, static_cast<size_t>(n) * 4);
+  } else if constexpr (std::is_same_v<T, Fp8E4M3>) {
+    for (int64_t i = 0; i < n; ++i) dst[i].bits = f32_to_f8e4m3(src[i]);  // scale 1: saturates at ±448
+  } else if constexpr (std::is_same_v<T, Fp8E5M2>) {
+    for (int64_t i = 0; i < n; ++i) dst[i].bits = f32_to_f8e5m2(src[i]);
   } else {
     f32_to_bf16_row(src, n, dst);
+  }
+}
+
+// Calls f with the KV element type of `dtype` (a null pointer of it).
+template <class F>
+void with_kv_type(DType dtype, F&& f) {
+  switch (dtype) {
+    case DType::kF32:
+      f(static_cast<float*>(nullptr));
+      break;
+    case DType::kF8E4M3:
+      f(static_cast<Fp8E4M3*>(nullptr));
+      break;
+    case DType::kF8E5M2:
+      f(static_cast<Fp8E5M2*>(nullptr));
+      break;
+    default:
+      f(static_cast<uint16_t*>(nullptr));
+      break;
   }
 }
 
@@ -307,13 +330,11 @@ void kv_store(const ForwardBatch& batch, const float* k, const float* v, const K
       for (int64_t i = 0; i < seg.new_len; ++i) {
         const int64_t t = off[s] + i;
         const int64_t slot = batch.kv_slots[static_cast<size_t>(seg.slot_offset + seg.prefix_len + i)];
-        if (kv.dtype == DType::kF32) {
-          store_row(static_cast<float*>(kv.k) + slot * row, k + t * row, row);
-          store_row(static_cast<float*>(kv.v) + slot * row, v + t * row, row);
-        } else {
-          store_row(static_cast<uint16_t*>(kv.k) + slot * row, k + t * row, row);
-          store_row(static_cast<uint16_t*>(kv.v) + slot * row, v + t * row, row);
-        }
+        with_kv_type(kv.dtype, [&](auto* type) {
+          using T = std::remove_pointer_t<decltype(type)>;
+          store_row(static_cast<T*>(kv.k) + slot * row, k + t * row, row);
+          store_row(static_cast<T*>(kv.v) + slot * row, v + t * row, row);
+        });
       }
     }
   };
@@ -328,13 +349,11 @@ void kv_store(const ForwardBatch& batch, const float* k, const float* v, const K
 void paged_attention(const ForwardBatch& batch, const float* q, int q_heads, const KvLayer& kv,
                      const AttentionOptions& opt, float* out) {
   auto off = segment_token_offsets(batch);
-  if (kv.dtype == DType::kF32) {
-    attend(batch, off, q, q_heads, static_cast<const float*>(kv.k), static_cast<const float*>(kv.v),
-           kv.num_kv_heads, kv.head_dim, opt, out);
-  } else {
-    attend(batch, off, q, q_heads, static_cast<const uint16_t*>(kv.k), static_cast<const uint16_t*>(kv.v),
-           kv.num_kv_heads, kv.head_dim, opt, out);
-  }
+  with_kv_type(kv.dtype, [&](auto* type) {
+    using T = std::remove_pointer_t<decltype(type)>;
+    attend(batch, off, q, q_heads, static_cast<const T*>(kv.k), static_cast<const T*>(kv.v), kv.num_kv_heads,
+           kv.head_dim, opt, out);
+  });
 }
 
 }  // namespace sgl::engine::cpu

@@ -14,7 +14,9 @@ namespace sgl::engine::cpu {
 CpuModelRunner::CpuModelRunner(std::unique_ptr<DecoderModel> model, ModelInfo info, const EngineConfig& cfg)
     : model_(std::move(model)), info_(std::move(info)), sampler_(cfg.random_seed) {
   if (cfg.num_threads > 0) threads_.emplace(tbb::global_control::max_allowed_parallelism, cfg.num_threads);
-  kv_.dtype = model_->compute_dtype();
+  // create_cpu_runner validated the value (its kv_bytes_per_token is sized from it).
+  const auto kv = kv_cache_dtype(cfg, model_->compute_dtype());
+  kv_.dtype = kv.ok() ? *kv : model_->compute_dtype();
 }
 
 Status CpuModelRunner::init_kv_cache(int64_t num_slots, int page_size) {

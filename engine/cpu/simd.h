@@ -21,6 +21,14 @@ namespace sgl::engine::cpu {
 
 constexpr int kLanes = 16;
 
+// A KV cache element stored as OCP float8 (--kv-cache-dtype fp8_e4m3 / fp8_e5m2), scale 1.
+struct Fp8E4M3 {
+  uint8_t bits;
+};
+struct Fp8E5M2 {
+  uint8_t bits;
+};
+
 // Sum of 16 partial sums in a fixed pairwise order (identical for the SIMD and scalar paths).
 inline float reduce16(const float* p) {
   float a[8];
@@ -35,6 +43,32 @@ inline __m512 load16(const float* p) { return _mm512_loadu_ps(p); }
 inline __m512 load16(const uint16_t* p) {  // bf16 → f32 is a 16-bit shift
   return _mm512_castsi512_ps(
       _mm512_slli_epi32(_mm512_cvtepu16_epi32(_mm256_loadu_si256(reinterpret_cast<const __m256i*>(p))), 16));
+}
+// float8_e4m3fn → f32: the 7 magnitude bits under f32's exponent field, rebiased (+120) for
+// normals; subnormals (exponent 0) are m · 2^-9. (A cache never holds NaN: stores saturate.)
+inline __m512 decode_e4m3(__m512i u) {
+  const __m512i mag = _mm512_slli_epi32(_mm512_and_si512(u, _mm512_set1_epi32(0x7f)), 20);
+  const __m512i normal = _mm512_add_epi32(mag, _mm512_set1_epi32(120 << 23));
+  const __mmask16 is_sub = _mm512_testn_epi32_mask(u, _mm512_set1_epi32(0x78));
+  const __m512 sub = _mm512_mul_ps(_mm512_cvtepi32_ps(_mm512_and_si512(u, _mm512_set1_epi32(7))),
+                                   _mm512_set1_ps(1.0f / 512.0f));
+  const __m512i bits = _mm512_mask_mov_epi32(normal, is_sub, _mm512_castps_si512(sub));
+  return _mm512_castsi512_ps(
+      _mm512_or_si512(bits, _mm512_slli_epi32(_mm512_and_si512(u, _mm512_set1_epi32(0x80)), 24)));
+}
+inline __m512 load16(const Fp8E4M3* p) {
+  return decode_e4m3(_mm512_cvtepu8_epi32(_mm_loadu_si128(reinterpret_cast<const __m128i*>(p))));
+}
+inline __m512 load16_masked(const Fp8E4M3* p, __mmask16 m) {
+  return decode_e4m3(_mm512_cvtepu8_epi32(_mm_maskz_loadu_epi8(m, p)));
+}
+// float8_e5m2 is the top byte of an IEEE half.
+inline __m512 load16(const Fp8E5M2* p) {
+  return _mm512_cvtph_ps(
+      _mm256_slli_epi16(_mm256_cvtepu8_epi16(_mm_loadu_si128(reinterpret_cast<const __m128i*>(p))), 8));
+}
+inline __m512 load16_masked(const Fp8E5M2* p, __mmask16 m) {
+  return _mm512_cvtph_ps(_mm256_slli_epi16(_mm256_cvtepu8_epi16(_mm_maskz_loadu_epi8(m, p)), 8));
 }
 inline __m512 load16_masked(const float* p, __mmask16 m) { return _mm512_maskz_loadu_ps(m, p); }
 inline __m512 load16_masked(const uint16_t* p, __mmask16 m) {
@@ -143,6 +177,8 @@ inline void f32_to_bf16_row(const float* src, int64_t n, uint16_t* dst) {
 
 inline float to_f32(float v) { return v; }
 inline float to_f32(uint16_t v) { return bf16_to_f32(v); }
+inline float to_f32(Fp8E4M3 v) { return f8e4m3_to_f32(v.bits); }
+inline float to_f32(Fp8E5M2 v) { return f8e5m2_to_f32(v.bits); }
 
 // dot(x[0:k], w[0:k]) with the fixed reduction order. W is f32 or bf16 (as uint16_t).
 template <class W>

@@ -60,6 +60,9 @@ Result<std::unique_ptr<CudaModelRunner>> CudaModelRunner::create(const EngineCon
   // Every family's other building blocks (sandwich norms, GeGLU, shared experts, soft-caps, sliding
   // windows, the xAI temperature, logn queries, multipliers, residual MoE) run on the GPU as on the
   // CPU (cuda_forward.cpp); norm offsets and norm_head are folded into the weights at load.
+  if (cfg.kv_cache_dtype != "auto" && cfg.kv_cache_dtype != "bf16" && cfg.kv_cache_dtype != "bfloat16")
+    return unsupported("--device cuda: --kv-cache-dtype " + cfg.kv_cache_dtype +
+                       " runs on --device cpu only so far");
   if (c.quant.quantized())
     return unsupported(
         fmt::format("--device cuda: {} quantized weights run on --device cpu only so far", c.quant.name));

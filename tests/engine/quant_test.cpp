@@ -199,3 +199,88 @@ TEST(QuantOnline, Fp8OfAFloatCheckpointStaysCloseToIt) {
 
 }  // namespace
 }  // namespace sgl::engine
+
+namespace sgl::engine {
+namespace {
+
+std::unique_ptr<ModelRunner> runner_with_kv(const std::string& kv_dtype, const std::string& dtype) {
+  EngineConfig cfg;
+  cfg.model_path = testing::model_dir("tiny-qwen3");
+  cfg.dtype = dtype;
+  cfg.kv_cache_dtype = kv_dtype;
+  auto r = create_model_runner(cfg);
+  EXPECT_TRUE(r.ok()) << (r.ok() ? "" : r.error().message);
+  if (!r.ok() || !(*r)->init_kv_cache(4096, 16).ok()) return nullptr;
+  return std::move(*r);
+}
+
+// --kv-cache-dtype fp8_e4m3 / fp8_e5m2 (scale 1, as SGLang without per-layer scales): a quarter of
+// the float32 cache's bytes, logits close to the float cache's, rows batch-invariant.
+void expect_fp8_kv_close(const std::string& kv_dtype, float bound, int min_agree) {
+  if (testing::model_dir("tiny-qwen3").empty()) GTEST_SKIP() << "../shared/models not found";
+  auto fp8 = runner_with_kv(kv_dtype, "float32");
+  auto full = runner_with_kv("auto", "float32");
+  ASSERT_TRUE(fp8 && full);
+  EXPECT_EQ(fp8->info().kv_bytes_per_token * 4, full->info().kv_bytes_per_token);
+  std::vector<int32_t> ids;
+  for (int i = 0; i < 64; ++i) ids.push_back(kPrompt[i % kPrompt.size()] + 11 * (i / 14));
+  const auto got = all_position_logits(*fp8, ids), want = all_position_logits(*full, ids);
+  ASSERT_EQ(got.size(), want.size());
+  const size_t v = want.size() / ids.size();
+  int agree = 0;
+  float worst = 0.0f;
+  for (size_t p = 0; p < ids.size(); ++p) {
+    const float* g = got.data() + p * v;
+    const float* w = want.data() + p * v;
+    float lo = w[0], hi = w[0], diff = 0.0f;
+    for (size_t i = 0; i < v; ++i) {
+      lo = std::min(lo, w[i]);
+      hi = std::max(hi, w[i]);
+      diff = std::max(diff, std::fabs(g[i] - w[i]));
+    }
+    worst = std::max(worst, diff / (hi - lo));
+    agree += std::max_element(g, g + v) - g == std::max_element(w, w + v) - w;
+  }
+  std::cout << kv_dtype << " KV: worst logit error " << worst << " of the range, argmax agrees at " << agree
+            << "/64\n";
+  EXPECT_LT(worst, bound);
+  EXPECT_GE(agree, min_agree);
+  // A row's logits do not depend on the batch with an fp8 cache either.
+  std::vector<float> alone;
+  {
+    SlotPool pool(fp8->kv_num_slots(), 16);
+    Request req;
+    StepInput in;
+    in.return_logits = true;
+    add_chunk(in, req, kPrompt, pool, false);
+    auto out = fp8->step(in);
+    ASSERT_TRUE(out.ok());
+    alone = out->logits;
+  }
+  SlotPool pool(fp8->kv_num_slots(), 16);
+  Request a, b;
+  StepInput in;
+  in.return_logits = true;
+  add_chunk(in, a, std::vector<int32_t>(kPrompt.begin(), kPrompt.begin() + 9), pool, false);
+  add_chunk(in, b, kPrompt, pool, false);
+  auto out = fp8->step(in);
+  ASSERT_TRUE(out.ok());
+  EXPECT_TRUE(std::equal(alone.begin(), alone.end(), out->logits.begin() + static_cast<long>(v)));
+}
+
+// Bounds a little above what tiny-qwen3 measures: e4m3 0.064 of the range and 60/64, e5m2 0.071 and 57/64.
+TEST(KvCacheDtype, Fp8E4M3StaysCloseToTheFloatCache) { expect_fp8_kv_close("fp8_e4m3", 0.075f, 59); }
+TEST(KvCacheDtype, Fp8E5M2StaysCloseToTheFloatCache) { expect_fp8_kv_close("fp8_e5m2", 0.085f, 56); }
+
+TEST(KvCacheDtype, UnknownValuesAreRefused) {
+  EngineConfig cfg;
+  cfg.model_path = "qwen3-0.6b";
+  cfg.load_format = "dummy";
+  cfg.kv_cache_dtype = "int8";
+  auto r = create_model_runner(cfg);
+  ASSERT_FALSE(r.ok());
+  EXPECT_NE(r.error().message.find("fp8_e4m3"), std::string::npos) << r.error().message;
+}
+
+}  // namespace
+}  // namespace sgl::engine
