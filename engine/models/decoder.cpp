@@ -6,6 +6,7 @@
 #include <algorithm>
 #include <cmath>
 
+#include "engine/cpu/quant_weight.h"
 #include "engine/quant/quant_loader.h"
 
 namespace sgl::engine {
@@ -232,6 +233,7 @@ void DecoderModel::allocate() {
 }
 
 void DecoderModel::lay_out_weights() {
+  mark_quantized_compute();
   lm_head_.lay_out_for_kernels();
   for (auto& w : layers_) {
     for (auto* pw : {&w.qkv, &w.o, &w.gate_up, &w.down, &w.router, &w.shared_gate_up, &w.shared_down})
@@ -414,13 +416,23 @@ namespace sgl::engine {
 
 void DecoderModel::quantize_linears(
     const std::function<cpu::PackedWeight(const cpu::PackedWeight&)>& quantize) {
-  auto q = [&](cpu::PackedWeight& w) {
+  for_each_linear([&](cpu::PackedWeight& w) {
     if (w.n() > 0 && w.quant() == nullptr) w = quantize(w);
-  };
+  });
+  mark_quantized_compute();
+}
+
+void DecoderModel::mark_quantized_compute() {
+  for_each_linear([&](cpu::PackedWeight& w) {
+    if (cpu::QuantWeight* q = w.quant()) q->bf16_activations = compute_ == DType::kBF16;
+  });
+}
+
+void DecoderModel::for_each_linear(const std::function<void(cpu::PackedWeight&)>& f) {
   for (auto& w : layers_) {
-    for (auto* pw : {&w.qkv, &w.o, &w.gate_up, &w.down, &w.shared_gate_up, &w.shared_down}) q(*pw);
-    for (auto& e : w.expert_gate_up) q(e);
-    for (auto& e : w.expert_down) q(e);
+    for (auto* pw : {&w.qkv, &w.o, &w.gate_up, &w.down, &w.shared_gate_up, &w.shared_down}) f(*pw);
+    for (auto& e : w.expert_gate_up) f(e);
+    for (auto& e : w.expert_down) f(e);
   }
 }
 

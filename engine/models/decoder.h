@@ -171,6 +171,10 @@ class DecoderModel {
   // Every weight in the layout its kernel prefers (PackedWeight::lay_out_for_kernels), once
   // loaded: loaders write rows.
   void lay_out_weights();
+  // Tells quantized weights whether activations may be rounded to bf16 (a bf16 compute dtype).
+  void mark_quantized_compute();
+  // The projections (attention, MLPs, experts; not embeddings, LM head or router).
+  void for_each_linear(const std::function<void(cpu::PackedWeight&)>& f);
 
   ModelConfig config_;
   FamilyOptions options_;

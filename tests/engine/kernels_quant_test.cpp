@@ -5,6 +5,7 @@
 #include <cmath>
 #include <numeric>
 #include <random>
+#include <tuple>
 
 #include "engine/cpu/kernels.h"
 #include "engine/cpu/quant_weight.h"
@@ -84,6 +85,45 @@ TEST(QuantGemm, Int4Groups) {
 TEST(QuantGemm, Int8GroupsAndOddLengths) {
   check(QuantCode::kU8, 24, 160, 128, false);  // a last group of 32
   check(QuantCode::kU8, 9, 70, 32, true);      // K not a multiple of 16
+}
+
+// A bf16 model's 4-bit weights run through vdpbf16ps on bf16-rounded activations (where the CPU has
+// AVX512-BF16; elsewhere the fp32 path): against a double reference on the same rounded x.
+TEST(QuantGemm, Int4AndFp8WithBf16Activations) {
+  for (auto [code, n, k, group] :
+       {std::tuple<QuantCode, int64_t, int64_t, int64_t>{QuantCode::kU4, 48, 256, 128},
+        {QuantCode::kU4, 21, 96, 32},
+        {QuantCode::kF8E4M3, 40, 256, 128},
+        {QuantCode::kF8E4M3, 9, 64, 32}}) {
+    QuantWeight w = random_weight(n, k, code, group, false, static_cast<uint32_t>(k + n));
+    w.bf16_activations = true;
+    const PackedWeight pw = PackedWeight::quantized(w);
+    std::mt19937 rng(3);
+    std::normal_distribution<float> nd;
+    for (int64_t m : {1, 5, 70}) {
+      std::vector<float> x(static_cast<size_t>(m * k)), xr(x.size());
+      for (size_t i = 0; i < x.size(); ++i) {
+        x[i] = nd(rng);
+        xr[i] = bf16_to_f32(f32_to_bf16(x[i]));
+      }
+      std::vector<float> y(static_cast<size_t>(m * n));
+      linear(x.data(), m, pw, nullptr, y.data());
+      for (int64_t r = 0; r < m; ++r)
+        for (int64_t c = 0; c < n; ++c) {
+          double want = 0, mag = 0;
+          for (int64_t j = 0; j < k; ++j) {
+            want += static_cast<double>(xr[r * k + j]) * w.dequant(c, j);
+            // |x|·s·(128 + c) for 4-bit codes (what cancels); |x·w| for fp8
+            mag +=
+                std::fabs(xr[r * k + j]) * (code == QuantCode::kU4 ? 0.02 * 144 : std::fabs(w.dequant(c, j)));
+          }
+          ASSERT_NEAR(y[r * n + c], want, 1e-6 * mag + 1e-4) << "m " << m << " n " << c << " k " << k;
+        }
+      std::vector<float> one(static_cast<size_t>(n));
+      linear(x.data(), 1, pw, nullptr, one.data());
+      EXPECT_TRUE(std::equal(one.begin(), one.end(), y.begin())) << "m " << m;
+    }
+  }
 }
 
 TEST(QuantGemm, Fp8DecodeIsExact) {
