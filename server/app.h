@@ -2,6 +2,8 @@
 // and the scheduler, the request limits and the server's counters. Built once by startup.
 #pragma once
 
+#include <spdlog/spdlog.h>
+
 #include <atomic>
 #include <chrono>
 #include <memory>
@@ -33,9 +35,10 @@ struct App {
   std::unique_ptr<LoraRegistry> lora;         // LoRA adapters by name; null without --enable-lora
   SamplingParams chat_defaults;               // generation_config.json's temperature/top_p
   Metrics metrics;
-  InflightRids inflight;           // submitted and unfinished (abort_all)
-  RuntimeSettings runtime;         // weight version, request logging (changed by ops routes)
-  std::atomic<bool> ready{false};  // /health 200 once warm-up is done
+  InflightRids inflight;                     // submitted and unfinished (abort_all)
+  RuntimeSettings runtime;                   // weight version, request logging (changed by ops routes)
+  std::shared_ptr<spdlog::logger> http_log;  // access lines, at --log-level-http (null: the default logger)
+  std::atomic<bool> ready{false};            // /health 200 once warm-up is done
   std::chrono::system_clock::time_point started = std::chrono::system_clock::now();
 };
 

@@ -3,9 +3,12 @@
 #include <fmt/format.h>
 
 #include <CLI/CLI.hpp>
+#include <algorithm>
 #include <nlohmann/json.hpp>
 #include <sstream>
 
+#include "base/argv_prefix.h"
+#include "server/flags/flag_table.h"
 #include "server/parsers/reasoning_parser.h"
 #include "server/parsers/tool_call_parser.h"
 #include "server/protocol/lora_specs.h"
@@ -13,229 +16,18 @@
 namespace sgl::server {
 namespace {
 
-// CLI11 has no std::optional binding in 2.1: store through a callback.
-template <class T>
-CLI::Option* add_optional(CLI::App& app, const std::string& name, std::optional<T>& target,
-                          const std::string& help) {
-  return app.add_option_function<T>(
-      name, [&target](const T& v) { target = v; }, help);
-}
-
-void add_model_flags(CLI::App& app, ServerArgs& a) {
-  const char* g = "Model and tokenizer";
-  app.add_option("--model-path,--model", a.model_path, "HF model directory or a conf/models preset")
-      ->required()
-      ->group(g);
-  app.add_option("--tokenizer-path", a.tokenizer_path, "Tokenizer directory (default: --model-path)")
-      ->group(g);
-  app.add_flag("--trust-remote-code", a.trust_remote_code, "Accepted for compatibility (no remote code runs)")
-      ->group(g);
-  app.add_option("--dtype", a.dtype, "Weights and compute dtype")
-      ->check(CLI::IsMember({"auto", "bfloat16", "float16", "float32", "half", "float"}))
-      ->capture_default_str()
-      ->group(g);
-  app.add_option("--load-format", a.load_format, "auto | safetensors | dummy (seeded random weights)")
-      ->check(CLI::IsMember({"auto", "safetensors", "dummy"}))
-      ->capture_default_str()
-      ->group(g);
-  add_optional(app, "--context-length", a.context_length, "Model context length (default: config.json)")
-      ->group(g);
-  add_optional(app, "--model-layer-nums", a.model_layer_nums,
-               "Load and run only the first N decoder layers (a big model's shape in less memory)")
-      ->group(g);
-  app.add_option("--served-model-name", a.served_model_name, "Name in /v1/models (default: --model-path)")
-      ->group(g);
-  app.add_option("--chat-template", a.chat_template,
-                 "Chat template file, built-in name (chatml) or named template")
-      ->group(g);
-  app.add_option("--download-dir", a.download_dir, "Accepted for compatibility (nothing is downloaded)")
-      ->group(g);
-  app.add_option("--random-seed", a.random_seed, "Seed for dummy weights and unseeded sampling")
-      ->capture_default_str()
-      ->group(g);
-  app.add_flag("--skip-tokenizer-init", a.skip_tokenizer_init, "Take and return token ids only")->group(g);
-  app.add_flag("--is-embedding", a.is_embedding,
-               "Serve an embedding model (last-token pooling on /v1/embeddings and /encode)")
-      ->group(g);
-  app.add_option("--preferred-sampling-params", a.preferred_sampling_params,
-                 "JSON object of default sampling params")
-      ->group(g);
-}
-
-void add_http_flags(CLI::App& app, ServerArgs& a) {
-  const char* g = "HTTP server";
-  app.add_option("--host", a.host, "Listen address")->capture_default_str()->group(g);
-  app.add_option("--port", a.port, "Listen port")->capture_default_str()->group(g);
-  app.add_option("--api-key", a.api_key, "Require `Authorization: Bearer <key>`")->group(g);
-  app.add_option("--http-threads", a.http_threads, "Reactor threads (0 = from cores)")->group(g);
-  // --max-request-bytes: this server's earlier name, kept for existing launch lines.
-  app.add_option("--max-payload-size,--max-request-bytes", a.max_payload_size,
-                 "Largest request body in bytes (413 Payload Too Large above)")
-      ->capture_default_str()
-      ->group(g);
-  app.add_option("--max-queued-requests", a.max_queued_requests, "Queue limit, 503 when full (0 = none)")
-      ->group(g);
-  app.add_option("--graceful-shutdown-timeout", a.graceful_shutdown_timeout,
-                 "Seconds running requests get after SIGTERM")
-      ->capture_default_str()
-      ->group(g);
-}
-
-void add_scheduling_flags(CLI::App& app, ServerArgs& a) {
-  const char* g = "Memory and scheduling";
-  app.add_option("--mem-fraction-static", a.mem_fraction_static, "Fraction of memory for weights + KV cache")
-      ->capture_default_str()
-      ->group(g);
-  add_optional(app, "--max-total-tokens", a.max_total_tokens,
-               "KV pool size in tokens (overrides mem fraction)")
-      ->group(g);
-  app.add_option("--max-prefill-tokens", a.max_prefill_tokens, "Token budget of a prefill batch")
-      ->capture_default_str()
-      ->group(g);
-  app.add_option("--chunked-prefill-size", a.chunked_prefill_size, "Prefill chunk size (-1 disables)")
-      ->capture_default_str()
-      ->group(g);
-  app.add_option("--page-size", a.page_size, "Tokens per KV page")->capture_default_str()->group(g);
-  add_optional(app, "--max-running-requests", a.max_running_requests, "Most requests decoding at once")
-      ->group(g);
-  app.add_option("--schedule-policy", a.schedule_policy, "Waiting-queue order")
-      ->check(CLI::IsMember({"fcfs", "lpm", "random", "dfs-weight", "lof"}))
-      ->capture_default_str()
-      ->group(g);
-  app.add_option("--schedule-conservativeness", a.schedule_conservativeness,
-                 "Scale of the decode reservation when admitting")
-      ->capture_default_str()
-      ->group(g);
-  app.add_flag("--enable-mixed-chunk", a.enable_mixed_chunk, "Mix prefill chunks with decode")->group(g);
-  app.add_flag("--disable-radix-cache", a.disable_radix_cache, "No prefix cache")->group(g);
-  app.add_flag("--disable-overlap-schedule", a.disable_overlap_schedule, "Run steps one at a time")->group(g);
-  app.add_option("--stream-interval", a.stream_interval, "Stream every N tokens")
-      ->capture_default_str()
-      ->group(g);
-  app.add_flag("--incremental-streaming-output", a.incremental_streaming_output,
-               "/generate streams deltas instead of cumulative text")
-      ->group(g);
-  app.add_flag("--skip-server-warmup", a.skip_server_warmup, "No warm-up generate at start")->group(g);
-  app.add_flag("--allow-auto-truncate", a.allow_auto_truncate, "Truncate over-long prompts")->group(g);
-}
-
-void add_parallel_flags(CLI::App& app, ServerArgs& a) {
-  const char* g = "Device and parallelism";
-  app.add_option("--device", a.device, "cpu | cuda")->capture_default_str()->group(g);
-  app.add_option("--tp-size,--tensor-parallel-size", a.tp_size, "Tensor-parallel ranks")
-      ->capture_default_str()
-      ->group(g);
-  app.add_option("--ep-size,--expert-parallel-size", a.ep_size, "Expert-parallel ranks")
-      ->capture_default_str()
-      ->group(g);
-  app.add_option("--nnodes", a.nnodes, "Nodes")->capture_default_str()->group(g);
-  app.add_option("--node-rank", a.node_rank, "This node's rank")->capture_default_str()->group(g);
-  app.add_option("--dist-init-addr", a.dist_init_addr, "host:port of node 0's rendezvous")->group(g);
-  app.add_option("--dist-timeout", a.dist_timeout, "Seconds to wait for other nodes / a collective")
-      ->capture_default_str()
-      ->group(g);
-  app.add_option("--attention-backend", a.attention_backend, "fa | native")
-      ->check(CLI::IsMember({"fa", "native"}))
-      ->capture_default_str()
-      ->group(g);
-  app.add_option("--cuda-graph-max-bs", a.cuda_graph_max_bs,
-                 "--device cuda: decode batches up to this size replay CUDA graphs (0: 256)")
-      ->check(CLI::NonNegativeNumber)
-      ->capture_default_str()
-      ->group(g);
-  app.add_flag("--disable-cuda-graph", a.disable_cuda_graph, "--device cuda: launch every kernel each step")
-      ->group(g);
-  app.add_option("--jax-precompile-prefill-token-paddings", a.jax_precompile_prefill_token_paddings,
-                 "Accepted and ignored (no XLA compilation here)")
-      ->group(g);
-}
-
-void add_speculative_flags(CLI::App& app, ServerArgs& a) {
-  const char* g = "Speculative decoding";
-  app.add_option("--speculative-algorithm", a.speculative_algorithm, "EAGLE | EAGLE3")->group(g);
-  app.add_option("--speculative-draft-model-path", a.speculative_draft_model_path, "Draft model directory")
-      ->group(g);
-  add_optional(app, "--speculative-num-steps", a.speculative_num_steps, "Draft steps per round")->group(g);
-  add_optional(app, "--speculative-eagle-topk", a.speculative_eagle_topk, "Branches kept per draft step")
-      ->group(g);
-  add_optional(app, "--speculative-num-draft-tokens", a.speculative_num_draft_tokens,
-               "Draft tokens verified per round")
-      ->group(g);
-}
-
-void add_lora_flags(CLI::App& app, ServerArgs& a) {
-  const char* g = "LoRA";
-  app.add_flag("--enable-lora", a.enable_lora, "Serve LoRA adapters (implied by --lora-paths)")->group(g);
-  app.add_option("--lora-paths", a.lora_paths,
-                 "Adapters loaded at start: PATH, NAME=PATH or {\"lora_name\",\"lora_path\",\"pinned\"}")
-      ->group(g);
-  app.add_option("--max-loras-per-batch", a.max_loras_per_batch,
-                 "Adapter slots: distinct adapters in one batch, the base model counting as one")
-      ->capture_default_str()
-      ->group(g);
-  add_optional(app, "--max-lora-rank", a.max_lora_rank,
-               "Largest adapter rank (default: the largest of --lora-paths)")
-      ->group(g);
-  app.add_option("--lora-target-modules", a.lora_target_modules,
-                 "Projections adapters may target (default: all seven)")
-      ->check(CLI::IsMember({"q_proj", "k_proj", "v_proj", "o_proj", "gate_proj", "up_proj", "down_proj",
-                             "qkv_proj", "gate_up_proj", "all"}))
-      ->group(g);
-  add_optional(app, "--max-loaded-loras", a.max_loaded_loras,
-               "Most adapters loaded in host memory (>= --max-loras-per-batch)")
-      ->group(g);
-  app.add_option("--lora-eviction-policy", a.lora_eviction_policy,
-                 "Which slot a new adapter takes: lru | fifo")
-      ->check(CLI::IsMember({"lru", "fifo"}))
-      ->capture_default_str()
-      ->group(g);
-  app.add_option("--lora-backend", a.lora_backend, "Accepted for compatibility (sglcpp has its own kernels)")
-      ->check(CLI::IsMember({"triton", "csgmv", "ascend", "torch_native"}))
-      ->capture_default_str()
-      ->group(g);
-  app.add_option("--max-lora-chunk-size", a.max_lora_chunk_size, "Accepted for compatibility (csgmv's chunk)")
-      ->check(CLI::IsMember({16, 32, 64, 128}))
-      ->capture_default_str()
-      ->group(g);
-}
-
-void add_api_and_logging_flags(CLI::App& app, ServerArgs& a) {
-  const char* g = "OpenAI API";
-  app.add_option("--tool-call-parser", a.tool_call_parser, "qwen3_coder | hermes | qwen25")->group(g);
-  app.add_option("--reasoning-parser", a.reasoning_parser, "qwen3 | deepseek-r1")->group(g);
-  app.add_flag("--enable-cache-report", a.enable_cache_report, "Report cached tokens in usage")->group(g);
-  // Test builds only in spirit: an empty group keeps it out of --help.
-  app.add_option("--test-scripted-output", a.test_scripted_output, "Force every output to this script")
-      ->group("");
-  app.add_flag("--test-zero-cost-runner", a.test_zero_cost_runner, "Replace the forwards by a no-op runner")
-      ->group("");
-  const char* l = "Logging and metrics";
-  app.add_option("--log-level", a.log_level, "debug | info | warning | error | critical")
-      ->check(CLI::IsMember({"trace", "debug", "info", "warning", "warn", "error", "critical"}))
-      ->capture_default_str()
-      ->group(l);
-  app.add_flag("--log-requests", a.log_requests, "Log request bodies")->group(l);
-  app.add_option("--decode-log-interval", a.decode_log_interval, "Decode steps between log lines")
-      ->capture_default_str()
-      ->group(l);
-  app.add_flag("--enable-metrics", a.enable_metrics, "Serve /metrics")->group(l);
-}
-
-std::vector<std::string> ignored_flag_notes(const ServerArgs& a) {
+std::vector<std::string> parse_notes(const ServerArgs& a) {
   std::vector<std::string> notes;
-  if (!a.jax_precompile_prefill_token_paddings.empty())
-    notes.push_back("--jax-precompile-prefill-token-paddings is ignored: sglcpp compiles no XLA programs");
-  if (a.trust_remote_code)
-    notes.push_back("--trust-remote-code: no remote code is ever run; models load natively");
-  if (!a.download_dir.empty())
-    notes.push_back("--download-dir is ignored: models are read from local directories");
   if (!a.dist_init_addr.empty() && a.nnodes == 1)
     notes.push_back("--dist-init-addr is ignored with --nnodes 1");
-  if (a.enable_lora)
-    notes.push_back(fmt::format(
-        "--lora-backend {} (--max-lora-chunk-size {}) is accepted for compatibility: sglcpp runs its own "
-        "segmented LoRA kernels",
-        a.lora_backend, a.max_lora_chunk_size));
+  if (a.enable_deterministic_sampling)
+    notes.push_back(
+        "--enable-deterministic-sampling: sglcpp is deterministic always (batch-invariant kernels, "
+        "per-request "
+        "seeded sampling)");
+  if (a.tokenizer_mode == "slow")
+    notes.push_back(
+        "--tokenizer-mode slow: sglcpp's one tokenizer reads tokenizer.json (the fast tokenizer's file)");
   return notes;
 }
 
@@ -282,15 +74,12 @@ ParsedArgs parse_server_args(int argc, const char* const* argv) {
                "sglcpp-server"};
   app.option_defaults()->always_capture_default(false);
   ServerArgs& a = out.args;
-  add_model_flags(app, a);
-  add_http_flags(app, a);
-  add_scheduling_flags(app, a);
-  add_parallel_flags(app, a);
-  add_speculative_flags(app, a);
-  add_lora_flags(app, a);
-  add_api_and_logging_flags(app, a);
+  flags::FlagTable table(app, a);
+  std::vector<std::string> args(argv + (argc > 0 ? 1 : 0), argv + argc);
+  args = expand_flag_prefixes(std::move(args), table.long_names());
   try {
-    app.parse(argc, argv);
+    std::reverse(args.begin(), args.end());  // CLI11 takes a reversed vector
+    app.parse(args);
   } catch (const CLI::ParseError& e) {
     std::ostringstream os;
     out.exit_now = true;
@@ -301,7 +90,11 @@ ParsedArgs parse_server_args(int argc, const char* const* argv) {
   if (a.tokenizer_path.empty()) a.tokenizer_path = a.model_path;
   if (a.served_model_name.empty()) a.served_model_name = a.model_path;
   if (!a.lora_paths.empty()) a.enable_lora = true;  // SGLang: --lora-paths implies --enable-lora
-  out.notes = ignored_flag_notes(a);
+  // SGLang-JAX's --stream-output and SGLang's --incremental-streaming-output are one setting.
+  a.incremental_streaming_output = a.stream_output = a.incremental_streaming_output || a.stream_output;
+  out.notes = table.warnings();
+  for (auto& n : parse_notes(a)) out.notes.push_back(std::move(n));
+  out.refusals = table.refusals();
   return out;
 }
 
@@ -374,11 +167,25 @@ Status validate_server_args(const ServerArgs& a, const BuiltFeatures& built) {
   SGL_TRY(check(a.max_payload_size > 0, "--max-payload-size must be > 0"));
   SGL_TRY(check(a.http_threads >= 0, "--http-threads must be >= 0"));
   SGL_TRY(check(a.graceful_shutdown_timeout >= 0, "--graceful-shutdown-timeout must be >= 0"));
-  SGL_TRY(
-      check(a.tool_call_parser.empty() || is_tool_call_parser_name(a.tool_call_parser),
-            "--tool-call-parser: unknown parser '" + a.tool_call_parser + "' (qwen3_coder, hermes, qwen25)"));
+  SGL_TRY(check(a.tool_call_parser.empty() || is_tool_call_parser_name(a.tool_call_parser),
+                "--tool-call-parser: no parser for '" + a.tool_call_parser +
+                    "' in sglcpp (qwen3_coder, mimo, hermes, qwen, qwen25)"));
   SGL_TRY(check(a.reasoning_parser.empty() || is_reasoning_parser_name(a.reasoning_parser),
-                "--reasoning-parser: unknown parser '" + a.reasoning_parser + "' (qwen3, deepseek-r1)"));
+                "--reasoning-parser: no parser for '" + a.reasoning_parser +
+                    "' in sglcpp (deepseek-r1, qwen3, qwen3-thinking, mimo, kimi, glm45, glm47)"));
+  if (a.dp_size > 1)
+    return unsupported(
+        fmt::format("--dp-size {}: data-parallel replicas are not built in sglcpp yet; use --dp-size 1 (and "
+                    "--tp-size for "
+                    "more devices)",
+                    a.dp_size));
+  SGL_TRY(check(a.dp_size >= 1, "--dp-size must be >= 1"));
+  SGL_TRY(check(a.watchdog_timeout > 0, "--watchdog-timeout must be > 0"));
+  for (const auto* b :
+       {&a.bucket_time_to_first_token, &a.bucket_inter_token_latency, &a.bucket_e2e_request_latency})
+    SGL_TRY(
+        check(std::is_sorted(b->begin(), b->end()) && std::adjacent_find(b->begin(), b->end()) == b->end(),
+              "--bucket-* bounds must be strictly increasing"));
   if (!a.preferred_sampling_params.empty()) {
     auto j = nlohmann::json::parse(a.preferred_sampling_params, nullptr, /*allow_exceptions=*/false);
     SGL_TRY(check(j.is_object(), "--preferred-sampling-params must be a JSON object"));
@@ -405,82 +212,13 @@ nlohmann::json lora_paths_json(const std::vector<std::string>& values) {
 }  // namespace
 
 std::string server_args_to_json(const ServerArgs& a) {
-  auto opt = [](const auto& o) -> nlohmann::json { return o ? nlohmann::json(*o) : nlohmann::json(nullptr); };
-  auto str_or_null = [](const std::string& s) -> nlohmann::json {
-    return s.empty() ? nlohmann::json(nullptr) : nlohmann::json(s);
-  };
-  nlohmann::json j = {
-      {"model_path", a.model_path},
-      {"tokenizer_path", a.tokenizer_path},
-      {"trust_remote_code", a.trust_remote_code},
-      {"dtype", a.dtype},
-      {"load_format", a.load_format},
-      {"context_length", opt(a.context_length)},
-      {"model_layer_nums", opt(a.model_layer_nums)},
-      {"served_model_name", a.served_model_name},
-      {"chat_template", str_or_null(a.chat_template)},
-      {"download_dir", str_or_null(a.download_dir)},
-      {"random_seed", a.random_seed},
-      {"skip_tokenizer_init", a.skip_tokenizer_init},
-      {"is_embedding", a.is_embedding},
-      {"preferred_sampling_params", str_or_null(a.preferred_sampling_params)},
-      {"host", a.host},
-      {"port", a.port},
-      // Never echo the secret itself: clients only need to know whether one is required.
-      {"api_key", a.api_key.empty() ? nlohmann::json(nullptr) : nlohmann::json("<set>")},
-      {"http_threads", a.http_threads},
-      {"max_payload_size", a.max_payload_size},
-      {"max_queued_requests", a.max_queued_requests},
-      {"graceful_shutdown_timeout", a.graceful_shutdown_timeout},
-      {"mem_fraction_static", a.mem_fraction_static},
-      {"max_total_tokens", opt(a.max_total_tokens)},
-      {"max_prefill_tokens", a.max_prefill_tokens},
-      {"chunked_prefill_size", a.chunked_prefill_size},
-      {"page_size", a.page_size},
-      {"max_running_requests", opt(a.max_running_requests)},
-      {"schedule_policy", a.schedule_policy},
-      {"schedule_conservativeness", a.schedule_conservativeness},
-      {"enable_mixed_chunk", a.enable_mixed_chunk},
-      {"disable_radix_cache", a.disable_radix_cache},
-      {"disable_overlap_schedule", a.disable_overlap_schedule},
-      {"stream_interval", a.stream_interval},
-      {"incremental_streaming_output", a.incremental_streaming_output},
-      {"skip_server_warmup", a.skip_server_warmup},
-      {"allow_auto_truncate", a.allow_auto_truncate},
-      {"device", a.device},
-      {"tp_size", a.tp_size},
-      {"ep_size", a.ep_size},
-      {"cuda_graph_max_bs", a.cuda_graph_max_bs},
-      {"disable_cuda_graph", a.disable_cuda_graph},
-      {"nnodes", a.nnodes},
-      {"node_rank", a.node_rank},
-      {"dist_init_addr", str_or_null(a.dist_init_addr)},
-      {"dist_timeout", a.dist_timeout},
-      {"attention_backend", a.attention_backend},
-      {"jax_precompile_prefill_token_paddings", a.jax_precompile_prefill_token_paddings},
-      {"speculative_algorithm", str_or_null(a.speculative_algorithm)},
-      {"speculative_draft_model_path", str_or_null(a.speculative_draft_model_path)},
-      {"speculative_num_steps", opt(a.speculative_num_steps)},
-      {"speculative_eagle_topk", opt(a.speculative_eagle_topk)},
-      {"speculative_num_draft_tokens", opt(a.speculative_num_draft_tokens)},
-      {"tool_call_parser", str_or_null(a.tool_call_parser)},
-      {"reasoning_parser", str_or_null(a.reasoning_parser)},
-      {"enable_cache_report", a.enable_cache_report},
-      {"enable_lora", a.enable_lora},
-      {"lora_paths", lora_paths_json(a.lora_paths)},
-      {"max_loras_per_batch", a.max_loras_per_batch},
-      {"max_lora_rank", opt(a.max_lora_rank)},
-      {"lora_target_modules",
-       a.lora_target_modules.empty() ? nlohmann::json(nullptr) : nlohmann::json(a.lora_target_modules)},
-      {"max_loaded_loras", opt(a.max_loaded_loras)},
-      {"lora_eviction_policy", a.lora_eviction_policy},
-      {"lora_backend", a.lora_backend},
-      {"max_lora_chunk_size", a.max_lora_chunk_size},
-      {"log_level", a.log_level},
-      {"log_requests", a.log_requests},
-      {"decode_log_interval", a.decode_log_interval},
-      {"enable_metrics", a.enable_metrics},
-  };
+  CLI::App scratch_app;
+  ServerArgs scratch;
+  const flags::FlagTable table(scratch_app, scratch);
+  nlohmann::ordered_json j = table.values(a);
+  // Never echo the secret itself: clients only need to know whether one is required.
+  j["api_key"] = a.api_key.empty() ? nlohmann::ordered_json(nullptr) : nlohmann::ordered_json("<set>");
+  j["lora_paths"] = nlohmann::ordered_json::parse(lora_paths_json(a.lora_paths).dump());
   return j.dump();
 }
 

@@ -3,6 +3,7 @@
 #pragma once
 
 #include <cstdint>
+#include <map>
 #include <optional>
 #include <string>
 #include <vector>
@@ -14,7 +15,8 @@ namespace sgl::server {
 struct ServerArgs {
   // Model and tokenizer.
   std::string model_path;
-  std::string tokenizer_path;  // defaults to model_path
+  std::string tokenizer_path;           // defaults to model_path
+  std::string tokenizer_mode = "auto";  // auto | slow: both read tokenizer.json
   bool trust_remote_code = false;
   std::string dtype = "auto";        // auto | bfloat16 | float16 | float32
   std::string load_format = "auto";  // auto | safetensors | dummy
@@ -27,6 +29,11 @@ struct ServerArgs {
   bool skip_tokenizer_init = false;
   bool is_embedding = false;              // an embedding model: /get_model_info says is_generation false
   std::string preferred_sampling_params;  // raw JSON object or ""
+  // Quantization: passed to the engine, which refuses what it cannot run.
+  std::string quantization;
+  std::string quantization_param_path;
+  std::string quantization_config_path;
+  std::string kv_cache_dtype = "auto";
 
   // HTTP.
   std::string host = "127.0.0.1";
@@ -51,12 +58,14 @@ struct ServerArgs {
   bool disable_overlap_schedule = false;
   int stream_interval = 1;
   bool incremental_streaming_output = false;
+  bool stream_output = false;  // SGLang-JAX's name of incremental_streaming_output
   bool skip_server_warmup = false;
   bool allow_auto_truncate = false;
 
   // Parallelism and kernels.
   std::string device = "cpu";  // cpu | cuda (tpu is refused)
   int tp_size = 1;
+  int dp_size = 1;  // data-parallel replicas (only 1 so far)
   int ep_size = 1;
   int nnodes = 1;
   int node_rank = 0;
@@ -66,6 +75,7 @@ struct ServerArgs {
   int cuda_graph_max_bs = 0;             // --device cuda: largest decode batch replayed as a graph (0: 256)
   bool disable_cuda_graph = false;
   std::vector<int64_t> jax_precompile_prefill_token_paddings;  // accepted, ignored (no XLA here)
+  std::string moe_backend = "epmoe";
 
   // Speculative decoding.
   std::string speculative_algorithm;  // "" | EAGLE | EAGLE3
@@ -89,6 +99,7 @@ struct ServerArgs {
   std::string tool_call_parser;
   std::string reasoning_parser;
   bool enable_cache_report = false;
+  bool enable_deterministic_sampling = false;  // always so: the kernels are batch-invariant
   // Hidden test hook: every request's output tokens are replaced by this script (token ids
   // "1,2,3" or text to encode); see engine/testing/scripted_runner.h.
   std::string test_scripted_output;
@@ -101,6 +112,19 @@ struct ServerArgs {
   bool log_requests = false;
   int decode_log_interval = 40;
   bool enable_metrics = false;
+  std::string log_level_http;
+  int log_requests_level = 0;  // 0: metadata; 1: + sampling params; 2: + partial text; 3: all
+  std::vector<double> bucket_time_to_first_token;  // histogram bucket bounds (s); empty: defaults
+  std::vector<double> bucket_inter_token_latency;
+  std::vector<double> bucket_e2e_request_latency;
+  double watchdog_timeout = 300;
+  std::string crash_dump_folder;
+  bool sleep_on_idle = false;
+  bool show_time_cost = false;
+
+  // Every other flag of the table (server/flags/), as given: field → values. Only flags that were
+  // passed are present; /get_server_info shows the defaults of the rest.
+  std::map<std::string, std::vector<std::string>> passthrough;
 };
 
 // Which optional features this binary has; flags that need a missing one are refused at start.
@@ -115,10 +139,13 @@ struct ParsedArgs {
   bool exit_now = false;  // --help / --version / a parse error: print `output`, exit with `exit_code`
   int exit_code = 0;
   std::string output;
-  std::vector<std::string> notes;  // one log line per accepted-but-ignored flag
+  std::vector<std::string> notes;     // one log line per accepted-but-ignored flag
+  std::vector<std::string> refusals;  // one line per flag or value naming a capability sglcpp lacks
 };
 
-// Parses argv with CLI11 (help grouped like SGLang's). Never throws; never exits.
+// Parses argv with CLI11 (help grouped like SGLang's), after expanding argparse-style unique
+// prefixes (--mem-frac → --mem-fraction-static) and merging --config FILE.yaml under the command
+// line. Never throws; never exits.
 ParsedArgs parse_server_args(int argc, const char* const* argv);
 
 // Checks values and that every requested feature is built; the message names the flag.

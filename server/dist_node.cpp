@@ -25,6 +25,10 @@ engine::EngineConfig engine_config_from_args(const ServerArgs& a) {
   ec.dist_timeout_s = a.dist_timeout;
   ec.cuda_graph_max_bs = a.cuda_graph_max_bs;
   ec.disable_cuda_graph = a.disable_cuda_graph;
+  ec.quantization = a.quantization;
+  ec.quantization_config_path = a.quantization_config_path;
+  ec.kv_cache_dtype = a.kv_cache_dtype;
+  ec.quantization_param_path = a.quantization_param_path;
   return ec;
 }
 

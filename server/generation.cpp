@@ -127,10 +127,31 @@ Result<std::shared_ptr<const LoraHandle>> acquire_lora(App& app, const std::opti
   return std::shared_ptr<const LoraHandle>(std::make_shared<LoraHandle>(std::move(h)));
 }
 
+// --allow-auto-truncate, as SGLang's tokenizer manager does it: the prompt keeps its first tokens
+// (leaving room for one new token) and max_new_tokens shrinks to what the context has left.
+void truncate_to_context(std::vector<int32_t>& ids, std::optional<int64_t>& max_new_tokens,
+                         const RequestLimits& limits) {
+  const int64_t ctx = limits.context_length;
+  int64_t keep = ctx - 2;
+  if (limits.max_req_input_len > 0) keep = std::min(keep, limits.max_req_input_len);
+  if (int64_t(ids.size()) > keep) {
+    spdlog::warn(
+        "The input ({} tokens) is longer than the model's context length ({} tokens). Truncating the input.",
+        ids.size(), ctx);
+    ids.resize(size_t(std::max<int64_t>(1, keep)));
+  }
+  if (max_new_tokens && *max_new_tokens + int64_t(ids.size()) >= ctx)
+    max_new_tokens = std::max<int64_t>(1, ctx - 1 - int64_t(ids.size()));
+}
+
 }  // namespace
 
 Result<std::vector<int32_t>> tokenize_prompt(const App& app, const PromptInput& p, bool add_special_tokens) {
   if (p.is_ids) return p.ids;
+  if (app.args.skip_tokenizer_init)
+    return invalid_argument(
+        "The server runs with --skip-tokenizer-init: send input_ids (token ids), not text; outputs are "
+        "output_ids only");
   SGL_TRY(check_prompt_bytes(p.text.size(), app.limits));  // before the encoder's seconds on a huge text
   return app.tokenizer->encode(p.text, add_special_tokens);
 }
@@ -148,7 +169,8 @@ Status Generation::submit(std::vector<GenerateItem> items,
   items_.reserve(items.size());
   for (auto& it : items) {
     ItemState s;
-    const auto& ids = prompt_ids[it.prompt_index];
+    std::vector<int32_t> ids = prompt_ids[it.prompt_index];
+    if (app_.limits.allow_auto_truncate) truncate_to_context(ids, it.sampling.max_new_tokens, app_.limits);
     SGL_ASSIGN_OR_RETURN(s.max_new_tokens,
                          check_prompt_length(int64_t(ids.size()), it.sampling.max_new_tokens, app_.limits));
     if (it.logprob.logprob_start_len >= int64_t(ids.size()))
@@ -164,7 +186,7 @@ Status Generation::submit(std::vector<GenerateItem> items,
             "Token id {} of the prompt is outside the model's vocabulary [0, {}): the tokenizer does not "
             "match the model.",
             id, app_.limits.vocab_size));
-    s.prompt_ids = ids;
+    s.prompt_ids = std::move(ids);
     if (it.require_reasoning) s.think_end_id = app_.tokenizer->token_to_id("</think>");
     SGL_ASSIGN_OR_RETURN(s.constraint, compile_constraint(app_, it.sampling));
     SGL_ASSIGN_OR_RETURN(s.lora, acquire_lora(app_, it.lora_path));
@@ -174,7 +196,7 @@ Status Generation::submit(std::vector<GenerateItem> items,
     opt.spaces_between_special_tokens = s.item.sampling.spaces_between_special_tokens;
     s.detok = std::make_unique<text::StreamingDetokenizer>(app_.tokenizer, opt);
     s.out.rid = s.item.rid;
-    s.out.prompt_tokens = int64_t(ids.size());
+    s.out.prompt_tokens = int64_t(s.prompt_ids.size());
     if (s.item.return_hidden_states) s.out.hidden_states.emplace();
     if (s.item.logprob.return_logprob) {
       LogprobArrays lp;
@@ -243,7 +265,7 @@ void Generation::absorb(ItemState& s, sched::OutputChunk& c) {
       if (id == s.think_end_id) s.think_end_id = -1;
     }
     if (trim_stop_token && i + 1 == c.token_ids.size() && id == *c.finish->matched_token) continue;
-    s.out.text += s.detok->feed(id);
+    if (!app_.args.skip_tokenizer_init) s.out.text += s.detok->feed(id);  // ids out only
   }
   s.new_ids += c.token_ids.size();
   if (s.out.hidden_states)
@@ -273,7 +295,7 @@ void Generation::absorb(ItemState& s, sched::OutputChunk& c) {
   s.out.cached_tokens = c.cached_tokens;
   if (c.finish) {
     app_.inflight.remove(s.item.rid);
-    s.out.text += s.detok->finish();
+    if (!app_.args.skip_tokenizer_init) s.out.text += s.detok->finish();
     s.out.finish = to_finish(*c.finish);
     if (s.out.finish.type == FinishReason::Type::kStopString && !s.item.sampling.no_stop_trim) {
       size_t pos = s.out.text.find(s.out.finish.matched_str, std::min(s.sent_text, s.out.text.size()));

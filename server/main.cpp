@@ -27,11 +27,14 @@ int main(int argc, char** argv) {
 #if SGL_HAVE_CUDA
   built.cuda = true;  // engine/cuda/ is compiled in (the toolkit was found at build time)
 #endif
+  // A flag naming a capability sglcpp lacks stops the start, each one named.
+  for (const auto& refusal : parsed.refusals) spdlog::error("{}", refusal);
+  if (!parsed.refusals.empty()) return 1;
   if (auto st = validate_server_args(args, built); !st.ok()) {
     spdlog::error("{}", st.error().message);
     return 1;
   }
-  for (const auto& note : parsed.notes) spdlog::info("{}", note);
+  for (const auto& note : parsed.notes) spdlog::warn("{}", note);
   // Nodes other than 0 serve node 0's steps and run no HTTP (SGLang's multi-node model).
   if (args.nnodes > 1 && args.node_rank > 0) return run_dist_follower(args);
 

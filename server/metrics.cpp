@@ -7,6 +7,12 @@ namespace sgl::server {
 Histogram::Histogram(std::vector<double> bounds)
     : bounds_(std::move(bounds)), counts_(std::make_unique<std::atomic<uint64_t>[]>(bounds_.size() + 1)) {}
 
+void Histogram::set_bounds(std::vector<double> bounds) {
+  bounds_ = std::move(bounds);
+  counts_ = std::make_unique<std::atomic<uint64_t>[]>(bounds_.size() + 1);
+  sum_.store(0);
+}
+
 void Histogram::observe(double v) {
   size_t i = 0;
   while (i < bounds_.size() && v > bounds_[i]) ++i;

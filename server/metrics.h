@@ -17,6 +17,8 @@ class Histogram {
  public:
   explicit Histogram(std::vector<double> bounds);
   void observe(double v);
+  // Replaces the bounds (--bucket-*), before any observation: the counts start again at zero.
+  void set_bounds(std::vector<double> bounds);
   // Appends the _bucket/_sum/_count lines of `name` with the model_name label.
   void render(std::string& out, const std::string& name, const std::string& model) const;
 

@@ -46,8 +46,9 @@ net::Handler wrap(App& app, RouteFn fn) {
     net::Response r = co_await fn(app, ex);
     double ms = std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - t0).count();
     if (req.path != "/health" && req.path != "/metrics")
-      spdlog::info("{} {} {} {:.1f} ms{}{}", req.method, req.path, ex.streaming() ? 200 : r.status, ms,
-                   ex.log_note().empty() ? "" : " ", ex.log_note());
+      (app.http_log ? *app.http_log : *spdlog::default_logger())
+          .info("{} {} {} {:.1f} ms{}{}", req.method, req.path, ex.streaming() ? 200 : r.status, ms,
+                ex.log_note().empty() ? "" : " ", ex.log_note());
     co_return r;
   };
 }
@@ -92,7 +93,8 @@ net::Router make_router(App& app) {
   r.get("/flush_cache", wrap(app, handle_flush_cache));
   r.post("/flush_cache", wrap(app, handle_flush_cache));
   r.post("/abort_request", wrap(app, handle_abort_request));
-  r.get("/metrics", wrap(app, handle_metrics));
+  // As SGLang: the Prometheus page exists only with --enable-metrics (404 otherwise).
+  if (app.args.enable_metrics) r.get("/metrics", wrap(app, handle_metrics));
   r.post("/update_weights_from_disk", wrap(app, handle_update_weights));
   r.post("/tokenize", wrap(app, handle_tokenize));
   r.post("/v1/tokenize", wrap(app, handle_tokenize));

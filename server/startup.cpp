@@ -16,6 +16,7 @@
 #include "engine/testing/zero_cost_runner.h"
 #include "server/app.h"
 #include "server/dist_node.h"
+#include "server/protocol/logging_config.h"
 #include "server/protocol/lora_specs.h"
 #include "server/scripted_output.h"
 
@@ -120,6 +121,16 @@ Result<std::unique_ptr<App>> create_app(const ServerArgs& args) {
   auto app = std::make_unique<App>();
   app->args = args;
   app->runtime.log_requests = args.log_requests;
+  app->runtime.log_requests_level = args.log_requests_level;
+  // --log-level-http: the access lines get their own logger so that they can be louder or quieter
+  // than the rest, as uvicorn's are in SGLang.
+  if (!args.log_level_http.empty()) {
+    app->http_log = spdlog::default_logger()->clone("http");
+    app->http_log->set_level(spdlog_level_of(args.log_level_http));
+  }
+  if (!args.bucket_time_to_first_token.empty()) app->metrics.ttft.set_bounds(args.bucket_time_to_first_token);
+  if (!args.bucket_inter_token_latency.empty()) app->metrics.itl.set_bounds(args.bucket_inter_token_latency);
+  if (!args.bucket_e2e_request_latency.empty()) app->metrics.e2e.set_bounds(args.bucket_e2e_request_latency);
   spdlog::info("Loading tokenizer from {}", args.tokenizer_path);
   SGL_ASSIGN_OR_RETURN(app->tokenizer, text::Tokenizer::from_dir(args.tokenizer_path));
   SGL_ASSIGN_OR_RETURN(app->chat_template, load_chat_template(args, *app->tokenizer));
@@ -173,6 +184,8 @@ Result<std::unique_ptr<App>> create_app(const ServerArgs& args) {
   app->limits.context_length = lim.context_len;
   app->limits.vocab_size = info.vocab_size;
   app->limits.max_bytes_per_token = app->tokenizer->max_bytes_per_token();
+  app->limits.allow_auto_truncate = args.allow_auto_truncate;
+  app->limits.max_req_input_len = lim.max_req_input_len;
   app->limits.grammar_supported = args.speculative_algorithm.empty();
   app->grammars = std::make_unique<GrammarCompiler>(std::make_shared<const TokenTexts>(*app->tokenizer));
   return app;

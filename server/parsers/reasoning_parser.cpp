@@ -109,19 +109,45 @@ void ReasoningParser::emit_reasoning(std::string_view r, bool block_end, Reasoni
   if (block_end) held_ws_.clear();
 }
 
-bool is_reasoning_parser_name(std::string_view name) { return name == "qwen3" || name == "deepseek-r1"; }
+namespace {
+
+// SGLang(-JAX)'s detector names → tags, and whether the output starts inside the block.
+struct ReasoningFormat {
+  std::string_view name, start, end;
+  bool forced;
+};
+constexpr ReasoningFormat kFormats[] = {
+    {"deepseek-r1", "<think>", "</think>", true},
+    {"qwen3", "<think>", "</think>", false},
+    {"qwen3-thinking", "<think>", "</think>", true},
+    {"mimo", "<think>", "</think>", false},  // SGLang-JAX maps it to its Qwen3 detector
+    {"glm45", "<think>", "</think>", false},
+    {"glm47", "<think>", "</think>", false},
+    {"kimi", "\xe2\x97\x81think\xe2\x96\xb7", "\xe2\x97\x81/think\xe2\x96\xb7", false},  // ◁think▷ ◁/think▷
+};
+
+const ReasoningFormat* find_format(std::string_view name) {
+  for (const auto& f : kFormats)
+    if (f.name == name) return &f;
+  return nullptr;
+}
+
+}  // namespace
+
+bool is_reasoning_parser_name(std::string_view name) { return find_format(name) != nullptr; }
 
 Result<std::unique_ptr<ReasoningParser>> make_reasoning_parser(std::string_view name, std::string_view prompt,
                                                                bool force) {
-  if (!is_reasoning_parser_name(name))
+  const ReasoningFormat* f = find_format(name);
+  if (!f)
     return invalid_argument("unknown reasoning parser '" + std::string(name) +
-                            "' (known: qwen3, deepseek-r1)");
-  bool in_reasoning = force || name == "deepseek-r1";
-  // An open <think> at the end of the prompt: the model continues inside the block.
-  size_t open = prompt.rfind("<think>");
-  if (open != std::string_view::npos && prompt.find("</think>", open) == std::string_view::npos)
+                            "' (known: deepseek-r1, qwen3, qwen3-thinking, mimo, glm45, glm47, kimi)");
+  bool in_reasoning = force || f->forced;
+  // An open start tag at the end of the prompt: the model continues inside the block.
+  size_t open = prompt.rfind(f->start);
+  if (open != std::string_view::npos && prompt.find(f->end, open) == std::string_view::npos)
     in_reasoning = true;
-  return std::make_unique<ReasoningParser>("<think>", "</think>", in_reasoning);
+  return std::make_unique<ReasoningParser>(std::string(f->start), std::string(f->end), in_reasoning);
 }
 
 ReasoningDelta split_reasoning(ReasoningParser& fresh_parser, std::string_view text) {

@@ -8,8 +8,10 @@
 namespace sgl::server {
 
 namespace {
-constexpr std::array<std::string_view, 3> kNames = {"qwen3_coder", "hermes", "qwen25"};
-}
+// mimo: SGLang-JAX's MiMo format is Qwen3-Coder's (<tool_call><function=..><parameter=..>);
+// qwen: SGLang's name of the Qwen2.5 JSON format.
+constexpr std::array<std::string_view, 5> kNames = {"qwen3_coder", "mimo", "hermes", "qwen25", "qwen"};
+}  // namespace
 
 bool is_tool_call_parser_name(std::string_view name) {
   for (auto n : kNames)
@@ -20,13 +22,13 @@ bool is_tool_call_parser_name(std::string_view name) {
 Result<std::unique_ptr<ToolCallParser>> make_tool_call_parser(std::string_view name,
                                                               std::vector<ToolSchema> tools) {
   std::unique_ptr<ToolCallParser> p;
-  if (name == "qwen3_coder") {
+  if (name == "qwen3_coder" || name == "mimo") {
     p = std::make_unique<Qwen3CoderParser>(std::move(tools));
-  } else if (name == "hermes" || name == "qwen25") {
+  } else if (name == "hermes" || name == "qwen25" || name == "qwen") {
     p = std::make_unique<JsonToolCallParser>(std::move(tools));
   } else {
     return invalid_argument("unknown tool-call parser '" + std::string(name) +
-                            "' (known: qwen3_coder, hermes, qwen25)");
+                            "' (known: qwen3_coder, mimo, hermes, qwen25, qwen)");
   }
   return p;
 }

@@ -201,7 +201,7 @@ Result<int64_t> check_prompt_length(int64_t prompt_tokens, std::optional<int64_t
 
 Status check_prompt_bytes(size_t text_bytes, const RequestLimits& limits) {
   const int64_t per_token = limits.max_bytes_per_token;
-  if (per_token <= 0) return ok_status();
+  if (per_token <= 0 || limits.allow_auto_truncate) return ok_status();
   const int64_t min_tokens = (int64_t(text_bytes) + per_token - 1) / per_token;
   if (min_tokens < limits.context_length) return ok_status();
   return invalid(

@@ -23,6 +23,9 @@ struct RequestLimits {
   size_t max_batch = 4096;          // prompts × n in one request
   bool grammar_supported = true;    // json_schema / regex / ebnf (not with speculative decoding yet)
   int64_t max_bytes_per_token = 0;  // the tokenizer's bound (Tokenizer::max_bytes_per_token); 0: none
+  bool allow_auto_truncate = false;
+  int64_t max_req_input_len = 0;  // the scheduler's bound on a prompt (0: context_length - 1)  //
+                                  // --allow-auto-truncate: over-long prompts are cut, not refused
 };
 
 struct SamplingParams {

@@ -31,6 +31,21 @@ ReasoningDelta split(std::string_view prompt, std::string_view text, const char*
   return whole;
 }
 
+TEST(ReasoningParser, SglangJaxNamesMapToTheirFormats) {
+  // mimo is SGLang-JAX's alias of its Qwen3 detector; kimi uses ◁think▷ ... ◁/think▷.
+  auto mimo = split("", "<think>plan</think>answer", "mimo");
+  EXPECT_EQ(mimo.reasoning, "plan");
+  EXPECT_EQ(mimo.content, "answer");
+  auto kimi = split("",
+                    "\xe2\x97\x81think\xe2\x96\xb7plan\xe2\x97\x81/think\xe2\x96\xb7"
+                    "answer",
+                    "kimi");
+  EXPECT_EQ(kimi.reasoning, "plan");
+  EXPECT_EQ(kimi.content, "answer");
+  EXPECT_EQ(split("", "plan</think>answer", "qwen3-thinking").reasoning, "plan");
+  EXPECT_FALSE(is_reasoning_parser_name("gpt-oss"));
+}
+
 TEST(ReasoningParser, ThinkBlockInOutput) {
   auto r = split("<|im_start|>assistant\n", "<think>\nLet me add 2 and 2.\n</think>\n\nThe answer is 4.");
   EXPECT_EQ(r.reasoning, "Let me add 2 and 2.");

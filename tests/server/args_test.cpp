@@ -128,8 +128,6 @@ TEST(ServerArgs, BadValuesAreRejected) {
                                                           {"--page-size", "0"},
                                                           {"--port", "70000"},
                                                           {"--chunked-prefill-size", "0"},
-                                                          {"--tool-call-parser", "nope"},
-                                                          {"--reasoning-parser", "nope"},
                                                           {"--preferred-sampling-params", "[1]"}}) {
     flags.insert(flags.begin(), {"--model-path", "/m"});
     auto p = parse(flags);
@@ -146,6 +144,12 @@ TEST(ServerArgs, ParseErrorsExitNonZeroWithAMessage) {
   auto bad_enum = parse({"--model-path", "/m", "--schedule-policy", "sjf"});
   EXPECT_TRUE(bad_enum.exit_now);
   EXPECT_NE(bad_enum.exit_code, 0);
+  // Parser names are argparse choices, as in SGLang: an unknown one is a parse error.
+  for (const char* flag : {"--tool-call-parser", "--reasoning-parser"}) {
+    auto bad_parser = parse({"--model-path", "/m", flag, "nope"});
+    EXPECT_TRUE(bad_parser.exit_now) << flag;
+    EXPECT_NE(bad_parser.output.find(flag), std::string::npos) << flag;
+  }
   auto missing = parse({});
   EXPECT_TRUE(missing.exit_now);
   EXPECT_NE(missing.output.find("model-path"), std::string::npos);
@@ -169,7 +173,8 @@ TEST(ServerArgs, ServerInfoJsonHasEveryLongNameAndHidesTheKey) {
   EXPECT_EQ(j["port"], 30000);
   EXPECT_TRUE(j.contains("max_running_requests"));
   EXPECT_TRUE(j["max_running_requests"].is_null());
-  EXPECT_EQ(server_args_to_json(p.args).find("secret"), std::string::npos);
+  EXPECT_EQ(j["api_key"], "<set>");
+  EXPECT_EQ(server_args_to_json(p.args).find("\"secret\""), std::string::npos);
 }
 
 }  // namespace

@@ -1,0 +1,44 @@
+// Logging, metrics and fault-handling flags, and the hidden test hooks.
+#include "server/flags/flag_table.h"
+
+namespace sgl::server::flags {
+
+void add_observability_flags(FlagTable& t) {
+  using K = Kind;
+  t.group("Logging and metrics");
+  t.add("--log-level", &ServerArgs::log_level, K::kStr, "info", "Server log level",
+        "trace|debug|info|warning|warn|error|critical");
+  t.add("--log-level-http", &ServerArgs::log_level_http, K::kStr, "None",
+        "Level of the per-request HTTP access lines (default: --log-level); above info hides them",
+        "trace|debug|info|warning|warn|error|critical");
+  t.add("--log-requests", &ServerArgs::log_requests, K::kTrue, "False", "Log request bodies");
+  t.add("--log-requests-level", &ServerArgs::log_requests_level, K::kInt, "0",
+        "How much of a logged request: 0 metadata, 1 + sampling params, 2 + partial text, 3 all", "0|1|2|3");
+  t.add("--decode-log-interval", &ServerArgs::decode_log_interval, K::kInt, "40",
+        "Decode steps between log lines");
+  t.add("--enable-metrics", &ServerArgs::enable_metrics, K::kTrue, "False",
+        "Serve Prometheus /metrics (404 without it, as SGLang)");
+  t.add("--bucket-time-to-first-token", &ServerArgs::bucket_time_to_first_token, K::kFloatList, "None",
+        "Bucket bounds (s) of the time-to-first-token histogram");
+  t.add("--bucket-inter-token-latency", &ServerArgs::bucket_inter_token_latency, K::kFloatList, "None",
+        "Bucket bounds (s) of the inter-token latency histogram");
+  t.add("--bucket-e2e-request-latency", &ServerArgs::bucket_e2e_request_latency, K::kFloatList, "None",
+        "Bucket bounds (s) of the end-to-end request latency histogram");
+  t.add("--show-time-cost", &ServerArgs::show_time_cost, K::kTrue, "False", "")
+      .ignored("per-stage timing logs are not implemented yet");
+  t.add("--watchdog-timeout", &ServerArgs::watchdog_timeout, K::kFloat, "300", "")
+      .ignored(
+          "the hung-step watchdog is not implemented yet (the tensor-parallel group has its own "
+          "--dist-timeout)");
+  t.add("--crash-dump-folder", &ServerArgs::crash_dump_folder, K::kStr, "None", "")
+      .ignored("crash dumps of the last requests are not implemented yet");
+
+  // Hidden test hooks: an empty group keeps them out of --help, /get_server_info and the docs.
+  t.group("");
+  t.add("--test-scripted-output", &ServerArgs::test_scripted_output, K::kStr, "None",
+        "Force every output to this script (token ids 1,2,3 or text)");
+  t.add("--test-zero-cost-runner", &ServerArgs::test_zero_cost_runner, K::kTrue, "False",
+        "Replace the forwards by a no-op runner");
+}
+
+}  // namespace sgl::server::flags
