@@ -36,6 +36,9 @@ struct EngineConfig {
   std::string quantization_config_path;  // SGLang-JAX's YAML rules (--quantization-config-path)
   std::string kv_cache_dtype = "auto";   // auto | bf16 | fp8_e4m3 | fp8_e5m2
   std::string quantization_param_path;   // per-layer KV scales (--quantization-param-path)
+  // --json-model-override-args: a JSON object whose keys replace config.json's (as SGLang's
+  // config.update) before the model is built; "" or "{}" = none.
+  std::string json_model_override_args;
 };
 
 // The KV pool's element type for --kv-cache-dtype (auto: the compute dtype); errors name the value.

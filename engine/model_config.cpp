@@ -139,12 +139,22 @@ Result<ModelConfig> parse_model_config(std::string_view text, const std::string&
   return c;
 }
 
-Result<ModelConfig> load_model_config(const std::string& path) {
+Result<ModelConfig> load_model_config(const std::string& path, std::string_view overrides) {
   namespace fs = std::filesystem;
   std::error_code ec;
   bool is_dir = fs::is_directory(path, ec);
   std::string config_path = is_dir ? path + "/config.json" : path;
   SGL_ASSIGN_OR_RETURN(std::string text, read_file(config_path));
+  if (!overrides.empty() && overrides != "{}") {
+    const Json patch = Json::parse(overrides.begin(), overrides.end(), nullptr, false);
+    if (!patch.is_object())
+      return invalid_argument("--json-model-override-args must be a JSON object, got: " +
+                              std::string(overrides));
+    Json j = Json::parse(text, nullptr, false);
+    if (!j.is_object()) return corrupt(config_path + ": not a JSON object");
+    for (const auto& [key, value] : patch.items()) j[key] = value;  // SGLang: config.update(overrides)
+    text = j.dump();
+  }
   SGL_ASSIGN_OR_RETURN(ModelConfig c, parse_model_config(text, config_path));
   if (is_dir && fs::exists(path + "/generation_config.json", ec)) {
     auto gen = read_file(path + "/generation_config.json");

@@ -77,6 +77,8 @@ struct ModelConfig {
 // `source` names the file in error messages.
 Result<ModelConfig> parse_model_config(std::string_view config_json, const std::string& source);
 // A model directory (config.json + optional generation_config.json) or a config .json file.
-Result<ModelConfig> load_model_config(const std::string& path);
+// `overrides`: a JSON object whose top-level keys replace config.json's first
+// (--json-model-override-args); "" or "{}" = none. Errors name a malformed override.
+Result<ModelConfig> load_model_config(const std::string& path, std::string_view overrides = "");
 
 }  // namespace sgl::engine

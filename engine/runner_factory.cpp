@@ -71,7 +71,7 @@ Result<std::unique_ptr<cpu::CpuModelRunner>> cpu::create_cpu_runner(const Engine
   if (cfg.device == "cuda") return unsupported("--device cuda: the CUDA backend is not built in this binary");
   if (cfg.device != "cpu") return invalid_argument("unknown --device '" + cfg.device + "' (cpu, cuda)");
   SGL_ASSIGN_OR_RETURN(std::string config_path, resolve_config_path(cfg.model_path));
-  SGL_ASSIGN_OR_RETURN(ModelConfig mc, load_model_config(config_path));
+  SGL_ASSIGN_OR_RETURN(ModelConfig mc, load_model_config(config_path, cfg.json_model_override_args));
   if (cfg.model_layer_nums > 0 && cfg.model_layer_nums < mc.num_layers) {
     // The first N layers only (SGLang-JAX's --model-layer-nums): a model's shape at a size that
     // fits, for benchmarks and tests; the checkpoint's later layers are never read.

@@ -33,6 +33,7 @@ struct ServerArgs {
   std::string quantization;
   std::string quantization_param_path;
   std::string quantization_config_path;
+  std::string json_model_override_args = "{}";
   std::string kv_cache_dtype = "auto";
 
   // HTTP.

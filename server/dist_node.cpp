@@ -27,6 +27,7 @@ engine::EngineConfig engine_config_from_args(const ServerArgs& a) {
   ec.disable_cuda_graph = a.disable_cuda_graph;
   ec.quantization = a.quantization;
   ec.quantization_config_path = a.quantization_config_path;
+  ec.json_model_override_args = a.json_model_override_args;
   ec.kv_cache_dtype = a.kv_cache_dtype;
   ec.quantization_param_path = a.quantization_param_path;
   return ec;

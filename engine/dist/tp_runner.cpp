@@ -324,9 +324,10 @@ std::string launch_fingerprint(const EngineConfig& cfg) {
   while (path.size() > 1 && path.back() == '/') path.pop_back();
   return fmt::format(
       "model={}\nload_format={}\ndtype={}\ntp_size={}\nep_size={}\nnnodes={}\ncontext_length={}\nrandom_seed="
-      "{}\nquantization={}\nkv_cache_dtype={}\n",
+      "{}\nquantization={}\nkv_cache_dtype={}\njson_model_override_args={}\n",
       std::filesystem::path(path).filename().string(), cfg.load_format, cfg.dtype, cfg.tp_size, cfg.ep_size,
-      cfg.nnodes, cfg.context_length, cfg.random_seed, cfg.quantization, cfg.kv_cache_dtype);
+      cfg.nnodes, cfg.context_length, cfg.random_seed, cfg.quantization, cfg.kv_cache_dtype,
+      cfg.json_model_override_args);
 }
 
 Result<std::unique_ptr<ModelRunner>> create_tp_runner(const EngineConfig& cfg) {
