@@ -156,6 +156,28 @@ std::vector<float> all_position_logits(ModelRunner& runner, const std::vector<in
   return out.ok() ? out->logits : std::vector<float>{};
 }
 
+// Over `positions` rows of logits: the largest |got − want| as a fraction of want's range in that
+// row, and at how many rows the argmax agrees.
+std::pair<float, int> compare_positions(const std::vector<float>& got, const std::vector<float>& want,
+                                        size_t positions) {
+  const size_t v = want.size() / positions;
+  int agree = 0;
+  float worst = 0.0f;
+  for (size_t p = 0; p < positions; ++p) {
+    const float* g = got.data() + p * v;
+    const float* w = want.data() + p * v;
+    float lo = w[0], hi = w[0], diff = 0.0f;
+    for (size_t i = 0; i < v; ++i) {
+      lo = std::min(lo, w[i]);
+      hi = std::max(hi, w[i]);
+      diff = std::max(diff, std::fabs(g[i] - w[i]));
+    }
+    worst = std::max(worst, diff / (hi - lo));
+    agree += std::max_element(g, g + v) - g == std::max_element(w, w + v) - w;
+  }
+  return {worst, agree};
+}
+
 // --quantization fp8 of a float checkpoint: e4m3 weights with a scale per row and 128 inputs. Not
 // exact: the bound is what the 3-bit mantissa gives on tiny-qwen3, and the argmax agrees at nearly
 // every position.
@@ -176,21 +198,7 @@ TEST(QuantOnline, Fp8OfAFloatCheckpointStaysCloseToIt) {
   for (int i = 0; i < 64; ++i) ids.push_back(kPrompt[i % kPrompt.size()] + 7 * (i / 14));
   const auto got = all_position_logits(**q, ids), want = all_position_logits(*f, ids);
   ASSERT_EQ(got.size(), want.size());
-  const size_t v = want.size() / ids.size();
-  int agree = 0;
-  float worst = 0.0f;
-  for (size_t p = 0; p < ids.size(); ++p) {
-    const float* g = got.data() + p * v;
-    const float* w = want.data() + p * v;
-    float lo = w[0], hi = w[0], diff = 0.0f;
-    for (size_t i = 0; i < v; ++i) {
-      lo = std::min(lo, w[i]);
-      hi = std::max(hi, w[i]);
-      diff = std::max(diff, std::fabs(g[i] - w[i]));
-    }
-    worst = std::max(worst, diff / (hi - lo));
-    agree += std::max_element(g, g + v) - g == std::max_element(w, w + v) - w;
-  }
+  const auto [worst, agree] = compare_positions(got, want, ids.size());
   std::cout << "fp8 online: worst logit error " << worst << " of the range, argmax agrees at " << agree
             << "/64\n";
   EXPECT_LT(worst, 0.07f);                    // measured 0.062
@@ -226,21 +234,8 @@ void expect_fp8_kv_close(const std::string& kv_dtype, float bound, int min_agree
   for (int i = 0; i < 64; ++i) ids.push_back(kPrompt[i % kPrompt.size()] + 11 * (i / 14));
   const auto got = all_position_logits(*fp8, ids), want = all_position_logits(*full, ids);
   ASSERT_EQ(got.size(), want.size());
+  const auto [worst, agree] = compare_positions(got, want, ids.size());
   const size_t v = want.size() / ids.size();
-  int agree = 0;
-  float worst = 0.0f;
-  for (size_t p = 0; p < ids.size(); ++p) {
-    const float* g = got.data() + p * v;
-    const float* w = want.data() + p * v;
-    float lo = w[0], hi = w[0], diff = 0.0f;
-    for (size_t i = 0; i < v; ++i) {
-      lo = std::min(lo, w[i]);
-      hi = std::max(hi, w[i]);
-      diff = std::max(diff, std::fabs(g[i] - w[i]));
-    }
-    worst = std::max(worst, diff / (hi - lo));
-    agree += std::max_element(g, g + v) - g == std::max_element(w, w + v) - w;
-  }
   std::cout << kv_dtype << " KV: worst logit error " << worst << " of the range, argmax agrees at " << agree
             << "/64\n";
   EXPECT_LT(worst, bound);

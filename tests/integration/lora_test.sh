@@ -13,25 +13,14 @@
 # curl/python3 with numpy are missing.
 set -u
 BIN=$1; SHARED=$2
+TMP=$(mktemp -d)
+. "$(dirname "$0")/server_test_lib.sh"
+trap '[ -n "$PID" ] && kill $PID 2>/dev/null; rm -rf $TMP' EXIT
 HERE=$(cd "$(dirname "$0")" && pwd)
 M=$SHARED/models/tiny-qwen3
 MAKE=$SHARED/tools/make_lora.py
 [ -d "$M" ] && [ -f "$MAKE" ] || { echo "SKIP: $M or $MAKE absent"; exit 77; }
-PY=python3; [ -x /usr/bin/python3 ] && PY=/usr/bin/python3
 command -v curl >/dev/null && $PY -c 'import numpy' 2>/dev/null || { echo "SKIP: needs curl and python3 with numpy"; exit 77; }
-free_port() { $PY -c 'import socket;s=socket.socket();s.bind(("127.0.0.1",0));print(s.getsockname()[1])'; }
-TMP=$(mktemp -d); fails=0; PID=""
-trap '[ -n "$PID" ] && kill $PID 2>/dev/null; rm -rf $TMP' EXIT
-fail() { echo "FAIL: $1"; fails=$((fails+1)); }
-start() {  # start <model dir> [flags...]: sets BASE and PID
-  local m=$1; shift
-  local port; port=$(free_port); BASE=http://127.0.0.1:$port
-  "$BIN" --model-path "$m" --port "$port" --dtype float32 --skip-server-warmup "$@" >"$TMP/server.log" 2>&1 &
-  PID=$!
-  for _ in $(seq 1 240); do curl -sf "$BASE/health" >/dev/null && return 0; sleep 0.25; done
-  fail "$(basename "$m") $*: server did not start: $(tail -3 $TMP/server.log)"; stop; return 1
-}
-stop() { kill $PID 2>/dev/null; wait $PID 2>/dev/null; PID=""; }
 
 # a: rank 8, every projection. b: rank 16 rsLoRA (alpha/sqrt(r), as PEFT). c: attention only.
 # d: rank 16 on the MLP, loaded later under c's name.

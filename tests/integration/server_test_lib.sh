@@ -1,0 +1,16 @@
+# Shared by the integration scripts that start sglcpp-server themselves: python3 (Debian's, with
+# numpy, when present), a free port, and start/stop of one server whose log is $TMP/server.log.
+# Callers set BIN and TMP and define nothing else of these names; fail() counts into $fails.
+PY=python3; [ -x /usr/bin/python3 ] && PY=/usr/bin/python3
+fails=0; PID=""
+free_port() { $PY -c 'import socket;s=socket.socket();s.bind(("127.0.0.1",0));print(s.getsockname()[1])'; }
+fail() { echo "FAIL: $1"; fails=$((fails+1)); }
+start() {  # start <model dir> [flags...]: sets BASE and PID (float32, no warm-up)
+  local m=$1; shift
+  local port; port=$(free_port); BASE=http://127.0.0.1:$port
+  "$BIN" --model-path "$m" --port "$port" --dtype float32 --skip-server-warmup "$@" >"$TMP/server.log" 2>&1 &
+  PID=$!
+  for _ in $(seq 1 240); do curl -sf "$BASE/health" >/dev/null && return 0; sleep 0.25; done
+  fail "$(basename "$m") $*: server did not start: $(tail -3 $TMP/server.log)"; stop; return 1
+}
+stop() { kill $PID 2>/dev/null; wait $PID 2>/dev/null; PID=""; }
