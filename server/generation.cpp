@@ -196,6 +196,7 @@ Status Generation::submit(std::vector<GenerateItem> items,
     opt.spaces_between_special_tokens = s.item.sampling.spaces_between_special_tokens;
     s.detok = std::make_unique<text::StreamingDetokenizer>(app_.tokenizer, opt);
     s.out.rid = s.item.rid;
+    s.out.omit_text = app_.args.skip_tokenizer_init;
     s.out.prompt_tokens = int64_t(s.prompt_ids.size());
     if (s.item.return_hidden_states) s.out.hidden_states.emplace();
     if (s.item.logprob.return_logprob) {

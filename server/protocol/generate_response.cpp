@@ -115,7 +115,7 @@ ojson output_object(const GenerateOutput& out) {
   if (out.hidden_states) meta["hidden_states"] = *out.hidden_states;
   if (out.e2e_latency) meta["e2e_latency"] = *out.e2e_latency;
   ojson j;
-  j["text"] = out.text;
+  if (!out.omit_text) j["text"] = out.text;
   j["output_ids"] = out.output_ids;
   j["meta_info"] = std::move(meta);
   if (out.index) j["index"] = *out.index;
@@ -171,10 +171,12 @@ std::string assemble_event(std::string_view text_json, std::string_view ids_json
   std::string s;
   s.reserve(160 + text_json.size() + ids_json.size() + out.rid.size());
   s += '{';
-  append_key(s, "text");
-  s += '"';
-  s += text_json;
-  s += "\",";
+  if (!out.omit_text) {
+    append_key(s, "text");
+    s += '"';
+    s += text_json;
+    s += "\",";
+  }
   append_key(s, "output_ids");
   s += '[';
   s += ids_json;

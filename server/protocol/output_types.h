@@ -42,6 +42,7 @@ struct LogprobArrays {
 
 struct GenerateOutput {
   std::string text;
+  bool omit_text = false;  // --skip-tokenizer-init: SGLang answers ids only, without a "text" key
   std::vector<int32_t> output_ids;
   std::string rid;
   FinishReason finish;

@@ -2,7 +2,7 @@
 # Launch flags of issue 27 on the real sglcpp-server (curl + jq):
 #  - --enable-metrics: /metrics is 404 without it and uses --bucket-* bounds with it;
 #  - --allow-auto-truncate: an over-long prompt is answered (its first tokens kept), not a 400;
-#  - --skip-tokenizer-init: input_ids in, output_ids out, no text; text prompts are a 400;
+#  - --skip-tokenizer-init: input_ids in, output_ids out, no "text" key (SGLang); text prompts are a 400;
 #  - --log-level-http warning hides the access lines;
 #  - an ignored flag warns naming it; a refused one stops the start naming flag and capability.
 # Exit 77 (CTest skip) when the model or curl/jq/python3 is missing.
@@ -57,7 +57,12 @@ code=$(curl -s -o $TMP/r.json -w '%{http_code}' $A/generate -H "$J" -d '{"text":
 curl -sf $A/generate -H "$J" -d '{"input_ids":[1,2,3],"sampling_params":{"max_new_tokens":3,"temperature":0,"ignore_eos":true}}' > $TMP/r.json ||
   fail "input_ids with --skip-tokenizer-init"
 [ "$(jq '.output_ids | length' $TMP/r.json)" = 3 ] || fail "output_ids: $(cat $TMP/r.json)"
-[ "$(jq -r '.text' $TMP/r.json)" = "" ] || fail "text with --skip-tokenizer-init: $(jq -r .text $TMP/r.json)"
+[ "$(jq 'has("text")' $TMP/r.json)" = false ] || fail "a text key with --skip-tokenizer-init: $(cat $TMP/r.json)"
+# Streamed too: every event has output_ids and no text.
+curl -sN $A/generate -H "$J" -d '{"input_ids":[1,2,3],"stream":true,"sampling_params":{"max_new_tokens":3,"temperature":0,"ignore_eos":true}}' \
+  | grep '^data: {' | sed 's/^data: //' > $TMP/events.jsonl
+[ -s $TMP/events.jsonl ] && [ "$(jq -s 'map(has("text")) | any' $TMP/events.jsonl)" = false ] &&
+  [ "$(jq -s 'last | .output_ids | length' $TMP/events.jsonl)" -ge 1 ] || fail "streamed ids-only events: $(head -c 300 $TMP/events.jsonl)"
 stop
 
 # A refused flag stops the start, naming the flag and the capability.
