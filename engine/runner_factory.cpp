@@ -86,8 +86,6 @@ Result<std::unique_ptr<cpu::CpuModelRunner>> cpu::create_cpu_runner(const Engine
     return unsupported(
         "--quantization-param-path: per-layer KV cache scales are not implemented yet (an fp8 KV "
         "cache uses scale 1.0, as SGLang without the file)");
-  if (mc.quant.quantized() && cfg.load_format == "dummy")
-    return unsupported("--load-format dummy with a quantized model config is not implemented yet");
   DType compute;
   if (cfg.dtype == "float32" || cfg.dtype == "float" || (cfg.dtype == "auto" && mc.dtype == DType::kF32)) {
     compute = DType::kF32;

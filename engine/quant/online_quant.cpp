@@ -13,7 +13,13 @@ namespace sgl::engine {
 
 Result<OnlineQuant> online_quantization(const QuantConfig& checkpoint, const std::string& flag, bool dummy) {
   SGL_TRY(check_quantization_flag(checkpoint, flag));
-  if (flag.empty() || checkpoint.quantized()) return OnlineQuant::kNone;
+  if (checkpoint.quantized()) {
+    if (!dummy) return OnlineQuant::kNone;  // the checkpoint's own quantized tensors are read
+    // Dummy weights for a quantized config (a Qwen3-*-FP8 / -AWQ config or preset): held as that
+    // format would hold them, so memory and speed are the deployment's.
+    return checkpoint.method == QuantConfig::Method::kFp8 ? OnlineQuant::kFp8 : OnlineQuant::kInt4;
+  }
+  if (flag.empty()) return OnlineQuant::kNone;
   if (flag == "fp8") return OnlineQuant::kFp8;
   if ((flag == "awq" || flag == "gptq" || flag == "awq_marlin" || flag == "gptq_marlin") && dummy)
     return OnlineQuant::kInt4;

@@ -18,7 +18,8 @@ enum class OnlineQuant {
 };
 
 // What --quantization asks of a checkpoint quantized as `checkpoint` ("" = nothing): kNone when the
-// checkpoint already is (the flag must then agree, with SGLang's message otherwise). fp8 applies to
+// checkpoint already is (the flag must then agree, with SGLang's message otherwise) — except for
+// dummy weights of a quantized config, which are made in its format. fp8 applies to
 // any float checkpoint; the 4-bit formats, which need calibration data to make for real, only to
 // dummy weights (sizing and benchmarks).
 Result<OnlineQuant> online_quantization(const QuantConfig& checkpoint, const std::string& flag, bool dummy);

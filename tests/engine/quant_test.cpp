@@ -267,6 +267,24 @@ void expect_fp8_kv_close(const std::string& kv_dtype, float bound, int min_agree
 TEST(KvCacheDtype, Fp8E4M3StaysCloseToTheFloatCache) { expect_fp8_kv_close("fp8_e4m3", 0.075f, 59); }
 TEST(KvCacheDtype, Fp8E5M2StaysCloseToTheFloatCache) { expect_fp8_kv_close("fp8_e5m2", 0.085f, 56); }
 
+// --load-format dummy on a quantized config (a Qwen3-*-FP8 or -AWQ config.json) holds the weights in
+// that format: the memory a deployment needs.
+TEST(QuantDummy, QuantizedConfigsGetQuantizedDummyWeights) {
+  if (auto why = testing::make_lora_adapters({"q3-fp8", "q3-awq"}); !why.empty()) GTEST_SKIP() << why;
+  auto bytes = [](const std::string& dir) -> int64_t {
+    EngineConfig cfg;
+    cfg.model_path = dir + "/config.json";
+    cfg.load_format = "dummy";
+    auto r = create_model_runner(cfg);
+    EXPECT_TRUE(r.ok()) << (r.ok() ? "" : r.error().message);
+    return r.ok() ? (*r)->info().weight_bytes : 0;
+  };
+  const int64_t plain = bytes(testing::model_dir("tiny-qwen3"));
+  const int64_t fp8 = bytes(testing::lora_path("q3-fp8")), awq = bytes(testing::lora_path("q3-awq"));
+  EXPECT_GT(plain, fp8);
+  EXPECT_GT(fp8, awq);
+}
+
 TEST(KvCacheDtype, UnknownValuesAreRefused) {
   EngineConfig cfg;
   cfg.model_path = "qwen3-0.6b";
