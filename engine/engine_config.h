@@ -39,6 +39,7 @@ struct EngineConfig {
   // --json-model-override-args: a JSON object whose keys replace config.json's (as SGLang's
   // config.update) before the model is built; "" or "{}" = none.
   std::string json_model_override_args;
+  bool enable_nan_detection = false;  // NaN logits logged and replaced by -1e5 (SGLang's flag)
 };
 
 // The KV pool's element type for --kv-cache-dtype (auto: the compute dtype); errors name the value.

@@ -21,6 +21,7 @@
 // (sample = false) report the raw model distribution, as SGLang's input logprobs do.
 #include "engine/sampling.h"
 
+#include <spdlog/spdlog.h>
 #include <tbb/blocked_range.h>
 #include <tbb/parallel_for.h>
 
@@ -455,6 +456,19 @@ RowResult logprobs_of_token(const float* logits, int64_t vocab, const RowSamplin
 
 Sampler::Sampler(uint64_t seed, LogprobMode mode) : state_(mix(seed)), mode_(mode) {}
 
+namespace {
+// NaN → -1e5 (SGLang's replacement); true when there was any.
+bool replace_nans(float* x, int64_t n) {
+  bool any = false;
+  for (int64_t i = 0; i < n; ++i)
+    if (std::isnan(x[i])) {
+      x[i] = -1e5f;
+      any = true;
+    }
+  return any;
+}
+}  // namespace
+
 std::vector<RowResult> Sampler::sample(float* logits, int64_t vocab, std::span<const RowSampling> rows) {
   // Unseeded rows draw from this sampler's stream, taken in row order before going parallel so
   // the outcome does not depend on thread scheduling.
@@ -473,6 +487,10 @@ std::vector<RowResult> Sampler::sample(float* logits, int64_t vocab, std::span<c
       const RowSampling& rs = rows[r];
       float* x = logits + static_cast<int64_t>(r) * vocab;
       RowResult& res = out[r];
+      if (nan_detection_ && replace_nans(x, vocab)) {
+        nan_rows_.fetch_add(1);
+        spdlog::warn("Detected errors during sampling! NaN in the logits.");
+      }
       const bool want_lp = wants_logprobs(rs);
       if (!rs.sample) {
         if (want_lp) {

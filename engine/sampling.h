@@ -2,6 +2,7 @@
 // penalties, logit bias, per-request seeds). Shared by every backend that returns logits to host.
 #pragma once
 
+#include <atomic>
 #include <cstdint>
 #include <span>
 #include <vector>
@@ -47,9 +48,17 @@ class Sampler {
 
   LogprobMode logprob_mode() const { return mode_; }
 
+  // --enable-nan-detection (SGLang's): NaN logits are logged and replaced by -1e5 before sampling,
+  // so the request goes on with the finite part of its distribution. Off: rows are trusted.
+  void set_nan_detection(bool on) { nan_detection_ = on; }
+  // Rows in which NaN logits were found and replaced so far.
+  int64_t nan_rows() const { return nan_rows_.load(); }
+
  private:
   uint64_t state_;
   LogprobMode mode_;
+  bool nan_detection_ = false;
+  std::atomic<int64_t> nan_rows_{0};
 };
 
 }  // namespace sgl::engine

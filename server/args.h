@@ -34,6 +34,7 @@ struct ServerArgs {
   std::string quantization_param_path;
   std::string quantization_config_path;
   std::string json_model_override_args = "{}";
+  bool enable_nan_detection = false;
   std::string kv_cache_dtype = "auto";
 
   // HTTP.

@@ -28,6 +28,7 @@ engine::EngineConfig engine_config_from_args(const ServerArgs& a) {
   ec.quantization = a.quantization;
   ec.quantization_config_path = a.quantization_config_path;
   ec.json_model_override_args = a.json_model_override_args;
+  ec.enable_nan_detection = a.enable_nan_detection;
   ec.kv_cache_dtype = a.kv_cache_dtype;
   ec.quantization_param_path = a.quantization_param_path;
   return ec;

@@ -14,6 +14,7 @@ namespace sgl::engine::cpu {
 CpuModelRunner::CpuModelRunner(std::unique_ptr<DecoderModel> model, ModelInfo info, const EngineConfig& cfg)
     : model_(std::move(model)), info_(std::move(info)), sampler_(cfg.random_seed) {
   if (cfg.num_threads > 0) threads_.emplace(tbb::global_control::max_allowed_parallelism, cfg.num_threads);
+  sampler_.set_nan_detection(cfg.enable_nan_detection);
   // create_cpu_runner validated the value (its kv_bytes_per_token is sized from it).
   const auto kv = kv_cache_dtype(cfg, model_->compute_dtype());
   kv_.dtype = kv.ok() ? *kv : model_->compute_dtype();

@@ -36,7 +36,9 @@ CudaModelRunner::CudaModelRunner(const EngineConfig& cfg, ModelConfig config, Fa
       config_(std::move(config)),
       options_(options),
       info_(std::move(info)),
-      sampler_(cfg.random_seed) {}
+      sampler_(cfg.random_seed) {
+  sampler_.set_nan_detection(cfg.enable_nan_detection);  // the GPU's logits are sampled on the host
+}
 
 Result<std::unique_ptr<CudaModelRunner>> CudaModelRunner::create(const EngineConfig& cfg) {
   if (cfg.dtype != "auto" && cfg.dtype != "bfloat16")

@@ -63,7 +63,6 @@ constexpr Passthrough kRows[] = {
     {"--dsa-use-pallas", Kind::kTrue, "True", "", Status::kIgnored, "a TPU/JAX compilation setting; sglcpp compiles no XLA programs"},
     {"--disable-jax-allreduce-metadata", Kind::kTrue, "False", "", Status::kIgnored, "a TPU/JAX compilation setting; sglcpp compiles no XLA programs"},
     {"--disable-topk-kernel", Kind::kFalse, "True", "", Status::kIgnored, "a TPU/JAX compilation setting; sglcpp compiles no XLA programs"},
-    {"--enable-nan-detection", Kind::kTrue, "False", "", Status::kIgnored, "NaN checks of the logits are not implemented yet (the sampler has no hook)"},
     {"--speculative-draft-model-revision", Kind::kStr, "None", "", Status::kIgnored, "models are read from local directories (no hub revision)"},
     {"--speculative-accept-threshold-single", Kind::kFloat, "1.0", "", Status::kIgnored, "draft tokens are verified exactly (greedy match or rejection sampling)"},
     {"--speculative-accept-threshold-acc", Kind::kFloat, "1.0", "", Status::kIgnored, "draft tokens are verified exactly (greedy match or rejection sampling)"},

@@ -36,6 +36,8 @@ void add_model_flags(FlagTable& t) {
       "awq|fp8|mxfp8|gptq|marlin|gptq_marlin|awq_marlin|bitsandbytes|gguf|modelopt|modelopt_fp8|modelopt_fp4|"
       "petit_nvfp4|w8a8_int8|w8a8_fp8|moe_wna16|qoq|w4afp8|mxfp4|auto-round|compressed-tensors|modelslim|"
       "quark_int4fp8_moe");
+  t.add("--enable-nan-detection", &ServerArgs::enable_nan_detection, K::kTrue, "False",
+        "NaN logits are logged and replaced by -1e5 before sampling (SGLang's check)");
   t.add("--json-model-override-args", &ServerArgs::json_model_override_args, K::kStr, "{}",
         "A JSON object whose keys replace config.json's before the model is built");
   t.add("--quantization-param-path", &ServerArgs::quantization_param_path, K::kStr, "None",

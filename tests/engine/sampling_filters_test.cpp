@@ -3,6 +3,8 @@
 #include <gtest/gtest.h>
 
 #include <algorithm>
+#include <cmath>
+#include <limits>
 #include <numeric>
 #include <random>
 #include <set>
@@ -205,6 +207,49 @@ TEST(SamplerSeeds, UnseededStreamRepeatsForTheSameSamplerSeed) {
   EXPECT_EQ(x, y) << "rows draw in row order, not thread order";
   EXPECT_NE(x, z);
   EXPECT_NE(x, draw(s1, p, 300)) << "the stream advances between calls";
+}
+
+}  // namespace
+}  // namespace sgl::engine
+
+namespace sgl::engine {
+namespace {
+
+// --enable-nan-detection: NaN logits become -1e5, so a row with NaNs samples (greedy and random)
+// only among its finite logits, reports finite logprobs, and the sampler counts the row.
+TEST(SamplerNanDetection, NanLogitsAreReplacedAndCounted) {
+  Sampler s(1);
+  s.set_nan_detection(true);
+  const float nan = std::numeric_limits<float>::quiet_NaN();
+  std::vector<float> row = {nan, 0.5f, nan, 2.0f, 1.0f, nan};
+  SamplingParams greedy;
+  greedy.temperature = 0.0f;
+  SamplingParams hot;
+  hot.temperature = 1.0f;
+  std::vector<float> logits;
+  std::vector<RowSampling> rows;
+  for (int i = 0; i < 40; ++i) {
+    logits.insert(logits.end(), row.begin(), row.end());
+    RowSampling rs;
+    rs.params = i == 0 ? &greedy : &hot;
+    rs.step = i;
+    rs.return_logprob = true;
+    rows.push_back(rs);
+  }
+  const auto out = s.sample(logits.data(), static_cast<int64_t>(row.size()), rows);
+  EXPECT_EQ(out[0].token, 3);
+  for (const auto& r : out) {
+    EXPECT_TRUE(r.token == 1 || r.token == 3 || r.token == 4) << r.token;
+    EXPECT_TRUE(std::isfinite(r.logprob));
+  }
+  EXPECT_EQ(s.nan_rows(), 40);
+  // Off (the default), finite rows are untouched and nothing is counted.
+  Sampler plain(1);
+  std::vector<float> fine = {0.1f, 0.2f};
+  RowSampling rs;
+  rs.params = &greedy;
+  EXPECT_EQ(plain.sample(fine.data(), 2, std::span<const RowSampling>(&rs, 1))[0].token, 1);
+  EXPECT_EQ(plain.nan_rows(), 0);
 }
 
 }  // namespace
