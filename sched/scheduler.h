@@ -49,6 +49,11 @@ struct SchedulerConfig {
   int max_lora_rank = 0;  // slot capacity (the largest rank allowed)
   engine::LoraModuleSet lora_modules = engine::kAllLoraModules;
   bool lora_eviction_lru = true;  // else fifo (--lora-eviction-policy)
+  // SGLang's --watchdog-timeout: a forward running longer than this many seconds is a hang; the
+  // watchdog hands `on_watchdog` a report of it (default: log it and exit the process with status
+  // 1, so a supervisor restarts a server that would otherwise hang forever). 0: off.
+  double watchdog_timeout_s = 0;
+  std::function<void(const std::string& report)> on_watchdog;
 };
 
 // The capacity the scheduler settled on at start (logged, and reported by /get_server_info).

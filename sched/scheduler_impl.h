@@ -154,6 +154,12 @@ class SchedulerImpl {
   std::atomic<uint64_t> arrival_{0};
   std::thread thread_;
   bool stopping_ = false;
+  // The hung-step watchdog (cfg_.watchdog_timeout_s > 0): its own thread, woken to stop.
+  void watchdog_loop();
+  std::thread watchdog_;
+  std::mutex watchdog_mu_;
+  std::condition_variable watchdog_cv_;
+  bool watchdog_stop_ = false;
 
   std::vector<std::shared_ptr<Req>> waiting_;
   std::vector<std::shared_ptr<Req>> running_;

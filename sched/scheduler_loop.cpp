@@ -2,6 +2,7 @@
 #include <spdlog/spdlog.h>
 
 #include <algorithm>
+#include <cstdlib>
 
 #include "sched/scheduler_impl.h"
 #include "sched/spec/spec_runtime.h"
@@ -44,6 +45,32 @@ SchedulerImpl::~SchedulerImpl() { stop(); }
 
 void SchedulerImpl::start() {
   thread_ = std::thread([this] { loop(); });
+  if (cfg_.watchdog_timeout_s > 0) watchdog_ = std::thread([this] { watchdog_loop(); });
+}
+
+void SchedulerImpl::watchdog_loop() {
+  const auto period = std::chrono::duration<double>(std::clamp(cfg_.watchdog_timeout_s / 4, 0.01, 1.0));
+  std::unique_lock lk(watchdog_mu_);
+  while (!watchdog_cv_.wait_for(lk, period, [&] { return watchdog_stop_; })) {
+    const double running = worker_.running_forward_seconds();
+    if (running <= cfg_.watchdog_timeout_s) continue;
+    const SchedulerStats st = stats();
+    const std::string report = fmt::format(
+        "Watchdog: a forward has run for {:.1f} s (--watchdog-timeout {:.1f} s): {} requests, {} tokens in "
+        "the "
+        "step; {} running, {} queued, {} KV tokens in use, {} steps so far",
+        running, cfg_.watchdog_timeout_s, worker_.running_forward_segments(),
+        worker_.running_forward_tokens(), st.num_running_reqs, st.num_queue_reqs, st.num_used_tokens,
+        st.num_steps);
+    if (cfg_.on_watchdog) {
+      cfg_.on_watchdog(report);
+    } else {
+      spdlog::critical("{}; exiting so that the server is restarted rather than left hanging", report);
+      spdlog::default_logger()->flush();
+      std::_Exit(1);
+    }
+    return;  // one report per hang
+  }
 }
 
 void SchedulerImpl::post(Command cmd) {
@@ -53,6 +80,14 @@ void SchedulerImpl::post(Command cmd) {
 }
 
 void SchedulerImpl::stop() {
+  if (watchdog_.joinable()) {
+    {
+      std::lock_guard lk(watchdog_mu_);
+      watchdog_stop_ = true;
+    }
+    watchdog_cv_.notify_all();
+    watchdog_.join();
+  }
   if (!thread_.joinable()) return;
   post(CmdShutdown{});
   thread_.join();

@@ -35,12 +35,26 @@ void StepWorker::run() {
       const auto from = std::max(*last_end_, s->ready_since);
       if (start > from) gap_ns_ += std::chrono::duration_cast<std::chrono::nanoseconds>(start - from).count();
     }
+    running_tokens_ = s->input.batch.num_tokens();
+    running_segments_ = static_cast<int64_t>(s->input.batch.segments.size());
+    running_since_ns_ =
+        std::chrono::duration_cast<std::chrono::nanoseconds>(start.time_since_epoch()).count();
     s->output.emplace(runner_.step(s->input));
+    running_since_ns_ = 0;
     last_end_ = Clock::now();
     forward_ns_ += std::chrono::duration_cast<std::chrono::nanoseconds>(*last_end_ - start).count();
     if (s->output->ok()) remember_sampled(*s);
     done_.push(s);
   }
+}
+
+double StepWorker::running_forward_seconds() const {
+  const int64_t since = running_since_ns_.load();
+  if (since == 0) return 0.0;
+  const int64_t now = std::chrono::duration_cast<std::chrono::nanoseconds>(
+                          std::chrono::steady_clock::now().time_since_epoch())
+                          .count();
+  return static_cast<double>(now - since) * 1e-9;
 }
 
 void StepWorker::complete_penalty_snapshots(StepRecord& step) const {

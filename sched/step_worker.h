@@ -61,6 +61,11 @@ class StepWorker {
   // the scheduler's own work caused (from the later of the previous forward's end and the
   // next step's ready_since, to the next forward's start). Any thread may read them.
   double forward_seconds() const { return static_cast<double>(forward_ns_.load()) * 1e-9; }
+  // The forward now running: seconds since it started (0 when none) and its batch's size, for the
+  // hung-step watchdog. Any thread may read them.
+  double running_forward_seconds() const;
+  int64_t running_forward_tokens() const { return running_tokens_.load(); }
+  int64_t running_forward_segments() const { return running_segments_.load(); }
   double gap_seconds() const { return static_cast<double>(gap_ns_.load()) * 1e-9; }
 
  private:
@@ -75,6 +80,8 @@ class StepWorker {
   std::optional<std::chrono::steady_clock::time_point> last_end_;  // worker thread only
   std::atomic<int64_t> forward_ns_{0};
   std::atomic<int64_t> gap_ns_{0};
+  std::atomic<int64_t> running_since_ns_{0};  // steady-clock ns of the forward's start; 0: idle
+  std::atomic<int64_t> running_tokens_{0}, running_segments_{0};
   tbb::concurrent_bounded_queue<StepRecord*> todo_;  // nullptr stops the thread
   tbb::concurrent_bounded_queue<StepRecord*> done_;
   std::thread thread_;

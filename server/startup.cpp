@@ -65,6 +65,7 @@ sched::SchedulerConfig scheduler_config(const ServerArgs& a, const text::Tokeniz
   c.decode_log_interval = a.decode_log_interval;
   c.context_length = a.context_length.value_or(0);
   c.random_seed = uint64_t(a.random_seed);
+  c.watchdog_timeout_s = a.watchdog_timeout;
   if (tok.eos_token_id() >= 0) c.extra_eos_token_ids.push_back(tok.eos_token_id());
   // Turn ends the model config does not list (Qwen v1's <|im_end|>: its generation_config names
   // only <|endoftext|>).

@@ -26,10 +26,8 @@ void add_observability_flags(FlagTable& t) {
         "Bucket bounds (s) of the end-to-end request latency histogram");
   t.add("--show-time-cost", &ServerArgs::show_time_cost, K::kTrue, "False", "")
       .ignored("per-stage timing logs are not implemented yet");
-  t.add("--watchdog-timeout", &ServerArgs::watchdog_timeout, K::kFloat, "300", "")
-      .ignored(
-          "the hung-step watchdog is not implemented yet (the tensor-parallel group has its own "
-          "--dist-timeout)");
+  t.add("--watchdog-timeout", &ServerArgs::watchdog_timeout, K::kFloat, "300",
+        "A forward running longer than this (s) is a hang: its state is logged and the server exits 1");
   t.add("--crash-dump-folder", &ServerArgs::crash_dump_folder, K::kStr, "None", "")
       .ignored("crash dumps of the last requests are not implemented yet");
 
