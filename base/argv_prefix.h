@@ -12,5 +12,8 @@ namespace sgl {
 // parser to report. Tokens after a bare "--" are left alone.
 std::vector<std::string> expand_flag_prefixes(std::vector<std::string> args,
                                               const std::vector<std::string>& known);
+// The same with each option's names grouped: a prefix of several names of ONE option is unique.
+std::vector<std::string> expand_flag_prefixes(std::vector<std::string> args,
+                                              const std::vector<std::vector<std::string>>& options);
 
 }  // namespace sgl

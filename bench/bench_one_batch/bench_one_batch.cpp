@@ -20,6 +20,7 @@
 #include <random>
 #include <stdexcept>
 
+#include "bench/common/parse_flags.h"
 #include "cuda_roofline.h"
 #include "engine/dist/tp_runner.h"
 #include "engine/engine_config.h"
@@ -247,7 +248,7 @@ int main(int argc, char** argv) {
                  "Dummy LoRA adapters; request r runs adapter r % N (0 = base only)");
   app.add_option("--lora-target-modules", lora_targets, "Modules the dummy adapters adapt (SGLang's names)")
       ->expected(1, -1);
-  CLI11_PARSE(app, argc, argv);
+  if (const int rc = sgl::bench::parse_flags(app, argc, argv); rc >= 0) return rc;
   std::setvbuf(stdout, nullptr, _IOLBF, 0);  // progress shows up line by line when piped to a log
   auto positive = [](const std::vector<int>& v) {
     return std::all_of(v.begin(), v.end(), [](int x) { return x > 0; });

@@ -8,6 +8,7 @@
 #include <nlohmann/json.hpp>
 #include <random>
 
+#include "bench/common/parse_flags.h"
 #include "bench/serving/run_requests.h"
 #include "bench/serving/server_probe.h"
 
@@ -155,7 +156,7 @@ int main(int argc, char** argv) {
   app.add_flag("--show-report", a.show_report);
   app.add_option("--api-type", a.api_type)->check(CLI::IsMember({"native", "openai"}));
   app.add_option("--seed", a.seed);
-  CLI11_PARSE(app, argc, argv);
+  if (const int rc = sgl::bench::parse_flags(app, argc, argv); rc >= 0) return rc;
 
   Endpoint ep = endpoint_from_flags(a.base_url, a.host, a.port);
   auto ready = wait_for_server(ep, 600);

@@ -14,6 +14,7 @@
 #include <random>
 #include <thread>
 
+#include "bench/common/parse_flags.h"
 #include "bench/serving/codec.h"
 #include "bench/serving/dataset.h"
 #include "bench/serving/run_requests.h"
@@ -101,7 +102,8 @@ int main(int argc, char** argv) {
                  "uniform (random), distinct (round robin) or skewed (Zipf over the listed order)")
       ->check(CLI::IsMember({"uniform", "distinct", "skewed"}));
   app.add_option("--lora-zipf-alpha", a.lora_zipf_alpha, "Zipf exponent of the skewed distribution");
-  CLI11_PARSE(app, argc, argv);
+  if (const int rc = sgl::bench::parse_flags(app, argc, argv); rc >= 0) return rc;
+  if (a.model == "None") a.model.clear();  // argparse users pass Python's None: ask /v1/models
 
   auto api = api_of_backend(a.backend);
   if (!api.ok()) {

@@ -38,5 +38,11 @@ o3=$("$BIN_DIR/bench_serving" --backend openai-chat --base-url $B --dataset-name
       --random-input 32 --random-output 8 --random-range-ratio 1 --max-concurrency 2 --warmup-requests 0 \
       --disable-tqdm 2>/dev/null) || fail "bench_serving openai-chat exit"
 echo "$o3" | grep -Eq "^Successful requests: +6 *$" || fail "openai-chat: not 6 successful"
+# argparse's unique-prefix abbreviations (--num-prompt, --random-in) and --model None, as SGLang's
+# documented command lines and users' scripts write them.
+o4=$("$BIN_DIR/bench_serving" --backend sglang --base-url $B --model None --dataset-name random-ids --num-prompt 4 \
+      --random-in 16 --random-out 4 --random-range-ratio 1 --warmup-requests 0 --disable-tq 2>/dev/null) \
+  || fail "bench_serving with abbreviated flags exit"
+echo "$o4" | grep -Eq "^Successful requests: +4 *$" || fail "abbreviated flags: not 4 successful requests"
 echo "bench tools: $fails failures"
 [ $fails = 0 ]

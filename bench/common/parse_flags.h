@@ -1,0 +1,34 @@
+// Command-line parsing for the SGLang-compatible bench tools: Python's argparse lets users shorten
+// a long flag to any unique prefix (--num-prompt for --num-prompts), and SGLang's documented
+// command lines and users' scripts rely on it, so the tools expand prefixes before CLI11 parses.
+#pragma once
+
+#include <CLI/CLI.hpp>
+#include <algorithm>
+#include <string>
+#include <vector>
+
+#include "base/argv_prefix.h"
+
+namespace sgl::bench {
+
+// Parses argv into `app` with unique-prefix expansion. Returns -1 to go on, else the exit code
+// (0 after --help).
+inline int parse_flags(CLI::App& app, int argc, char** argv) {
+  std::vector<std::vector<std::string>> known;  // each option's long names
+  for (const CLI::Option* o : app.get_options()) {
+    known.emplace_back();
+    for (const std::string& n : o->get_lnames()) known.back().push_back("--" + n);
+  }
+  std::vector<std::string> args(argv + (argc > 0 ? 1 : 0), argv + argc);
+  args = expand_flag_prefixes(std::move(args), known);
+  std::reverse(args.begin(), args.end());  // CLI11 takes the arguments reversed
+  try {
+    app.parse(args);
+  } catch (const CLI::ParseError& e) {
+    return app.exit(e);
+  }
+  return -1;
+}
+
+}  // namespace sgl::bench
