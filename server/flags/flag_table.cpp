@@ -175,12 +175,12 @@ const Flag* FlagTable::find(std::string_view name) const {
   return nullptr;
 }
 
-std::vector<std::string> FlagTable::long_names() const {
-  std::vector<std::string> out;
+std::vector<std::vector<std::string>> FlagTable::long_names() const {
+  std::vector<std::vector<std::string>> out;
   for (const auto& f : rows_) {
-    for (const auto& n : f.names) out.push_back(n);
+    out.push_back(f.names);  // one option's aliases: a prefix of several of them is still unique
     if (f.kind == Kind::kBoolPair && f.status != Status::kHonoured)
-      out.push_back("--no-" + f.names.front().substr(2));
+      out.push_back({"--no-" + f.names.front().substr(2)});
   }
   return out;
 }

@@ -93,7 +93,8 @@ class FlagTable {
 
   const std::vector<Flag>& rows() const { return rows_; }
   const Flag* find(std::string_view name) const;  // by any of its names
-  std::vector<std::string> long_names() const;    // for argparse-style prefix expansion
+  // Each flag's long names (its aliases together), for argparse-style prefix expansion.
+  std::vector<std::vector<std::string>> long_names() const;
 
   // After parsing: one line per ignored flag that was passed, and one per refused flag or value.
   std::vector<std::string> warnings() const;
