@@ -10,17 +10,8 @@
 # Exit 77 (CTest skip) when the model or curl/jq/python3 is missing.
 set -u
 BIN=$1; MODEL=$2
-[ -d "$MODEL" ] || { echo "SKIP: $MODEL absent"; exit 77; }
-for t in curl jq python3; do command -v $t >/dev/null || { echo "SKIP: needs $t"; exit 77; }; done
-PORT=$(python3 -c 'import socket;s=socket.socket();s.bind(("127.0.0.1",0));print(s.getsockname()[1])')
-A=http://127.0.0.1:$PORT; TMP=$(mktemp -d); fails=0; SRV=
-trap 'kill $SRV 2>/dev/null; rm -rf $TMP' EXIT
-fail() { echo "FAIL: $1"; fails=$((fails+1)); }
-J='Content-Type: application/json'
-"$BIN" --model-path "$MODEL" --port $PORT --skip-server-warmup >$TMP/log 2>&1 &
-SRV=$!
-for _ in $(seq 1 240); do curl -sf $A/health >/dev/null && break; sleep 0.25; done
-curl -sf $A/health >/dev/null || { cat $TMP/log; echo "FAIL: server not healthy"; exit 1; }
+. "$(dirname "$0")/server_test_lib.sh"
+serve_whole_script --skip-server-warmup
 post() { curl -s $A$1 -H "$J" -d "$2"; }
 # "STATUS BODY" of a POST.
 post_status() { curl -s -o $TMP/body -w '%{http_code}' $A$1 -H "$J" -d "$2"; }

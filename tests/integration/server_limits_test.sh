@@ -8,19 +8,10 @@
 # Exit 77 (CTest skip) when the model or curl/jq/python3 is missing.
 set -u
 BIN=$1; MODEL=$2
-[ -d "$MODEL" ] || { echo "SKIP: $MODEL absent"; exit 77; }
-for t in curl jq python3; do command -v $t >/dev/null || { echo "SKIP: needs $t"; exit 77; }; done
-PORT=$(python3 -c 'import socket;s=socket.socket();s.bind(("127.0.0.1",0));print(s.getsockname()[1])')
-A=http://127.0.0.1:$PORT; TMP=$(mktemp -d); fails=0; SRV=
-trap 'kill $SRV 2>/dev/null; rm -rf $TMP' EXIT
-fail() { echo "FAIL: $1"; fails=$((fails+1)); }
-J='Content-Type: application/json'
+. "$(dirname "$0")/server_test_lib.sh"
 LIMIT=9000000  # above the 8 MB prompts below, under the 10 MB body
 # 16 running at most, so abort_all meets queued requests too.
-"$BIN" --model-path "$MODEL" --port $PORT --max-payload-size $LIMIT --max-running-requests 16 >$TMP/log 2>&1 &
-SRV=$!
-for _ in $(seq 1 240); do curl -sf $A/health >/dev/null && break; sleep 0.5; done
-curl -sf $A/health >/dev/null || { cat $TMP/log; echo "FAIL: server not healthy"; exit 1; }
+serve_whole_script --max-payload-size $LIMIT --max-running-requests 16
 state() { curl -sf $A/get_server_info | jq -r ".internal_states[0].$1"; }
 
 # --- abort_all: 32 long streams (16 running, 16 queued) all end promptly with finish_reason abort.

@@ -14,3 +14,19 @@ start() {  # start <model dir> [flags...]: sets BASE and PID (float32, no warm-u
   fail "$(basename "$m") $*: server did not start: $(tail -3 $TMP/server.log)"; stop; return 1
 }
 stop() { kill $PID 2>/dev/null; wait $PID 2>/dev/null; PID=""; }
+
+# The scripts that run one server for their whole length on MODEL (its own dtype): checks their
+# tools, sets A (its URL), SRV, TMP, J, the trap, and waits for /health; flags go to the server.
+# Exit 77 (CTest skip) without the model or curl/jq/python3; 1 when the server does not come up.
+serve_whole_script() {
+  [ -d "$MODEL" ] || { echo "SKIP: $MODEL absent"; exit 77; }
+  for t in curl jq python3; do command -v $t >/dev/null || { echo "SKIP: needs $t"; exit 77; }; done
+  local port; port=$(free_port)
+  A=http://127.0.0.1:$port; TMP=$(mktemp -d); SRV=
+  trap 'kill $SRV 2>/dev/null; rm -rf $TMP' EXIT
+  J='Content-Type: application/json'
+  "$BIN" --model-path "$MODEL" --port $port "$@" >$TMP/log 2>&1 &
+  SRV=$!
+  for _ in $(seq 1 240); do curl -sf $A/health >/dev/null && break; sleep 0.25; done
+  curl -sf $A/health >/dev/null || { cat $TMP/log; echo "FAIL: server not healthy"; exit 1; }
+}
