@@ -116,17 +116,6 @@ Status LoraSlots::validate(const ForwardBatch& batch) const {
   return {};
 }
 
-int64_t LoraSlots::bytes() const {
-  int64_t n = 0;
-  for (const Slot& s : slots_)
-    for (const Layer& l : s.layers)
-      for (const Product* g : {&l.qkv, &l.o, &l.gate_up, &l.down}) {
-        if (!g->empty()) n += g->a.bytes();
-        for (const Expand& e : g->expands) n += e.b.bytes();
-      }
-  return n;
-}
-
 const LoraSlots::Product& LoraSlots::Layer::of(Group g) const {
   switch (g) {
     case Group::kQkv:

@@ -36,8 +36,6 @@ class LoraSlots {
   Status install(int slot, const LoraAdapter* adapter, const ModelConfig& c, const ShardPlan& shard);
   // Every LoRA segment names a slot that holds an adapter.
   Status validate(const ForwardBatch& batch) const;
-  uint64_t uid(int slot) const { return slots_[static_cast<size_t>(slot)].uid; }
-  int64_t bytes() const;
 
   // The projection groups an adapter's terms are added to.
   enum class Group { kQkv, kO, kGateUp, kDown };
