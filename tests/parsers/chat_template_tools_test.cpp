@@ -1,5 +1,6 @@
-// Tools and tool turns through the real Qwen3 chat template, prepared as SGLang prepares them:
-// tools as their `function` objects in the client's key order, an assistant's tool-call
+// Tools and tool turns through the real Qwen3 chat template, prepared as SGLang-JAX prepares them:
+// tools as pydantic Tool.model_dump() ({"type", "function": {description, name, parameters,
+// strict}}, defaults filled in), an assistant's tool-call
 // arguments turned from a JSON string into an object, null content as "".
 #include <gtest/gtest.h>
 
@@ -38,15 +39,17 @@ constexpr const char* kTools =
         "properties":{"days":{"type":"integer"},"city":{"type":"string"}}}}},
         {"type":"function","function":{"name":"now"}}])";
 
-TEST(ChatTemplateTools, ToolsRenderAsSGLangPassesThem) {
+TEST(ChatTemplateTools, ToolsRenderAsSGLangJaxModelDumpsThem) {
   std::string p =
       render(std::string(R"({"messages":[{"role":"user","content":"hi"}],"tools":)") + kTools + "}");
   if (find_shared_dir(SGL_SOURCE_DIR).empty()) GTEST_SKIP() << "../shared (models/qwen3-tokenizer) absent";
   EXPECT_NE(
-      p.find("<tools>\n{\"description\": \"Weather\", \"name\": \"get_weather\", \"parameters\": {\"type\": "
-             "\"object\", \"properties\": {\"days\": {\"type\": \"integer\"}, \"city\": {\"type\": "
-             "\"string\"}}}, \"strict\": false}\n{\"description\": null, \"name\": \"now\", \"parameters\": "
-             "null, \"strict\": false}\n</tools>"),
+      p.find(
+          "<tools>\n{\"type\": \"function\", \"function\": {\"description\": \"Weather\", \"name\": "
+          "\"get_weather\", \"parameters\": {\"type\": \"object\", \"properties\": {\"days\": {\"type\": "
+          "\"integer\"}, \"city\": {\"type\": \"string\"}}}, \"strict\": false}}\n{\"type\": \"function\", "
+          "\"function\": {\"description\": null, \"name\": \"now\", \"parameters\": null, \"strict\": "
+          "false}}\n</tools>"),
       std::string::npos)
       << p;
   EXPECT_TRUE(p.ends_with("<|im_start|>user\nhi<|im_end|>\n<|im_start|>assistant\n")) << p;
