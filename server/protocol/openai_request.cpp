@@ -146,6 +146,8 @@ Status read_tools(json::Object obj, ChatRequest& req) {
       std::string name;
       SGL_TRY(json::read(fo, "name", path + ".function", name));
       if (name.empty()) return bad_body(path + ".function.name: Field required");
+      bool strict = false;  // pydantic's Function.strict: a bool
+      SGL_TRY(json::read(fo, "strict", path + ".function", strict));
       names.push_back(std::move(name));
     }
     req.tools_json = json::to_json(*el);
@@ -270,8 +272,10 @@ Result<ChatRequest> parse_chat_request(std::string_view body, const RequestLimit
   SGL_TRY(read_openai_sampling_fields(obj, sp));
   SGL_TRY(read_response_format(obj, sp));
   SGL_TRY(json::read(obj, "parallel_tool_calls", "", req.parallel_tool_calls));
-  if (req.tools_json && req.tool_choice != "none" && req.tool_choice != "auto") {
-    // SGLang: a forced call is decoded under the JSON schema of an array of calls.
+  const bool constrained = sp.json_schema || sp.regex || sp.ebnf || sp.structural_tag;
+  if (req.tools_json && req.tool_choice != "none" && req.tool_choice != "auto" && !constrained) {
+    // SGLang: a forced call is decoded under the JSON schema of an array of calls (a request's own
+    // constraint wins: SGLang-JAX warns "Constrained decoding is not compatible with tool calls").
     auto schema = forced_tool_call_schema(*req.tools_json, req.tool_choice, req.parallel_tool_calls);
     if (!schema.ok()) return invalid(schema.error().message);
     sp.json_schema = std::move(schema).value();
@@ -380,6 +384,23 @@ ChatTemplateInput build_chat_template_context(const ChatRequest& req, std::strin
   ctx["eos_token"] = eos_token;
   out.context_json = ctx.dump(-1, ' ', false, OJson::error_handler_t::replace);
   return out;
+}
+
+void apply_strict_tool_constraint(ChatRequest& req, std::string_view tool_call_parser) {
+  if (!req.tools_json || req.tool_choice != "auto") return;
+  auto tag = strict_tool_structural_tag(*req.tools_json, tool_call_parser);
+  if (!tag) return;
+  // The grammar blocks the <think> the model would open itself: SGLang-JAX turns thinking off
+  // unless the client set it, so the template writes the empty block instead.
+  auto kw = nlohmann::ordered_json::parse(req.chat_template_kwargs_json, nullptr, false);
+  if (!kw.is_object()) kw = nlohmann::ordered_json::object();
+  if (!kw.contains("enable_thinking")) kw["enable_thinking"] = false;
+  req.chat_template_kwargs_json = kw.dump();
+  for (auto& item : req.items) {
+    SamplingParams& sp = item.sampling;
+    if (sp.json_schema || sp.regex || sp.ebnf || sp.structural_tag) continue;
+    sp.structural_tag = *tag;
+  }
 }
 
 std::optional<bool> enable_thinking(const ChatRequest& req) {

@@ -61,6 +61,11 @@ struct ChatTemplateInput {
 ChatTemplateInput build_chat_template_context(const ChatRequest& req, std::string_view bos_token,
                                               std::string_view eos_token);
 
+// tool_choice "auto" with a `strict` tool under a JSON-call parser (qwen25, hermes): each item is
+// decoded under strict_tool_structural_tag (unless it has a constraint of its own) and
+// chat_template_kwargs.enable_thinking defaults to false, as SGLang-JAX does.
+void apply_strict_tool_constraint(ChatRequest& req, std::string_view tool_call_parser);
+
 // The value of chat_template_kwargs.enable_thinking (nullopt when not given).
 std::optional<bool> enable_thinking(const ChatRequest& req);
 

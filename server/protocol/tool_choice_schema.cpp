@@ -57,4 +57,29 @@ Result<std::string> forced_tool_call_schema(std::string_view tools_json, std::st
   return schema.dump();
 }
 
+std::optional<std::string> strict_tool_structural_tag(std::string_view tools_json,
+                                                      std::string_view tool_call_parser) {
+  // Qwen25Detector / HermesDetector.structure_info: the same framing for both.
+  if (tool_call_parser != "qwen25" && tool_call_parser != "hermes") return std::nullopt;
+  const OJson tools = OJson::parse(tools_json, nullptr, false);
+  if (!tools.is_array()) return std::nullopt;
+  bool any_strict = false;
+  OJson structures = OJson::array();
+  for (const auto& t : tools) {
+    if (!t.is_object() || !t.contains("function") || !t["function"].is_object()) continue;
+    const OJson& f = t["function"];
+    const bool strict = f.contains("strict") && f["strict"].is_boolean() && f["strict"].get<bool>();
+    any_strict = any_strict || strict;
+    OJson schema =
+        strict && f.contains("parameters") && !f["parameters"].is_null() ? f["parameters"] : OJson::object();
+    structures.push_back({{"begin", "<tool_call>\n{\"name\":\"" + f.value("name", "") + "\", \"arguments\":"},
+                          {"schema", std::move(schema)},
+                          {"end", "}\n</tool_call>"}});
+  }
+  if (!any_strict) return std::nullopt;
+  OJson tag = {
+      {"type", "structural_tag"}, {"structures", std::move(structures)}, {"triggers", {"<tool_call>"}}};
+  return tag.dump();
+}
+
 }  // namespace sgl::server

@@ -2,6 +2,7 @@
 // answer to a JSON array of calls, [{"name": …, "parameters": {…}}, …], with this JSON schema.
 #pragma once
 
+#include <optional>
 #include <string>
 #include <string_view>
 
@@ -15,5 +16,14 @@ namespace sgl::server {
 // differently → invalid-argument error.
 Result<std::string> forced_tool_call_schema(std::string_view tools_json, std::string_view tool_choice,
                                             bool parallel_tool_calls);
+
+// tool_choice "auto" with a tool marked `strict`: SGLang-JAX (get_structure_constraint) decodes every
+// call the model opens under a structural tag, one structure per tool — `begin` the parser's call
+// opening with the tool's name, its `parameters` schema for strict tools ({} for the others), `end`
+// the call's close — triggered by the opening tag. Only for parsers whose calls are JSON between
+// tags (qwen25, hermes); nullopt for the others (qwen3_coder's XML-ish calls) and when no tool is
+// strict.
+std::optional<std::string> strict_tool_structural_tag(std::string_view tools_json,
+                                                      std::string_view tool_call_parser);
 
 }  // namespace sgl::server

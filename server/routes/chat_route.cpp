@@ -34,6 +34,8 @@ RouteResult handle_chat_completions(App& app, net::Exchange& ex) {
   auto req = parse_chat_request(ex.request().body, app.limits, app.chat_defaults);
   if (!req.ok()) co_return openai_error(req.error());
   apply_model_adapter(app, req->model, req->items);
+  // Strict tools decode under their schemas where the grammar backend runs (not with speculative decoding).
+  if (app.limits.grammar_supported) apply_strict_tool_constraint(*req, app.args.tool_call_parser);
   auto prompt = render_chat_prompt(app, *req);
   if (!prompt.ok()) co_return openai_error(prompt.error());
   // A rendered prompt too long for the context is refused before the encoder's seconds on it.

@@ -90,6 +90,8 @@ RouteResult handle_responses(App& app, net::Exchange& ex) {
   auto chat = parse_chat_request(chat_body(*req, messages, id), app.limits, app.chat_defaults);
   if (!chat.ok()) co_return openai_error(chat.error());
   apply_model_adapter(app, chat->model, chat->items);
+  // Strict tools decode under their schemas where the grammar backend runs (not with speculative decoding).
+  if (app.limits.grammar_supported) apply_strict_tool_constraint(*chat, app.args.tool_call_parser);
   auto prompt = render_chat_prompt(app, *chat);
   if (!prompt.ok()) co_return openai_error(prompt.error());
   if (auto st = check_prompt_bytes(prompt->size(), app.limits); !st.ok()) co_return openai_error(st.error());

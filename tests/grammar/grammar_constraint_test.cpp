@@ -10,6 +10,7 @@
 
 #include "base/shared_dir.h"
 #include "engine/sampling.h"
+#include "server/protocol/tool_choice_schema.h"
 #include "server/text/tokenizer.h"
 
 namespace sgl::server {
@@ -148,6 +149,26 @@ TEST(GrammarConstraint, StructuralTagsLeaveTextFreeUntilATriggerThenFollowTheSch
                        R"({"triggers":["<g="],"structures":[{"begin":"<f=w>","end":"</f>"}]})");
   ASSERT_FALSE(bad.ok());
   EXPECT_NE(bad.error().message.find("starts with no trigger"), std::string::npos) << bad.error().message;
+}
+
+TEST(GrammarConstraint, StrictToolsConstrainTheArgumentsOfEveryCallTheModelOpens) {
+  // What tool_choice "auto" with a strict tool decodes under (qwen25 / hermes framing).
+  auto tag = strict_tool_structural_tag(
+      R"([{"type":"function","function":{"name":"f","strict":true,"parameters":{"type":"object",
+          "properties":{"x":{"type":"integer"}},"required":["x"],"additionalProperties":false}}},
+          {"type":"function","function":{"name":"g"}}])",
+      "qwen25");
+  ASSERT_TRUE(tag.has_value());
+  GrammarCompiler c(small_vocab());
+  auto g = c.compile(GrammarKind::kStructuralTag, *tag);
+  ASSERT_TRUE(g.ok()) << g.error().message;
+  EXPECT_TRUE((*g)->complete("No call needed."));
+  EXPECT_TRUE((*g)->complete("<tool_call>\n{\"name\":\"f\", \"arguments\":{\"x\": 3}}\n</tool_call>"));
+  EXPECT_TRUE((*g)->complete("<tool_call>\n{\"name\":\"g\", \"arguments\":[1, \"any\"]}\n</tool_call>"));
+  EXPECT_FALSE((*g)->viable("<tool_call>\n{\"name\":\"f\", \"arguments\":{\"x\": \"three"));
+  EXPECT_FALSE((*g)->viable("<tool_call>\n{\"name\":\"h\""));
+  EXPECT_FALSE(strict_tool_structural_tag(R"([{"function":{"name":"g"}}])", "qwen25").has_value());
+  EXPECT_FALSE(strict_tool_structural_tag(R"([{"function":{"name":"f","strict":true}}])", "qwen3_coder"));
 }
 
 // Whole generations with the real vocabulary: random logits, the engine's sampler and a schema.

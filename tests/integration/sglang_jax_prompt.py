@@ -6,7 +6,11 @@ the named tool when tool_choice names one; none for tool_choice "none"), null co
 tool-call arguments parsed from their JSON string, then transformers' apply_chat_template
 (sandboxed jinja2, trim_blocks, lstrip_blocks, loopcontrols, Python's json.dumps as tojson).
 
-Usage: sglang_jax_prompt.py REQUEST.json TOKENIZER_DIR  -> prints ["<prompt>"] (a corpus for
+With tool_choice "auto", a tool marked strict and a parser that supports structural tags (qwen25;
+upstream SGLang's hermes alike), SGLang-JAX also defaults chat_template_kwargs.enable_thinking to
+false (get_structure_constraint → structural_tag).
+
+Usage: sglang_jax_prompt.py REQUEST.json TOKENIZER_DIR [TOOL_CALL_PARSER]  -> prints ["<prompt>"] (a corpus for
 tests/node/tokenize_fixtures.mjs, which counts its tokens with transformers.js).
 Run with Debian's /usr/bin/python3 (python3-jinja2)."""
 import json
@@ -59,7 +63,7 @@ def messages(req):
     return out
 
 
-def render(req, tokenizer_dir):
+def render(req, tokenizer_dir, parser=None):
     with open(f"{tokenizer_dir}/tokenizer_config.json", encoding="utf-8") as f:
         config = json.load(f)
     env = ImmutableSandboxedEnvironment(trim_blocks=True, lstrip_blocks=True, extensions=[loopcontrols])
@@ -71,6 +75,9 @@ def render(req, tokenizer_dir):
 
     env.globals["raise_exception"] = raise_exception
     ctx = dict(req.get("chat_template_kwargs") or {})
+    strict = any(t["function"].get("strict") for t in req.get("tools") or [])
+    if parser in ("qwen25", "hermes") and req.get("tool_choice", "auto") == "auto" and strict:
+        ctx.setdefault("enable_thinking", False)
     special = lambda t: (t.get("content") if isinstance(t, dict) else t) or ""
     ctx.update(messages=messages(req), add_generation_prompt=True,
                bos_token=special(config.get("bos_token")), eos_token=special(config.get("eos_token")))
@@ -83,4 +90,5 @@ def render(req, tokenizer_dir):
 if __name__ == "__main__":
     with open(sys.argv[1], encoding="utf-8") as f:
         request = json.load(f)
-    print(json.dumps([render(request, sys.argv[2])], ensure_ascii=False))
+    print(json.dumps([render(request, sys.argv[2], sys.argv[3] if len(sys.argv) > 3 else None)],
+                     ensure_ascii=False))

@@ -110,9 +110,10 @@ if [ -x /usr/bin/python3 ] && /usr/bin/python3 -c 'import jinja2' 2>/dev/null &&
               '{"model":"m","messages":'"$USER"',"tools":'"$TOOLS"',"tool_choice":{"type":"function","function":{"name":"get_weather"}}}' \
               '{"model":"m","messages":'"$MT"',"tools":'"$TOOLS"'}' \
               '{"model":"m","messages":'"$USER"',"tools":'"$STRICT_TOOLS"',"tool_choice":"required"}' \
+              '{"model":"m","messages":'"$USER"',"tools":'"$STRICT_TOOLS"'}' \
               '{"model":"m","messages":'"$USER"',"tools":'"$TOOLS"',"chat_template_kwargs":{"enable_thinking":false}}'; do
     echo "$body" >"$LOG.req"
-    /usr/bin/python3 "$HERE/sglang_jax_prompt.py" "$LOG.req" "$MODEL" >"$LOG.corpus" || { fail "reference render: $body"; continue; }
+    /usr/bin/python3 "$HERE/sglang_jax_prompt.py" "$LOG.req" "$MODEL" "$PARSER" >"$LOG.corpus" || { fail "reference render: $body"; continue; }
     (m=$(cd "$MODEL" && pwd) && cd "$NODE_DIR" && node tokenize_fixtures.mjs --tokenizer "$m" "$LOG.corpus" "$LOG.ids") || { fail "reference tokenize"; continue; }
     want=$(jq '.[0].ids|length' "$LOG.ids")
     got=$(chat "$(echo "$body" | jq -c '. + {max_tokens: 1}')" | jq .usage.prompt_tokens)

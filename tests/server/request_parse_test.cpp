@@ -169,9 +169,12 @@ TEST(ChatRequestParse, TemplateContextCarriesMessagesToolsKwargs) {
   EXPECT_EQ(enable_thinking(*r), std::optional<bool>(false));
   auto ctx = nlohmann::json::parse(build_chat_template_context(*r, "<s>", "</s>").context_json);
   EXPECT_EQ(ctx["messages"].size(), 2u);
-  // SGLang templates each tool's `function` object (Function.model_dump()), not the wrapper.
-  EXPECT_EQ(ctx["tools"][0]["name"], "get_weather");
-  EXPECT_EQ(ctx["tools"][0]["parameters"]["type"], "object");
+  // SGLang-JAX templates each tool as Tool.model_dump(): the wrapper, defaults filled in.
+  EXPECT_EQ(ctx["tools"][0]["type"], "function");
+  EXPECT_EQ(ctx["tools"][0]["function"]["name"], "get_weather");
+  EXPECT_EQ(ctx["tools"][0]["function"]["parameters"]["type"], "object");
+  EXPECT_TRUE(ctx["tools"][0]["function"]["description"].is_null());
+  EXPECT_EQ(ctx["tools"][0]["function"]["strict"], false);
   EXPECT_EQ(ctx["enable_thinking"], false);
   EXPECT_EQ(ctx["add_generation_prompt"], true);
   EXPECT_EQ(ctx["bos_token"], "<s>");
@@ -239,6 +242,62 @@ TEST(ChatRequestParse, ForcedToolChoiceDecodesUnderSglangsArrayOfCallsSchema) {
       R"({"model":"m","messages":[{"role":"user","content":"q"}],"tools":)" + tools + "}", limits());
   ASSERT_TRUE(auto_choice.ok());
   EXPECT_FALSE(auto_choice->items[0].sampling.json_schema.has_value());  // "auto" is not constrained
+}
+
+TEST(ChatRequestParse, StrictToolsDecodeUnderAStructuralTagWithThinkingOff) {
+  const std::string tools = R"([{"type":"function","function":{"name":"f","strict":true,"parameters":
+      {"type":"object","properties":{"x":{"type":"integer"}},"required":["x"]}}},
+      {"type":"function","function":{"name":"g","parameters":{"type":"object"}}}])";
+  auto parse = [&](const std::string& extra) {
+    auto r = parse_chat_request(
+        R"({"model":"m","messages":[{"role":"user","content":"q"}],"tools":)" + tools + extra + "}",
+        limits());
+    EXPECT_TRUE(r.ok()) << r.error().message;
+    return std::move(r).value();
+  };
+  auto r = parse("");
+  apply_strict_tool_constraint(r, "qwen25");
+  auto tag = nlohmann::json::parse(r.items[0].sampling.structural_tag.value_or("null"));
+  EXPECT_EQ(tag["type"], "structural_tag");
+  EXPECT_EQ(tag["triggers"], nlohmann::json::array({"<tool_call>"}));
+  ASSERT_EQ(tag["structures"].size(), 2u);
+  EXPECT_EQ(tag["structures"][0]["begin"], "<tool_call>\n{\"name\":\"f\", \"arguments\":");
+  EXPECT_EQ(tag["structures"][0]["end"], "}\n</tool_call>");
+  EXPECT_EQ(tag["structures"][0]["schema"]["required"][0], "x");
+  EXPECT_EQ(tag["structures"][1]["schema"], nlohmann::json::object());  // g is not strict: any value
+  EXPECT_EQ(enable_thinking(r), std::optional<bool>(false));
+
+  // The client's enable_thinking and its own constraint win; qwen3_coder's XML calls and
+  // non-strict tools are not constrained; nor is a forced choice (its array schema applies).
+  auto kept =
+      parse(R"(,"chat_template_kwargs":{"enable_thinking":true},"response_format":{"type":"json_object"})");
+  apply_strict_tool_constraint(kept, "hermes");
+  EXPECT_EQ(enable_thinking(kept), std::optional<bool>(true));
+  EXPECT_FALSE(kept.items[0].sampling.structural_tag.has_value());
+  EXPECT_TRUE(kept.items[0].sampling.json_schema.has_value());
+  auto coder = parse("");
+  apply_strict_tool_constraint(coder, "qwen3_coder");
+  EXPECT_FALSE(coder.items[0].sampling.structural_tag.has_value());
+  EXPECT_EQ(enable_thinking(coder), std::nullopt);
+  auto required = parse(R"(,"tool_choice":"required")");
+  apply_strict_tool_constraint(required, "qwen25");
+  EXPECT_FALSE(required.items[0].sampling.structural_tag.has_value());
+  auto lax = parse_chat_request(
+      R"({"model":"m","messages":[{"role":"user","content":"q"}],"tools":[{"function":{"name":"g"}}]})",
+      limits());
+  ASSERT_TRUE(lax.ok());
+  apply_strict_tool_constraint(*lax, "qwen25");
+  EXPECT_FALSE(lax->items[0].sampling.structural_tag.has_value());
+
+  // A request's own constraint wins over a forced choice's schema too (SGLang-JAX warns and keeps it).
+  auto own = parse(R"(,"tool_choice":"required","response_format":{"type":"json_object"})");
+  EXPECT_EQ(own.items[0].sampling.json_schema.value_or(""), R"({"type": "object"})");
+  // strict must be a boolean, as pydantic's Function.strict.
+  auto bad = parse_chat_request(
+      R"({"model":"m","messages":[{"role":"user","content":"q"}],"tools":[{"function":{"name":"g","strict":"yes"}}]})",
+      limits());
+  ASSERT_FALSE(bad.ok());
+  EXPECT_NE(bad.error().message.find("strict"), std::string::npos) << bad.error().message;
 }
 
 TEST(GenerateRequestParse, StructuredOutputIsRefusedUnderSpeculativeDecoding) {
