@@ -42,6 +42,10 @@ struct EngineConfig {
   bool enable_nan_detection = false;  // NaN logits logged and replaced by -1e5 (SGLang's flag)
 };
 
+// A model path is an HF directory, a config .json file, or a preset name from conf/models: where
+// its config is read from (errors name the path and the preset folders looked in).
+Result<std::string> resolve_config_path(const std::string& model_path);
+
 // The KV pool's element type for --kv-cache-dtype (auto: the compute dtype); errors name the value.
 Result<DType> kv_cache_dtype(const EngineConfig& config, DType compute);
 

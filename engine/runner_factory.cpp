@@ -1,9 +1,12 @@
 // create_model_runner: config → family → weights (checkpoint or dummy) → backend runner.
 #include <fmt/format.h>
+#include <fmt/ranges.h>
 #include <spdlog/spdlog.h>
 
 #include <filesystem>
+#include <vector>
 
+#include "base/install_paths.h"
 #include "engine/cpu/cpu_model_runner.h"
 #include "engine/dist/tp_runner.h"
 #include "engine/engine_config.h"
@@ -15,11 +18,9 @@
 
 namespace sgl::engine {
 
-namespace {
-
 namespace fs = std::filesystem;
 
-// A model path is an HF directory, a config .json file, or a preset name from conf/models.
+// Declared in engine_config.h: --check-env resolves the model the same way before any load.
 Result<std::string> resolve_config_path(const std::string& model_path) {
   std::error_code ec;
   if (fs::is_directory(model_path, ec)) {
@@ -27,16 +28,18 @@ Result<std::string> resolve_config_path(const std::string& model_path) {
     return model_path;
   }
   if (fs::is_regular_file(model_path, ec)) return model_path;
-  for (const std::string& dir : {std::string(SGL_CONF_DIR) + "/models", std::string("conf/models")}) {
-    std::string p = dir + "/" + model_path + ".json";
+  // Presets are looked up relative to the executable (base/install_paths.h), not at a path fixed
+  // at build time, so an installed or moved tree finds its own.
+  std::vector<std::string> dirs = conf_dirs();
+  for (const std::string& dir : dirs) {
+    std::string p = dir + "/models/" + model_path + ".json";
     if (fs::is_regular_file(p, ec)) return p;
   }
-  return not_found(
-      fmt::format("model path '{}' is neither a model directory, a config file, nor a preset in {}/models",
-                  model_path, SGL_CONF_DIR));
+  return not_found(fmt::format(
+      "model path '{}' is neither a model directory, a config file, nor a preset (looked in {}/models; "
+      "SGLCPP_CONF_DIR names another conf directory)",
+      model_path, fmt::join(dirs, "/models, ")));
 }
-
-}  // namespace
 
 Result<DType> kv_cache_dtype(const EngineConfig& cfg, DType compute) {
   const std::string& k = cfg.kv_cache_dtype;
@@ -125,7 +128,9 @@ Result<std::unique_ptr<cpu::CpuModelRunner>> cpu::create_cpu_runner(const Engine
     model->init_dummy(cfg.random_seed);
   } else {
     SGL_ASSIGN_OR_RETURN(WeightFiles files, WeightFiles::open_dir(config_path));
+    if (!requested_shard.sharded() || requested_shard.tp_rank == 0) files.track_progress();  // one rank logs
     SGL_TRY(model->load(files));
+    files.finish_progress();
   }
   if (online != OnlineQuant::kNone) {
     model->quantize_linears([online](const cpu::PackedWeight& w) { return quantize_weight(w, online); });

@@ -12,6 +12,8 @@
 #include <nlohmann/json.hpp>
 #include <sstream>
 
+#include "engine/load_progress.h"
+
 namespace sgl::engine {
 
 using Json = nlohmann::json;
@@ -167,6 +169,7 @@ Result<TensorView> WeightFiles::get(const std::string& requested, const std::vec
   if (it == index_.end())
     return not_found(fmt::format("tensor '{}' is missing from the checkpoint in {}", name, dir_));
   const TensorView& v = *it->second;
+  note_read(v);
   if (auto p = pieces_.find(name); p != pieces_.end())
     return unsupported(
         fmt::format("tensor '{}' is stored in {} pieces ({}, ...), which only expert and "
@@ -219,10 +222,32 @@ Result<std::vector<TensorPart>> WeightFiles::get_parts(const std::string& reques
   std::vector<TensorPart> parts;
   int64_t at = 0;
   for (const TensorView* v : views) {
+    note_read(*v);
     parts.push_back({*v, by_rows ? at : 0, by_rows ? 0 : at});
     at += by_rows ? v->shape[0] : v->shape[1];
   }
   return parts;
+}
+
+void WeightFiles::track_progress() {
+  std::vector<int64_t> shard_bytes;
+  for (const auto& f : files_) {
+    int64_t bytes = 0;
+    for (const auto& [name, v] : f->tensors()) bytes += v.numel() * dtype_size(v.dtype);
+    if (!f->tensors().empty()) shard_of_.emplace(f->tensors().begin()->second.file, shard_bytes.size());
+    shard_bytes.push_back(bytes);
+  }
+  progress_ = std::make_shared<LoadProgress>(std::move(shard_bytes));
+}
+
+void WeightFiles::finish_progress() {
+  if (progress_) progress_->finish();
+}
+
+void WeightFiles::note_read(const TensorView& v) const {
+  if (!progress_) return;
+  auto it = shard_of_.find(v.file);
+  progress_->add(&v, it == shard_of_.end() ? 0 : it->second, v.numel() * dtype_size(v.dtype));
 }
 
 }  // namespace sgl::engine

@@ -13,6 +13,8 @@
 
 namespace sgl::engine {
 
+class LoadProgress;
+
 struct TensorView {
   std::string name;
   std::string file;  // for error messages
@@ -63,8 +65,14 @@ class WeightFiles {
   Result<std::vector<TensorPart>> get_parts(const std::string& name, const std::vector<int64_t>& shape) const;
   bool contains(const std::string& name) const { return index_.count(resolve(name)) != 0; }
   const std::string& dir() const { return dir_; }
+  // From now on, tensors handed out count towards a progress log (engine/load_progress.h) that
+  // only a big or slow load prints; finish_progress() prints its last line. Call both around the
+  // load that reads the weights (not a dry run, which reads none).
+  void track_progress();
+  void finish_progress();
 
  private:
+  void note_read(const TensorView& v) const;
   // A base model saved on its own (Qwen3Model: Qwen3-Embedding checkpoints) names its tensors
   // without the "model." of the *ForCausalLM layout: such a name stands for the prefixed one.
   std::string resolve(const std::string& name) const;
@@ -73,6 +81,8 @@ class WeightFiles {
   std::vector<std::shared_ptr<SafetensorsFile>> files_;
   std::map<std::string, const TensorView*> index_;
   std::map<std::string, std::vector<const TensorView*>> pieces_;  // names stored in several files
+  std::shared_ptr<LoadProgress> progress_;                        // null: not tracked
+  std::map<std::string, size_t> shard_of_;                        // file path → its index in files_
 };
 
 std::string shape_str(const std::vector<int64_t>& shape);

@@ -149,6 +149,11 @@ size_t HttpServer::active_connections() const { return impl_->shared->connection
 bool HttpServer::stopping() const { return impl_->shared->draining; }
 
 bool HttpServer::stop(std::chrono::milliseconds grace) {
+  return stop(grace, {}, std::chrono::milliseconds(0));
+}
+
+bool HttpServer::stop(std::chrono::milliseconds grace, const std::function<void()>& on_grace_expired,
+                      std::chrono::milliseconds wind_down) {
   std::lock_guard stop_lock(impl_->stop_mu);
   if (impl_->stopped) return true;
   impl_->stopped = true;
@@ -175,6 +180,11 @@ bool HttpServer::stop(std::chrono::milliseconds grace) {
   {
     std::unique_lock lock(shared.mu);
     clean = shared.changed.wait_for(lock, grace, [&] { return shared.connections.empty(); });
+  }
+  if (!clean && on_grace_expired) {
+    on_grace_expired();
+    std::unique_lock lock(shared.mu);
+    shared.changed.wait_for(lock, wind_down, [&] { return shared.connections.empty(); });
   }
   if (!clean) {
     for_each_connection([](detail::Connection& c) { c.post_force_close(); });

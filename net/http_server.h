@@ -8,6 +8,7 @@
 #include <chrono>
 #include <cstddef>
 #include <cstdint>
+#include <functional>
 #include <memory>
 #include <string>
 
@@ -45,6 +46,13 @@ class HttpServer {
   // Returns true when every exchange finished within `grace`. Safe to call more than once, from
   // any thread except the server's own io threads (it joins them).
   bool stop(std::chrono::milliseconds grace = std::chrono::milliseconds(5000));
+  // The same, but when `grace` runs out with exchanges still running, `on_grace_expired` runs once
+  // (on the calling thread) so the caller can end them properly, e.g. abort their requests so that
+  // streams write a final event and their terminator instead of being cut mid-chunk; they get
+  // `wind_down` more before the rest are closed. Returns true when every exchange ended by itself
+  // within `grace`.
+  bool stop(std::chrono::milliseconds grace, const std::function<void()>& on_grace_expired,
+            std::chrono::milliseconds wind_down);
   bool stopping() const;
 
   struct Impl;

@@ -55,9 +55,11 @@ void SchedulerImpl::handle_pause_generation(CmdPauseGeneration& c) {
       auto r = chunked_;
       chunked_.reset();
       retract(r);  // part-way through its prompt: re-prefilled from the radix cache later
+      ++paused_window_;
     }
     const auto running = running_;
     for (auto& r : running) retract(r);
+    paused_window_ += static_cast<int64_t>(running.size());
   } else {
     name = "in_place";
     gen_frozen_ = true;

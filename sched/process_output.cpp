@@ -4,6 +4,7 @@
 #include <time.h>
 
 #include <algorithm>
+#include <utility>
 
 #include "sched/scheduler_impl.h"
 #include "sched/spec/spec_runtime.h"
@@ -67,6 +68,11 @@ void SchedulerImpl::append_token(Req& req, const engine::RowResult& row) {
   req.tokens.push_back(tok);
   ++generated_;
   ++interval_tokens_;
+  if (!req.first_token_seen) {
+    req.first_token_seen = true;
+    ++first_tokens_;
+    end_stage(req, ReqStage::kPrefillForward);
+  }
   if (spec.logprob.return_logprob)
     req.pending_logprobs.push_back(PositionLogprobs{tok, row.logprob, row.top, row.requested});
   if (spec.return_hidden_states) req.pending_hidden.push_back(row.hidden);
@@ -124,6 +130,8 @@ void SchedulerImpl::finish(Req& req, FinishReason reason) {
   req.state = Req::State::kDone;
   if (!req.admitted_once) queued_.fetch_sub(1);
   ++(aborted ? aborted_ : finished_);
+  if (req.first_token_seen && !aborted) end_stage(req, ReqStage::kDecodeLoop);
+  hist_.num_retractions.observe(req.retractions);
 
   std::shared_ptr<Req> self;
   auto drop = [&](std::vector<std::shared_ptr<Req>>& v) {
@@ -196,10 +204,18 @@ void SchedulerImpl::log_prefill(int64_t new_seq, int64_t new_tokens, int64_t cac
                                 size_t running_before) {
   const double usage = 1.0 - static_cast<double>(pool_.num_free() * ps_ + radix_.evictable_tokens()) /
                                  static_cast<double>(limits_.max_total_num_tokens);
+  prefill_compute_tokens_ += new_tokens;
+  prefill_cache_tokens_ += cached_tokens;
+  roll_log_window();
   spdlog::info(  // every prefill batch, as SGLang logs it
       "Prefill batch. #new-seq: {}, #new-token: {}, #cached-token: {}, token usage: {:.2f}, "
       "#running-req: {}, #queue-req: {}",
       new_seq, new_tokens, cached_tokens, usage, running_before, waiting_.size());
+}
+
+void SchedulerImpl::roll_log_window() {
+  retracted_gauge_ = std::exchange(retracted_window_, 0);
+  paused_gauge_ = std::exchange(paused_window_, 0);
 }
 
 void SchedulerImpl::publish_stats(bool) {
@@ -229,6 +245,7 @@ void SchedulerImpl::publish_stats(bool) {
     const auto now = std::chrono::steady_clock::now();
     const double secs = std::chrono::duration<double>(now - interval_start_).count();
     last_throughput_ = secs > 0 ? static_cast<double>(interval_tokens_) / secs : 0.0;
+    roll_log_window();
     interval_tokens_ = 0;
     interval_start_ = now;
     // EAGLE3: SGLang adds the average accept length after the token usage.
@@ -245,6 +262,19 @@ void SchedulerImpl::publish_stats(bool) {
   s.lora_slots_used = lora_.used();
   s.lora_slot_loads = lora_.loads();
   s.lora_evictions = lora_.evictions();
+  s.max_total_num_tokens = limits_.max_total_num_tokens;
+  for (const auto& r : running_)
+    if (!r->done()) s.decode_sum_seq_lens += static_cast<int64_t>(r->tokens.size());
+  if (spec_) s.spec_accept_rate = spec_->accept_rate();
+  s.num_retracted_reqs = retracted_gauge_;
+  s.num_paused_reqs = paused_gauge_;
+  s.num_retracted_reqs_total = oom_retracted_;
+  s.num_retracted_input_tokens = oom_retracted_input_;
+  s.num_retracted_output_tokens = oom_retracted_output_;
+  s.num_decode_passes = decode_steps_;
+  s.num_prefill_compute_tokens = prefill_compute_tokens_;
+  s.num_prefill_cache_tokens = prefill_cache_tokens_;
+  s.num_decode_tokens = generated_ - first_tokens_;
   timespec ts{};
   if (std::this_thread::get_id() == thread_.get_id() && clock_gettime(CLOCK_THREAD_CPUTIME_ID, &ts) == 0)
     cpu_seconds_ = static_cast<double>(ts.tv_sec) + static_cast<double>(ts.tv_nsec) * 1e-9;

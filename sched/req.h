@@ -3,6 +3,7 @@
 // hold a shared_ptr so the worker can read its sampling params).
 #pragma once
 
+#include <chrono>
 #include <cstdint>
 #include <memory>
 #include <optional>
@@ -76,6 +77,12 @@ struct Req {
   bool input_logprobs_sent = false;
   std::vector<PositionLogprobs> input_logprobs;  // accumulated over chunks
   int64_t next_input_logprob_pos = 0;            // next prompt position whose logprob is expected
+
+  // Metrics: when it was submitted and when its current stage began (ReqStage), whether its first
+  // token came, and how often the KV pool running out retracted it.
+  std::chrono::steady_clock::time_point submitted, stage_start;
+  bool first_token_seen = false;
+  int32_t retractions = 0;
 
   int64_t max_new_tokens() const { return spec->stop.max_new_tokens; }
   bool done() const { return state == State::kDone; }

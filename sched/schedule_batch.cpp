@@ -156,6 +156,7 @@ bool SchedulerImpl::add_prefills(StepRecord& step, int64_t mixed_decodes) {
     if (take <= 0) return false;
     const int64_t prefix = r->kv_len;
     if (!grow_kv(*r, take)) return false;
+    end_stage(*r, ReqStage::kChunkedPrefill);
     const bool final = take == extend;
     add_segment(step, r, prefix, take, final, input_logprob_from(*r));
     if (final) {
@@ -223,6 +224,9 @@ bool SchedulerImpl::add_prefills(StepRecord& step, int64_t mixed_decodes) {
       prompt_tokens_ += r->prompt_len;
       cached_prompt_tokens_ += m.len;
       queued_.fetch_sub(1);
+      const auto now = std::chrono::steady_clock::now();
+      hist_.queue_time.observe(std::chrono::duration<double>(now - r->submitted).count());
+      end_stage(*r, ReqStage::kPrefillWaiting);
     }
     const bool final = take == extend;
     add_segment(step, r, m.len, take, final, lp_from);
@@ -268,6 +272,13 @@ std::vector<uint64_t> SchedulerImpl::live_lora_uids() const {
   return uids;
 }
 
+void SchedulerImpl::end_stage(Req& req, ReqStage stage) {
+  const auto now = std::chrono::steady_clock::now();
+  hist_.stage[static_cast<size_t>(stage)].observe(
+      std::chrono::duration<double>(now - req.stage_start).count());
+  req.stage_start = now;
+}
+
 void SchedulerImpl::retract(const std::shared_ptr<Req>& req) {
   release_kv(*req, /*insert=*/true);  // its prefix stays in the radix cache
   req->state = Req::State::kWaiting;
@@ -300,6 +311,11 @@ int64_t SchedulerImpl::retract_until_pages_fit(std::vector<std::shared_ptr<Req>>
     auto victim = decodes.back();
     decodes.pop_back();
     if (before_retract) before_retract(*victim);
+    ++victim->retractions;
+    ++oom_retracted_;
+    ++retracted_window_;
+    oom_retracted_input_ += victim->prompt_len;
+    oom_retracted_output_ += static_cast<int64_t>(victim->output_ids.size());
     retract(victim);
     ++retracted;
   }

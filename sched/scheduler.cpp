@@ -131,6 +131,7 @@ Result<std::shared_ptr<RequestStream>> Scheduler::submit(GenerateRequest request
     r->tokens = spec->input_ids;
     r->prompt_len = prompt;
     r->arrival = impl_->next_arrival();
+    r->submitted = r->stage_start = std::chrono::steady_clock::now();
     if (i > 0) r->first_sibling = cmd.reqs.front();
     cmd.reqs.push_back(std::move(r));
   }
@@ -154,5 +155,6 @@ void Scheduler::shutdown() {
 }
 const SchedulerLimits& Scheduler::limits() const { return impl_->limits(); }
 SchedulerStats Scheduler::stats() const { return impl_->stats(); }
+const SchedulerHistograms& Scheduler::histograms() const { return impl_->histograms(); }
 
 }  // namespace sgl::sched

@@ -13,6 +13,7 @@
 #include "base/result.h"
 #include "engine/model_runner.h"
 #include "sched/request.h"
+#include "sched/scheduler_metrics.h"
 
 namespace sgl::engine::spec {
 class Eagle3Draft;
@@ -97,6 +98,22 @@ struct SchedulerStats {
   int64_t lora_slots_used = 0;          // slots holding an adapter
   int64_t lora_slot_loads = 0;          // adapters put into a slot so far (evictions included)
   int64_t lora_evictions = 0;           // loads that replaced another adapter
+  // For /metrics (SGLang's SchedulerStats and counters).
+  int64_t max_total_num_tokens = 0;
+  int64_t decode_sum_seq_lens = 0;  // tokens (prompt + output) of the requests decoding now
+  double spec_accept_rate = 0.0;    // accepted drafts / drafts proposed, since start (0: no speculation)
+  // SGLang's num_retracted_reqs / num_paused_reqs gauges: requests retracted because the KV pool
+  // ran out / by /pause_generation (retract) since the previous log line (prefill batch or decode
+  // interval), as SGLang resets them at each.
+  int64_t num_retracted_reqs = 0;
+  int64_t num_paused_reqs = 0;
+  int64_t num_retracted_reqs_total = 0;  // KV-pool retractions since start, and their tokens
+  int64_t num_retracted_input_tokens = 0;
+  int64_t num_retracted_output_tokens = 0;
+  int64_t num_decode_passes = 0;           // decode forwards (plain or speculative rounds)
+  int64_t num_prefill_compute_tokens = 0;  // prompt tokens computed by prefill forwards
+  int64_t num_prefill_cache_tokens = 0;    // prompt tokens served from the radix cache at admission
+  int64_t num_decode_tokens = 0;           // output tokens past each request's first
 };
 
 class SchedulerImpl;
@@ -151,6 +168,8 @@ class Scheduler {
 
   const SchedulerLimits& limits() const;
   SchedulerStats stats() const;
+  // Histograms observed as requests go through the scheduler; any thread may read them.
+  const SchedulerHistograms& histograms() const;
 
  private:
   explicit Scheduler(std::unique_ptr<SchedulerImpl> impl);

@@ -72,6 +72,7 @@ class SchedulerImpl {
   const SchedulerConfig& config() const { return cfg_; }
   const SchedulerLimits& limits() const { return limits_; }
   SchedulerStats stats() const;
+  const SchedulerHistograms& histograms() const { return hist_; }
   std::atomic<int64_t>& queued() { return queued_; }
   uint64_t next_arrival() { return arrival_.fetch_add(1); }
 
@@ -93,6 +94,8 @@ class SchedulerImpl {
   bool prepare_decodes(std::vector<std::shared_ptr<Req>>& decodes,
                        const std::vector<std::shared_ptr<Req>>& exclude);
   void retract(const std::shared_ptr<Req>& req);
+  // Ends the request's current ReqStage now (observing its latency) and starts the next.
+  void end_stage(Req& req, ReqStage stage);
   // Adapters (uids, 0 = base) of the requests the next forward continues: running, chunked.
   std::vector<uint64_t> live_lora_uids() const;
   // Retracts from `decodes` (SGLang's order: fewest generated tokens, then longest prompt) until
@@ -119,6 +122,9 @@ class SchedulerImpl {
   void release_kv(Req& req, bool insert);
   void sweep_aborts();
   void publish_stats(bool log_decode);
+  // SGLang resets its num_retracted_reqs / num_paused_reqs gauges at each log line: the windows
+  // counted since become the published values.
+  void roll_log_window();
   // running_before: the running batch before this prefill joined it (what SGLang reports).
   void log_prefill(int64_t new_seq, int64_t new_tokens, int64_t cached_tokens, size_t running_before);
 
@@ -176,7 +182,13 @@ class SchedulerImpl {
   std::mt19937_64 rng_;
 
   double init_ratio_, min_ratio_, ratio_decay_, new_token_ratio_;
-  int64_t num_retractions_ = 0;
+  int64_t num_retractions_ = 0;  // every retraction (KV pool and /pause_generation retract)
+  // /metrics: KV-pool retractions and their tokens, pause retractions, per-log-window counts.
+  int64_t oom_retracted_ = 0, oom_retracted_input_ = 0, oom_retracted_output_ = 0;
+  int64_t retracted_window_ = 0, paused_window_ = 0;
+  int64_t retracted_gauge_ = 0, paused_gauge_ = 0;
+  int64_t prefill_compute_tokens_ = 0, prefill_cache_tokens_ = 0, first_tokens_ = 0;
+  SchedulerHistograms hist_;
   int64_t num_steps_ = 0;
   int64_t decode_steps_ = 0;
   int64_t generated_ = 0;

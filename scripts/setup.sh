@@ -15,6 +15,7 @@ PACKAGES=(
   libspdlog-dev libfmt-dev    # logging, formatting
   libtbb-dev                  # thread pool, concurrent queues
   libcli11-dev                # command line
+  libyaml-cpp-dev             # --config FILE.yaml
   libpcre2-dev                # tokenizer split regexes
   libutf8proc-dev             # Unicode normalisation
   libdnnl-dev libopenblas-dev # GEMMs
@@ -22,6 +23,10 @@ PACKAGES=(
   libgtest-dev libgmock-dev libbenchmark-dev
   python3 python3-jinja2      # chat-template fixture generator (tests)
   python3-numpy               # ../shared/tools: LoRA adapters and quantized checkpoints (tests)
+  python3-yaml                # deploy/k8s example parsed in tests
+  prometheus                  # promtool check metrics on a live /metrics scrape (tests)
+  dpkg-dev file               # cpack -G DEB: dpkg-shlibdeps computes the package's Depends
+  systemd                     # systemd-analyze verify of deploy/systemd/sglcpp.service (tests)
 )
 # Node.js + npm run the reference tokenizer and the OpenAI SDK in tests. Some images ship
 # NodeSource's nodejs (which bundles npm and conflicts with Debian's npm package).

@@ -8,6 +8,7 @@
 #include <sstream>
 
 #include "base/argv_prefix.h"
+#include "server/flags/config_file.h"
 #include "server/flags/flag_table.h"
 #include "server/parsers/reasoning_parser.h"
 #include "server/parsers/tool_call_parser.h"
@@ -77,6 +78,19 @@ ParsedArgs parse_server_args(int argc, const char* const* argv) {
   flags::FlagTable table(app, a);
   std::vector<std::string> args(argv + (argc > 0 ? 1 : 0), argv + argc);
   args = expand_flag_prefixes(std::move(args), table.long_names());
+  if (auto merged = flags::expand_config_file(std::move(args), table); merged.ok()) {
+    args = std::move(merged).value();
+  } else {
+    out.exit_now = true;
+    out.exit_code = 2;  // argparse's status for a bad command line
+    out.output = "error: " + merged.error().message + "\n";
+    return out;
+  }
+  // --check-env inspects the machine, and the model only when one is named.
+  if (std::find_if(args.begin(), args.end(), [](const std::string& s) {
+        return s == "--check-env" || s == "--check-env-json";
+      }) != args.end())
+    app.get_option("--model-path")->required(false);
   try {
     std::reverse(args.begin(), args.end());  // CLI11 takes a reversed vector
     app.parse(args);

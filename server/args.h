@@ -34,6 +34,7 @@ struct ServerArgs {
   std::string quantization_param_path;
   std::string quantization_config_path;
   std::string json_model_override_args = "{}";
+  std::string config;  // --config FILE.yaml: its flags were merged into the command line
   bool enable_nan_detection = false;
   std::string kv_cache_dtype = "auto";
 
@@ -119,10 +120,18 @@ struct ServerArgs {
   std::vector<double> bucket_time_to_first_token;  // histogram bucket bounds (s); empty: defaults
   std::vector<double> bucket_inter_token_latency;
   std::vector<double> bucket_e2e_request_latency;
+  std::string log_requests_format = "text";        // text | json
+  std::vector<std::string> prompt_tokens_buckets;  // rule: default | tse m b n | custom b...
+  std::vector<std::string> generation_tokens_buckets;
   double watchdog_timeout = 300;
   std::string crash_dump_folder;
   bool sleep_on_idle = false;
   bool show_time_cost = false;
+
+  // --check-env (text) / --check-env-json: print the build, the machine and its devices, judge the
+  // other flags against them, and exit instead of serving (server/check_env/).
+  bool check_env = false;
+  bool check_env_json = false;
 
   // Every other flag of the table (server/flags/), as given: field → values. Only flags that were
   // passed are present; /get_server_info shows the defaults of the rest.

@@ -1,9 +1,13 @@
 #include "server/generation.h"
 
 #include <fmt/format.h>
+#include <spdlog/sinks/stdout_sinks.h>
 #include <spdlog/spdlog.h>
 
 #include <algorithm>
+
+#include "server/protocol/generate_response.h"
+#include "server/protocol/request_log_json.h"
 
 namespace sgl::server {
 namespace {
@@ -105,7 +109,9 @@ sched::GenerateRequest to_sched(const App& app, const ItemState& s) {
 }
 
 // The request's json_schema / regex / ebnf, compiled (cached across requests); null when none.
-Result<std::shared_ptr<const engine::TokenConstraintFactory>> compile_constraint(const App& app,
+// Counted as SGLang's grammar manager counts: every grammar request, cache hits, compile times of
+// the rest, and grammars that fail (the request is refused).
+Result<std::shared_ptr<const engine::TokenConstraintFactory>> compile_constraint(App& app,
                                                                                  const SamplingParams& p) {
   std::shared_ptr<const engine::TokenConstraintFactory> out;
   if (!app.grammars) return out;
@@ -113,10 +119,40 @@ Result<std::shared_ptr<const engine::TokenConstraintFactory>> compile_constraint
        {std::pair{GrammarKind::kJsonSchema, &p.json_schema}, std::pair{GrammarKind::kRegex, &p.regex},
         std::pair{GrammarKind::kEbnf, &p.ebnf}, std::pair{GrammarKind::kStructuralTag, &p.structural_tag}}) {
     if (!*text) continue;
-    SGL_ASSIGN_OR_RETURN(out, app.grammars->compile(kind, **text));
+    Metrics& m = app.metrics;
+    m.grammar_total.fetch_add(1, std::memory_order_relaxed);
+    m.grammar_compiling.fetch_add(1, std::memory_order_relaxed);
+    const auto t0 = std::chrono::steady_clock::now();
+    bool hit = false;
+    auto compiled = app.grammars->compile(kind, **text, &hit);
+    m.grammar_compiling.fetch_sub(1, std::memory_order_relaxed);
+    if (hit) {
+      m.grammar_cache_hits.fetch_add(1, std::memory_order_relaxed);
+    } else {
+      m.grammar_compile_time.observe(
+          std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count());
+    }
+    if (!compiled.ok()) {
+      m.grammar_aborted.fetch_add(1, std::memory_order_relaxed);
+      return std::move(compiled).take_error();
+    }
+    out = std::move(compiled).value();
     return out;
   }
   return out;
+}
+
+// --log-requests-format json lines go to stdout as bare JSON (SGLang's stdout target logs
+// "%(message)s"), whatever --log-level says: asking for request logs is asking for them.
+spdlog::logger& request_json_logger() {
+  static const std::shared_ptr<spdlog::logger> log = [] {
+    auto l = std::make_shared<spdlog::logger>("requests", std::make_shared<spdlog::sinks::stdout_sink_mt>());
+    l->set_pattern("%v");
+    l->set_level(spdlog::level::info);
+    l->flush_on(spdlog::level::info);
+    return l;
+  }();
+  return *log;
 }
 
 // The registry's handle on the item's adapter (null for the base model).
@@ -245,10 +281,12 @@ void Generation::absorb(ItemState& s, sched::OutputChunk& c) {
   auto now = std::chrono::steady_clock::now();
   if (!c.token_ids.empty()) {
     double gap = std::chrono::duration<double>(now - s.last_token).count();
+    // SGLang: the first output is TTFT; later ones count as n inter-token gaps of gap/n each.
+    const auto n = static_cast<uint64_t>(c.token_ids.size());
     if (s.out.output_ids.empty())
       app_.metrics.ttft.observe(gap);
     else
-      app_.metrics.itl.observe(gap);
+      app_.metrics.itl.observe_n(gap / static_cast<double>(n), n, gap);
     s.last_token = now;
   }
   // SGLang trims a matched stop token (EOS, stop_token_ids) from the text unless no_stop_trim; it
@@ -305,7 +343,13 @@ void Generation::absorb(ItemState& s, sched::OutputChunk& c) {
     }
     double e2e = std::chrono::duration<double>(now - s.start).count();
     s.out.e2e_latency = e2e;
-    app_.metrics.e2e.observe(e2e);
+    // SGLang's observe_one_finished_request (prompt tokens and requests count at submission).
+    Metrics& m = app_.metrics;
+    m.e2e.observe(e2e);
+    m.cached_tokens.fetch_add(s.out.cached_tokens, std::memory_order_relaxed);
+    if (s.constraint) m.so_requests.fetch_add(1, std::memory_order_relaxed);
+    m.prompt_tokens_hist.observe(static_cast<double>(s.out.prompt_tokens));
+    m.generation_tokens_hist.observe(static_cast<double>(s.out.completion_tokens));
   }
 }
 
@@ -334,6 +378,38 @@ std::string Generation::log_summary() const {
   }
   return fmt::format("rid={} prompt_tokens={} completion_tokens={} cached_tokens={}", rids, prompt,
                      completion, cached);
+}
+
+LogNoteOnExit::LogNoteOnExit(net::Exchange& ex, std::shared_ptr<const Generation> gen)
+    : ex_(ex), gen_(std::move(gen)) {
+  const RuntimeSettings& rt = gen_->app().runtime;
+  json_ =
+      rt.log_requests.load(std::memory_order_relaxed) && rt.log_requests_json.load(std::memory_order_relaxed);
+  level_ = rt.log_requests_level.load(std::memory_order_relaxed);
+  if (!json_) return;
+  nlohmann::ordered_json rids = nlohmann::ordered_json::array();
+  for (const auto& s : gen_->items()) rids.push_back(s.item.rid);
+  if (rids.size() == 1) rids = rids[0];
+  request_json_logger().info(request_log_line(std::chrono::system_clock::now(), "request.received", rids,
+                                              request_log_obj(ex_.request().body, level_)));
+}
+
+LogNoteOnExit::~LogNoteOnExit() {
+  ex_.set_log_note(gen_->log_summary());
+  if (!json_) return;
+  // SGLang's `out`: the /generate output of each item (a list for a batch), meta_info included.
+  nlohmann::ordered_json rids = nlohmann::ordered_json::array(), outs = nlohmann::ordered_json::array();
+  for (const auto& s : gen_->items()) {
+    rids.push_back(s.item.rid);
+    outs.push_back(
+        request_log_out(nlohmann::ordered_json::parse(generate_output_json(s.out), nullptr, false), level_));
+  }
+  if (rids.size() == 1) {
+    rids = rids[0];
+    outs = outs[0];
+  }
+  request_json_logger().info(request_log_line(std::chrono::system_clock::now(), "request.finished", rids,
+                                              request_log_obj(ex_.request().body, level_), outs));
 }
 
 boost::asio::awaitable<bool> Generation::next() {

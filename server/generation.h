@@ -53,6 +53,8 @@ class Generation {
   // item is finished and drained.
   boost::asio::awaitable<bool> next();
   std::vector<ItemState>& items() { return items_; }
+  const std::vector<ItemState>& items() const { return items_; }
+  App& app() const { return app_; }
   bool all_finished() const;
   void abort_all();  // client gone: abort at the scheduler
   // "rid=… prompt_tokens=… completion_tokens=… cached_tokens=…" for the request's log line.
@@ -69,17 +71,21 @@ class Generation {
 };
 
 // Puts the generation's token counts on the request's log line when the route returns, on every
-// path out of it (finished, client gone, error event).
+// path out of it (finished, client gone, error event). With --log-requests and
+// --log-requests-format json it also writes SGLang's request.received line when made (after a
+// successful submit) and request.finished when the route returns.
 class LogNoteOnExit {
  public:
-  LogNoteOnExit(net::Exchange& ex, std::shared_ptr<const Generation> gen) : ex_(ex), gen_(std::move(gen)) {}
-  ~LogNoteOnExit() { ex_.set_log_note(gen_->log_summary()); }
+  LogNoteOnExit(net::Exchange& ex, std::shared_ptr<const Generation> gen);
+  ~LogNoteOnExit();
   LogNoteOnExit(const LogNoteOnExit&) = delete;
   LogNoteOnExit& operator=(const LogNoteOnExit&) = delete;
 
  private:
   net::Exchange& ex_;
   std::shared_ptr<const Generation> gen_;
+  bool json_ = false;  // --log-requests with the json format, as it was when the request came
+  int level_ = 0;
 };
 
 // Prompt tokens of a PromptInput (text is encoded with the tokenizer's special-token rules).

@@ -1,6 +1,7 @@
 // sglcpp-server: parse SGLang's launch flags, load, serve, warm up, and shut down on SIGINT/SIGTERM.
 #include <spdlog/spdlog.h>
 
+#include <chrono>
 #include <csignal>
 #include <cstdio>
 #include <optional>
@@ -8,8 +9,10 @@
 #include "net/http_server.h"
 #include "server/app.h"
 #include "server/args.h"
+#include "server/check_env/check_env.h"
 #include "server/dist_node.h"
 #include "server/protocol/logging_config.h"
+#include "server/stop_signals.h"
 
 int main(int argc, char** argv) {
   using namespace sgl::server;
@@ -27,6 +30,8 @@ int main(int argc, char** argv) {
 #if SGL_HAVE_CUDA
   built.cuda = true;  // engine/cuda/ is compiled in (the toolkit was found at build time)
 #endif
+  // --check-env: report on this machine and the flags given, instead of serving.
+  if (args.check_env || args.check_env_json) return check_env::run_check_env(parsed, built);
   // A flag naming a capability sglcpp lacks stops the start, each one named.
   for (const auto& refusal : parsed.refusals) spdlog::error("{}", refusal);
   if (!parsed.refusals.empty()) return 1;
@@ -38,12 +43,9 @@ int main(int argc, char** argv) {
   // Nodes other than 0 serve node 0's steps and run no HTTP (SGLang's multi-node model).
   if (args.nnodes > 1 && args.node_rank > 0) return run_dist_follower(args);
 
-  // Block the stop signals in every thread; the main thread waits for them below.
-  sigset_t stop_signals;
-  sigemptyset(&stop_signals);
-  sigaddset(&stop_signals, SIGINT);
-  sigaddset(&stop_signals, SIGTERM);
-  pthread_sigmask(SIG_BLOCK, &stop_signals, nullptr);
+  // SIGINT/SIGTERM: blocked in every thread from here on; before the server is ready they exit at
+  // once (status 0), after it they come to stop_signals.wait() below.
+  StopSignals stop_signals;
 
   auto app = create_app(args);
   if (!app.ok()) {
@@ -70,15 +72,26 @@ int main(int argc, char** argv) {
       return 1;
     }
   }
+  stop_signals.serve();  // before /health says ready: a client's requests are never cut by _Exit
   (*app)->ready.store(true);
   spdlog::info("The server is fired up and ready to roll!");
 
-  int sig = 0;
-  sigwait(&stop_signals, &sig);
+  int sig = stop_signals.wait();
   spdlog::info("Received {}, shutting down gracefully", sig == SIGINT ? "SIGINT" : "SIGTERM");
   (*app)->ready.store(false);
-  bool clean =
-      (*server)->stop(std::chrono::milliseconds(int64_t((*app)->args.graceful_shutdown_timeout * 1000)));
+  // The listener closes at once; running requests get --graceful-shutdown-timeout to finish. Those
+  // still running then are aborted, so that each stream ends with finish_reason abort and [DONE]
+  // (and a plain request with its abort answer) within kAbortWindow, rather than being cut.
+  constexpr auto kAbortWindow = std::chrono::seconds(5);
+  App& a = **app;
+  auto abort_in_flight = [&a] {
+    auto rids = a.inflight.snapshot();
+    spdlog::warn("Aborting {} request(s) still running after --graceful-shutdown-timeout {}s", rids.size(),
+                 a.args.graceful_shutdown_timeout);
+    for (const auto& rid : rids) a.scheduler->abort(rid);
+  };
+  bool clean = (*server)->stop(std::chrono::milliseconds(int64_t(a.args.graceful_shutdown_timeout * 1000)),
+                               abort_in_flight, kAbortWindow);
   if (!clean) spdlog::warn("Some requests did not finish within --graceful-shutdown-timeout");
   (*app)->scheduler->shutdown();
   server->reset();

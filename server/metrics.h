@@ -1,44 +1,47 @@
-// Server-side counters for /metrics (Prometheus text with SGLang's metric names); scheduler
-// gauges are read from its stats snapshot when the page is rendered.
+// /metrics: SGLang's Prometheus metrics (python/sglang/srt/metrics/collector.py) under the same
+// names, types, labels and buckets. The server side (SGLang's TokenizerMetricsCollector) is fed
+// here by the request path with atomics; the scheduler side is read from the scheduler's stats
+// snapshot and histograms when the page is rendered. docs/metrics.md lists every SGLang metric.
 #pragma once
 
-#include <array>
 #include <atomic>
 #include <cstdint>
-#include <memory>
 #include <string>
 #include <vector>
 
+#include "base/histogram.h"
 #include "sched/scheduler.h"
+#include "server/protocol/prometheus_text.h"
 
 namespace sgl::server {
 
-class Histogram {
- public:
-  explicit Histogram(std::vector<double> bounds);
-  void observe(double v);
-  // Replaces the bounds (--bucket-*), before any observation: the counts start again at zero.
-  void set_bounds(std::vector<double> bounds);
-  // Appends the _bucket/_sum/_count lines of `name` with the model_name label.
-  void render(std::string& out, const std::string& name, const std::string& model) const;
-
- private:
-  // WHY atomics rather than a mutex: every io thread observes every token of every stream. _count
-  // is rendered as the +Inf bucket; a scrape may see _sum a moment behind, which Prometheus
-  // tolerates.
-  std::vector<double> bounds_;
-  std::unique_ptr<std::atomic<uint64_t>[]> counts_;  // bounds_.size() + 1 buckets
-  std::atomic<double> sum_{0};
-};
-
 struct Metrics {
   Metrics();
+
+  // Per request (SGLang's tokenizer side). Prompt tokens and requests count at submission,
+  // generated tokens as they stream, the rest when a request finishes.
   std::atomic<int64_t> prompt_tokens{0};
   std::atomic<int64_t> generation_tokens{0};
   std::atomic<int64_t> requests{0};
-  Histogram ttft, itl, e2e;
+  std::atomic<int64_t> cached_tokens{0};
+  std::atomic<int64_t> so_requests{0};  // finished requests with a json_schema / regex / ebnf / tag
+  AtomicHistogram ttft, itl, e2e;
+  AtomicHistogram prompt_tokens_hist, generation_tokens_hist;
 
-  std::string render(const std::string& model, const sched::SchedulerStats& s) const;
+  // Structured output grammars, as SGLang's grammar manager counts them (one per request).
+  std::atomic<int64_t> grammar_total{0};
+  std::atomic<int64_t> grammar_cache_hits{0};
+  std::atomic<int64_t> grammar_aborted{0};    // the grammar did not convert or compile: refused
+  std::atomic<int64_t> grammar_compiling{0};  // requests waiting for their grammar now
+  AtomicHistogram grammar_compile_time;
+
+  // Start-up, set once before serving.
+  double engine_startup_seconds = 0;
+  double engine_load_weights_seconds = 0;
+  bool lora_enabled = false;
+
+  std::string render(const std::string& model, const sched::SchedulerStats& s,
+                     const sched::SchedulerHistograms& h) const;
 };
 
 }  // namespace sgl::server

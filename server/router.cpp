@@ -39,7 +39,9 @@ net::Handler wrap(App& app, RouteFn fn) {
     }
     auto t0 = std::chrono::steady_clock::now();
     // --log-requests, switchable at run time by /configure_logging; at info level as SGLang logs it.
-    if (app.runtime.log_requests.load(std::memory_order_relaxed))
+    // The json format logs generations instead, with their rids and outputs (LogNoteOnExit).
+    if (app.runtime.log_requests.load(std::memory_order_relaxed) &&
+        !app.runtime.log_requests_json.load(std::memory_order_relaxed))
       spdlog::info(
           "{} {} body: {}", req.method, req.path,
           request_log_text(req.body, app.runtime.log_requests_level.load(std::memory_order_relaxed)));

@@ -24,6 +24,8 @@ class RuntimeSettings {
   std::atomic<bool> log_requests{false};
   // SGLang's --log-requests-level default: metadata, sampling parameters and partial input/output.
   std::atomic<int> log_requests_level{2};
+  // --log-requests-format json: one JSON object per line per request received and finished.
+  std::atomic<bool> log_requests_json{false};
 
  private:
   mutable std::mutex mu_;

@@ -8,6 +8,7 @@
 #include <fstream>
 #include <mutex>
 #include <sstream>
+#include <tuple>
 
 #include "engine/engine_config.h"
 #include "engine/model_config.h"
@@ -119,6 +120,7 @@ Status setup_lora(App& app, sched::SchedulerConfig& sc) {
 }  // namespace
 
 Result<std::unique_ptr<App>> create_app(const ServerArgs& args) {
+  const auto t_start = std::chrono::steady_clock::now();
   auto app = std::make_unique<App>();
   app->args = args;
   app->runtime.log_requests = args.log_requests;
@@ -132,6 +134,17 @@ Result<std::unique_ptr<App>> create_app(const ServerArgs& args) {
   if (!args.bucket_time_to_first_token.empty()) app->metrics.ttft.set_bounds(args.bucket_time_to_first_token);
   if (!args.bucket_inter_token_latency.empty()) app->metrics.itl.set_bounds(args.bucket_inter_token_latency);
   if (!args.bucket_e2e_request_latency.empty()) app->metrics.e2e.set_bounds(args.bucket_e2e_request_latency);
+  for (auto [rule, hist, flag] :
+       {std::tuple{&args.prompt_tokens_buckets, &app->metrics.prompt_tokens_hist, "--prompt-tokens-buckets"},
+        std::tuple{&args.generation_tokens_buckets, &app->metrics.generation_tokens_hist,
+                   "--generation-tokens-buckets"}}) {
+    std::vector<double> bounds;
+    if (std::string err = token_buckets(*rule, bounds); !err.empty())
+      return invalid_argument(fmt::format("{}: {}", flag, err));
+    hist->set_bounds(std::move(bounds));
+  }
+  app->metrics.lora_enabled = args.enable_lora;
+  app->runtime.log_requests_json = args.log_requests_format == "json";
   spdlog::info("Loading tokenizer from {}", args.tokenizer_path);
   SGL_ASSIGN_OR_RETURN(app->tokenizer, text::Tokenizer::from_dir(args.tokenizer_path));
   SGL_ASSIGN_OR_RETURN(app->chat_template, load_chat_template(args, *app->tokenizer));
@@ -139,7 +152,10 @@ Result<std::unique_ptr<App>> create_app(const ServerArgs& args) {
   engine::EngineConfig ec = engine_config_from_args(args);  // server/dist_node.cpp
   spdlog::info("Loading model {} (load_format={}, dtype={}, device={})", args.model_path, args.load_format,
                ec.dtype, args.device);
+  const auto t_load = std::chrono::steady_clock::now();
   SGL_ASSIGN_OR_RETURN(app->runner, engine::create_model_runner(ec));
+  app->metrics.engine_load_weights_seconds =
+      std::chrono::duration<double>(std::chrono::steady_clock::now() - t_load).count();
   if (!args.test_scripted_output.empty()) {
     SGL_ASSIGN_OR_RETURN(auto script, scripted_output_tokens(args.test_scripted_output, *app->tokenizer));
     spdlog::warn("--test-scripted-output: every output is forced to a {}-token script", script.size());
@@ -189,6 +205,8 @@ Result<std::unique_ptr<App>> create_app(const ServerArgs& args) {
   app->limits.max_req_input_len = lim.max_req_input_len;
   app->limits.grammar_supported = args.speculative_algorithm.empty();
   app->grammars = std::make_unique<GrammarCompiler>(std::make_shared<const TokenTexts>(*app->tokenizer));
+  app->metrics.engine_startup_seconds =
+      std::chrono::duration<double>(std::chrono::steady_clock::now() - t_start).count();
   return app;
 }
 

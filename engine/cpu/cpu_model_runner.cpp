@@ -86,7 +86,10 @@ Status CpuModelRunner::load_weights_from_disk(const std::string& model_path) {
   SGL_ASSIGN_OR_RETURN(WeightFiles files, WeightFiles::open_dir(model_path));
   // Validate every tensor before touching the live buffers, so a bad checkpoint keeps the old weights.
   SGL_TRY(model_->load(files, /*dry_run=*/true));
-  return model_->load(files);
+  files.track_progress();
+  SGL_TRY(model_->load(files));
+  files.finish_progress();
+  return ok_status();
 }
 
 Status CpuModelRunner::forward_only(const ForwardBatch& batch, const std::vector<int32_t>& ids) {

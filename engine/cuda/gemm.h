@@ -11,6 +11,8 @@
 
 namespace sgl::engine::cuda {
 
+struct CublasLib;  // engine/cuda/cublas_lib.h: cuBLAS, loaded at run time
+
 class Gemm {
  public:
   Gemm() = default;
@@ -28,6 +30,7 @@ class Gemm {
   Status f32(const float* x, const float* w, float* y, int64_t m, int64_t n, int64_t k) const;
 
  private:
+  const CublasLib* lib_ = nullptr;  // set by init()
   cublasHandle_t h_ = nullptr;
   DeviceBuffer workspace_;  // cuBLAS's scratch, fixed so that GEMMs can be captured in CUDA graphs
 };

@@ -36,6 +36,12 @@ class SpecRuntime {
   EagleWorker& worker() { return worker_; }
   const std::vector<int>& capture_layers() const { return worker_.capture_layers(); }
   double avg_accept_length() const { return worker_.stats().avg_accept_length(); }
+  // SGLang's spec_accept_rate: tokens gained per round (accepted drafts + the bonus token) over the
+  // draft tokens each round verifies.
+  double accept_rate() const {
+    const int n = worker_.config().num_draft_tokens;
+    return n > 0 ? avg_accept_length() / n : 0.0;
+  }
 
  private:
   std::shared_ptr<engine::spec::Eagle3Draft> draft_;

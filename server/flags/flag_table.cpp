@@ -125,6 +125,8 @@ Flag& FlagTable::row(const std::string& names, Kind kind, std::string def, std::
 
 void FlagTable::finish(Flag& f) {
   f.option->group(f.group)->description(help_of(f));
+  // argparse keeps the last of a repeated single-valued option (CLI11 would refuse the repeat).
+  if (f.option->get_expected_max() == 1) f.option->multi_option_policy(CLI::MultiOptionPolicy::TakeLast);
   if (!f.choices.empty()) f.option->check(CLI::IsMember(f.choices));
 }
 

@@ -130,7 +130,7 @@ class FlagTable {
     } else if constexpr (requires { target.has_value(); }) {
       using V = typename T::value_type;
       return app_.add_option_function<V>(names, [&target](const V& v) { target = v; });
-    } else if constexpr (requires { target.push_back(target.front()); }) {
+    } else if constexpr (!std::is_same_v<T, std::string> && requires { target.push_back(target.front()); }) {
       return app_.add_option(names, target)->expected(1, CLI::detail::expected_max_vector_size);
     } else {
       return app_.add_option(names, target);

@@ -6,6 +6,8 @@ namespace sgl::server::flags {
 void add_model_flags(FlagTable& t) {
   using K = Kind;
   t.group("Model and tokenizer");
+  t.add("--config", &ServerArgs::config, K::kStr, "None",
+        "Read flags from a YAML file (keys are flag names, as SGLang's); the command line wins");
   t.add("--model-path,--model", &ServerArgs::model_path, K::kStr, "<required>",
         "HF model directory or a conf/models preset")
       .option->required();

@@ -14,6 +14,8 @@ void add_observability_flags(FlagTable& t) {
   t.add("--log-requests", &ServerArgs::log_requests, K::kTrue, "False", "Log request bodies");
   t.add("--log-requests-level", &ServerArgs::log_requests_level, K::kInt, "0",
         "How much of a logged request: 0 metadata, 1 + sampling params, 2 + partial text, 3 all", "0|1|2|3");
+  t.add("--log-requests-format", &ServerArgs::log_requests_format, K::kStr, "text",
+        "Request log lines as text, or as one JSON object per request received and finished", "text|json");
   t.add("--decode-log-interval", &ServerArgs::decode_log_interval, K::kInt, "40",
         "Decode steps between log lines");
   t.add("--enable-metrics", &ServerArgs::enable_metrics, K::kTrue, "False",
@@ -24,6 +26,10 @@ void add_observability_flags(FlagTable& t) {
         "Bucket bounds (s) of the inter-token latency histogram");
   t.add("--bucket-e2e-request-latency", &ServerArgs::bucket_e2e_request_latency, K::kFloatList, "None",
         "Bucket bounds (s) of the end-to-end request latency histogram");
+  t.add("--prompt-tokens-buckets", &ServerArgs::prompt_tokens_buckets, K::kStrList, "None",
+        "Bounds of sglang:prompt_tokens_histogram: default | tse <middle> <base> <count> | custom <b1> ...");
+  t.add("--generation-tokens-buckets", &ServerArgs::generation_tokens_buckets, K::kStrList, "None",
+        "Bounds of sglang:generation_tokens_histogram (rules as --prompt-tokens-buckets)");
   t.add("--show-time-cost", &ServerArgs::show_time_cost, K::kTrue, "False", "")
       .ignored("per-stage timing logs are not implemented yet");
   t.add("--watchdog-timeout", &ServerArgs::watchdog_timeout, K::kFloat, "300",

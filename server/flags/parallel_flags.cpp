@@ -37,6 +37,15 @@ void add_parallel_flags(FlagTable& t) {
   t.add("--jax-precompile-prefill-token-paddings", &ServerArgs::jax_precompile_prefill_token_paddings,
         K::kIntList, "None", "")
       .ignored("sglcpp compiles no XLA programs");
+
+  // sglcpp's own (SGLang has `python -m sglang.check_env`, SGLang-JAX `python -m sgl_jax.check_env`).
+  t.group("Environment check");
+  t.add("--check-env", &ServerArgs::check_env, K::kTrue, "False",
+        "Print the build, CPU, memory and CUDA devices, warn about the other flags given that would fail "
+        "here (model too big, --tp-size above the devices, --device tpu...), and exit: 1 when one would "
+        "(docs/check-env.md)");
+  t.add("--check-env-json", &ServerArgs::check_env_json, K::kTrue, "False",
+        "--check-env, printed as one JSON object");
 }
 
 }  // namespace sgl::server::flags

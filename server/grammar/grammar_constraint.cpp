@@ -269,12 +269,15 @@ GrammarCompiler::GrammarCompiler(std::shared_ptr<const TokenTexts> texts, size_t
     : texts_(std::move(texts)), capacity_(std::max<size_t>(1, capacity)) {}
 
 Result<std::shared_ptr<const CompiledGrammar>> GrammarCompiler::compile(GrammarKind kind,
-                                                                        std::string_view text) {
+                                                                        std::string_view text,
+                                                                        bool* cache_hit) {
   Key key = std::string(grammar_kind_name(kind)) + '\0' + std::string(text);
+  if (cache_hit) *cache_hit = false;
   {
     std::lock_guard lock(mu_);
     if (auto it = index_.find(key); it != index_.end()) {
       lru_.splice(lru_.begin(), lru_, it->second);
+      if (cache_hit) *cache_hit = true;
       return it->second->second;
     }
   }

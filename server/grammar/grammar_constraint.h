@@ -69,7 +69,9 @@ class GrammarCompiler {
  public:
   explicit GrammarCompiler(std::shared_ptr<const TokenTexts> texts, size_t capacity = 128);
   // A grammar that does not convert or compile → invalid-argument error in SGLang's words.
-  Result<std::shared_ptr<const CompiledGrammar>> compile(GrammarKind kind, std::string_view text);
+  // `cache_hit`, when given, says whether it came from the cache (for /metrics).
+  Result<std::shared_ptr<const CompiledGrammar>> compile(GrammarKind kind, std::string_view text,
+                                                         bool* cache_hit = nullptr);
 
  private:
   using Key = std::string;  // kind + '\0' + text

@@ -68,6 +68,9 @@ Result<LoggingConfig> parse_logging_config(std::string_view body) {
   if (auto st = json::read(obj, "dump_requests_threshold", "", c.dump_requests_threshold); !st.ok())
     return st.error();
   if (auto st = json::read(obj, "crash_dump_folder", "", c.crash_dump_folder); !st.ok()) return st.error();
+  if (c.log_requests_format && *c.log_requests_format != "text" && *c.log_requests_format != "json")
+    return invalid_argument(
+        fmt::format("log_requests_format: '{}' is not one of text, json", *c.log_requests_format));
   if (c.log_level) {
     static constexpr std::array<std::string_view, 7> kLevels = {"trace", "debug", "info",    "warning",
                                                                 "warn",  "error", "critical"};

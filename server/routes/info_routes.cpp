@@ -180,8 +180,10 @@ RouteResult handle_abort_request(App& app, net::Exchange& ex) {
 }
 
 RouteResult handle_metrics(App& app, net::Exchange&) {
-  co_return net::Response::text(200, app.metrics.render(app.args.served_model_name, app.scheduler->stats()),
-                                "text/plain; version=0.0.4; charset=utf-8");
+  co_return net::Response::text(
+      200,
+      app.metrics.render(app.args.served_model_name, app.scheduler->stats(), app.scheduler->histograms()),
+      "text/plain; version=0.0.4; charset=utf-8");
 }
 
 RouteResult handle_update_weights(App& app, net::Exchange& ex) {

@@ -46,7 +46,8 @@ code=$(curl -s -o $TMP/r.json -w '%{http_code}' $A/generate -H "$J" \
 p=$(jq '.meta_info.prompt_tokens' $TMP/r.json)
 [ "${p:-999}" -lt 64 ] 2>/dev/null || fail "truncated prompt has $p tokens, want < 64"
 curl -sf $A/metrics > $TMP/m.txt || fail "/metrics with --enable-metrics"
-grep -q 'sglang:e2e_request_latency_seconds_bucket{le="30"' $TMP/m.txt || fail "--bucket-e2e-request-latency not used"
+grep -q 'sglang:e2e_request_latency_seconds_bucket{engine_type="unified",le="30.0",' $TMP/m.txt ||
+  fail "--bucket-e2e-request-latency not used"
 grep -q 'POST /generate' $TMP/on.log || fail "access lines missing at the default --log-level-http"
 stop
 

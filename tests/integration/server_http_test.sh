@@ -48,7 +48,7 @@ echo "$cs" | grep '^data: {' | tail -1 | sed 's/^data: //' | jq -e '.choices==[]
 [ "$(code $B/generate)" = 405 ] || fail "405"
 [ "$(code $B/flush_cache)" = 200 ] || fail "flush_cache"
 [ "$(code $B/health_generate)" = 200 ] || fail "health_generate"
-curl -sf $B/metrics | grep -q '^sglang:generation_tokens_total{model_name=' || fail "metrics"
+curl -sf $B/metrics | grep -q '^sglang:generation_tokens_total{engine_type="unified",model_name=' || fail "metrics"
 [ "$(code -X POST $B/abort_request -H "$J" -d '{"rid":"nope"}')" = 200 ] || fail "abort_request"
 # 32 concurrent streams all finish; a client vanishing mid-stream leaves the server healthy, no KV held.
 for i in $(seq 1 32); do (curl -sN -m 120 $B/generate -H "$J" -d "{\"text\":\"x$i\",\"stream\":true,\"sampling_params\":{\"max_new_tokens\":8,\"ignore_eos\":true}}" | grep -c '^data: \[DONE\]' > $LOG.c$i) & pids="${pids:-} $!"; done

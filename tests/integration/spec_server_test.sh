@@ -86,7 +86,7 @@ metric=$(curl -sf $SPEC/metrics | grep '^sglang:spec_accept_length{' | awk '{pri
 python3 -c "import sys; a,b=float(sys.argv[1]),float(sys.argv[2]); sys.exit(0 if a>1.5 and abs(a-b)<1e-6*max(1,a) else 1)" \
   "$info" "${metric:-nan}" || fail "accept length: server_info $info, metrics ${metric:-absent}"
 plain_metric=$(curl -sf $PLAIN/metrics | grep '^sglang:spec_accept_length{' | awk '{print $2}')
-[ "$plain_metric" = 0 ] || fail "plain server's sglang:spec_accept_length: '${plain_metric}' (want 0)"
+[ "$plain_metric" = 0.0 ] || fail "plain server's sglang:spec_accept_length: '${plain_metric}' (want 0.0)"
 echo "accept length $info"
 
 [ $fails -eq 0 ] && echo "PASS: spec server" || echo "$fails failure(s)"

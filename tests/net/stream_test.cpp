@@ -289,5 +289,51 @@ TEST(GracefulShutdown, StreamsStillRunningAfterGraceAreClosedAndHandlersWoken) {
   EXPECT_TRUE(s.wait_closed(500ms));
 }
 
+// sglcpp-server's SIGTERM path: when the grace runs out the caller aborts the requests, and a
+// stream still running writes its final event and terminator instead of being cut mid-chunk.
+TEST(GracefulShutdown, GraceExpiredCallbackLetsStreamsEndProperly) {
+  auto channel = std::make_shared<AsyncChannel<int>>();
+  Router router;
+  router.get("/long", [channel](Exchange& ex) -> asio::awaitable<Response> {
+    (void)co_await ex.write_event("{\"n\":0}");
+    auto v = co_await channel->next();  // the "abort", pushed by on_grace_expired
+    if (v) (void)co_await ex.write_event("{\"finish_reason\":\"abort\"}");
+    (void)co_await ex.finish();
+    co_return Response{};
+  });
+  auto server = testing::start_server(std::move(router));
+  ASSERT_TRUE(server);
+  std::promise<void> first_event;
+  std::vector<std::string> events;
+  bool done = false;
+  std::thread client_thread([&, port = server->port()] {
+    HttpClient client("127.0.0.1", port);
+    auto r = client.stream("GET", "/long", "", [&](std::string_view d) {
+      events.emplace_back(d);
+      if (events.size() == 1) first_event.set_value();
+      return true;
+    });
+    done = r.ok() && r->saw_done;
+  });
+  ASSERT_EQ(first_event.get_future().wait_for(2s), std::future_status::ready);
+  int calls = 0;
+  auto t0 = std::chrono::steady_clock::now();
+  bool clean = server->stop(
+      200ms,
+      [&] {
+        ++calls;
+        channel->push(1);
+      },
+      2s);
+  auto took = std::chrono::steady_clock::now() - t0;
+  client_thread.join();
+  EXPECT_FALSE(clean) << "the stream did not end by itself within the grace";
+  EXPECT_EQ(calls, 1);
+  EXPECT_GE(took, 200ms);
+  EXPECT_LT(took, 1500ms) << "stop() must return once the stream has ended, not after the whole wind-down";
+  EXPECT_TRUE(done) << "the stream must end with [DONE], not a torn connection";
+  EXPECT_EQ(events, (std::vector<std::string>{"{\"n\":0}", "{\"finish_reason\":\"abort\"}"}));
+}
+
 }  // namespace
 }  // namespace sgl::net
