@@ -7,6 +7,7 @@
 
 #include "server/protocol/api_error.h"
 #include "server/protocol/json_fields.h"
+#include "server/protocol/request_log_json.h"
 
 namespace sgl::server {
 
@@ -21,24 +22,6 @@ spdlog::level::level_enum spdlog_level_of(const std::string& s) {
 
 namespace {
 
-// The fields that carry a request's input (dropped below level 2).
-constexpr std::array<std::string_view, 7> kInputKeys = {"text",     "input_ids", "input_embeds", "prompt",
-                                                        "messages", "tokens",    "tools"};
-// The fields that carry its sampling parameters (dropped at level 0).
-constexpr std::array<std::string_view, 14> kSamplingKeys = {"sampling_params",
-                                                            "temperature",
-                                                            "top_p",
-                                                            "top_k",
-                                                            "min_p",
-                                                            "max_tokens",
-                                                            "max_new_tokens",
-                                                            "stop",
-                                                            "seed",
-                                                            "frequency_penalty",
-                                                            "n",
-                                                            "presence_penalty",
-                                                            "response_format",
-                                                            "logit_bias"};
 constexpr size_t kPartialBytes = 2048;  // SGLang's level-2 cut
 
 // `s` cut to at most `n` bytes without splitting a UTF-8 sequence.
@@ -91,10 +74,8 @@ std::string request_log_text(std::string_view body, int level) {
   }
   auto j = nlohmann::ordered_json::parse(body.begin(), body.end(), nullptr, false);
   if (j.is_discarded() || !j.is_object()) return fmt::format("({} bytes)", body.size());
-  for (auto key : kInputKeys) j.erase(std::string(key));
-  if (level <= 0)
-    for (auto key : kSamplingKeys) j.erase(std::string(key));
-  return j.dump(-1, ' ', false, nlohmann::ordered_json::error_handler_t::replace);
+  // The same fields as the JSON log drops at these levels (SGLang's skip names).
+  return request_log_obj(body, level).dump(-1, ' ', false, nlohmann::ordered_json::error_handler_t::replace);
 }
 
 }  // namespace sgl::server
