@@ -15,12 +15,12 @@ BUILD=$(cd "$1" && pwd); MODEL=$2
 for t in curl jq python3 readelf; do command -v $t >/dev/null || { echo "SKIP: needs $t"; exit 77; }; done
 . "$(dirname "$0")/server_test_lib.sh"
 TMP=$(mktemp -d)
-INSTALLED=0
+INSTALLED=0; SUDO=""
 cleanup() {
   [ -n "$PID" ] && kill -9 $PID 2>/dev/null
   if [ $INSTALLED = 1 ]; then
-    DEBIAN_FRONTEND=noninteractive apt-get purge -y -o DPkg::Lock::Timeout=120 sglcpp >/dev/null 2>&1 ||
-      dpkg --purge sglcpp >/dev/null 2>&1
+    $SUDO env DEBIAN_FRONTEND=noninteractive apt-get purge -y -o DPkg::Lock::Timeout=120 sglcpp >/dev/null 2>&1 ||
+      $SUDO dpkg --purge sglcpp >/dev/null 2>&1
   fi
   rm -rf "$TMP"
 }
@@ -72,9 +72,12 @@ rm -rf "$R"
 cd - >/dev/null
 
 # --- 2. The .deb, installed with apt-get.
-if [ "$(id -u)" != 0 ] || ! command -v apt-get >/dev/null || ! command -v cpack >/dev/null ||
+# A CI runner that is not root but may sudo without a password installs through sudo, as setup.sh.
+SUDO=""
+if [ "$(id -u)" != 0 ] && command -v sudo >/dev/null && sudo -n true 2>/dev/null; then SUDO="sudo -n"; fi
+if { [ "$(id -u)" != 0 ] && [ -z "$SUDO" ]; } || ! command -v apt-get >/dev/null || ! command -v cpack >/dev/null ||
    ! command -v dpkg-deb >/dev/null || ! command -v dpkg-shlibdeps >/dev/null; then
-  echo "SKIP: the .deb part needs root, apt-get, cpack, dpkg-deb and dpkg-shlibdeps (part 1: $fails failure(s))"
+  echo "SKIP: the .deb part needs root (or password-less sudo), apt-get, cpack, dpkg-deb and dpkg-shlibdeps (part 1: $fails failure(s))"
   [ $fails = 0 ] && exit 77 || exit 1
 fi
 if dpkg -s sglcpp >/dev/null 2>&1; then
@@ -120,7 +123,7 @@ dpkg-deb -I "$DEB" conffiles | grep -qx /etc/sglcpp/sglcpp.env || fail "sglcpp.e
 
 echo "[${SECONDS}s] apt-get install $(basename $DEB)"
 INSTALLED=1
-DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends -o DPkg::Lock::Timeout=120 "$DEB" \
+$SUDO env DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends -o DPkg::Lock::Timeout=120 "$DEB" \
   >$TMP/apt.log 2>&1 || { tail -20 $TMP/apt.log; fail "apt-get install"; exit 1; }
 for f in /usr/bin/sglcpp-server /usr/bin/bench_serving /usr/share/sglcpp/conf/models/qwen3-0.6b.json \
          /usr/share/doc/sglcpp/README.md /usr/lib/systemd/system/sglcpp.service /etc/sglcpp/sglcpp.env; do
@@ -147,13 +150,13 @@ kill -TERM $PID; wait $PID; rc=$?; PID=""
 [ $rc = 0 ] || fail "installed server: exit status $rc after SIGTERM"
 
 echo "[${SECONDS}s] apt-get remove, then purge"
-DEBIAN_FRONTEND=noninteractive apt-get remove -y -o DPkg::Lock::Timeout=120 sglcpp >$TMP/apt.log 2>&1 || fail "apt-get remove"
+$SUDO env DEBIAN_FRONTEND=noninteractive apt-get remove -y -o DPkg::Lock::Timeout=120 sglcpp >$TMP/apt.log 2>&1 || fail "apt-get remove"
 [ -e /usr/bin/sglcpp-server ] && fail "remove left /usr/bin/sglcpp-server"
 [ -e /etc/sglcpp/sglcpp.env ] || fail "remove deleted the conffile /etc/sglcpp/sglcpp.env"
-DEBIAN_FRONTEND=noninteractive apt-get purge -y -o DPkg::Lock::Timeout=120 sglcpp >$TMP/apt.log 2>&1 || fail "apt-get purge"
+$SUDO env DEBIAN_FRONTEND=noninteractive apt-get purge -y -o DPkg::Lock::Timeout=120 sglcpp >$TMP/apt.log 2>&1 || fail "apt-get purge"
 [ -e /etc/sglcpp/sglcpp.env ] && fail "purge left /etc/sglcpp/sglcpp.env"
 dpkg -s sglcpp >/dev/null 2>&1 && fail "sglcpp still known to dpkg after purge"
-INSTALLED=0
+INSTALLED=0; SUDO=""
 
 echo "[${SECONDS}s] $fails failure(s)"
 [ $fails = 0 ]
