@@ -46,6 +46,7 @@ function(sgl_add_test name dir)
   target_link_libraries(${name} PRIVATE ${libs} GTest::gtest GTest::gmock GTest::gtest_main)
   target_compile_definitions(${name} PRIVATE
     SGL_SOURCE_DIR="${PROJECT_SOURCE_DIR}" SGL_BINARY_DIR="${CMAKE_BINARY_DIR}")
+  # LABELS: the executable's name, so `ctest -L test_net` picks an area (scripts/sanitize.sh).
   gtest_discover_tests(${name} DISCOVERY_TIMEOUT 60
-    PROPERTIES ENVIRONMENT "SGL_SOURCE_DIR=${PROJECT_SOURCE_DIR}" RUN_SERIAL ${serial})
+    PROPERTIES ENVIRONMENT "SGL_SOURCE_DIR=${PROJECT_SOURCE_DIR}" RUN_SERIAL ${serial} LABELS ${name})
 endfunction()

@@ -82,7 +82,9 @@ class ModelRunner {
   virtual ~ModelRunner() = default;
   virtual const ModelInfo& info() const = 0;
 
-  // Allocates the KV pool once: `num_slots` token slots of `page_size` tokens per page.
+  // Allocates the KV pool once: `num_slots` token slots of `page_size` tokens per page. The CPU
+  // backend commits the memory as it allocates and may stop short, at a page boundary, when memory
+  // runs out meanwhile: callers size everything else from kv_num_slots() afterwards.
   virtual Status init_kv_cache(int64_t num_slots, int page_size) = 0;
   virtual int64_t kv_num_slots() const = 0;
   // Frees the KV pool's memory (/release_memory_occupation); init_kv_cache allocates it again.
@@ -107,7 +109,9 @@ class ModelRunner {
   // Refuses, keeping the old weights, when the architecture or any shape differs.
   virtual Status load_weights_from_disk(const std::string& model_path) = 0;
 
-  // Bytes of memory the backend can still use (after weights) for KV and activations.
+  // Bytes of memory the backend can still use (after weights) for KV and activations. CPU: the
+  // memory this process may take now (MemAvailable, or the cgroup's room when smaller) less a
+  // reserve for the rest of the machine (engine/cpu/kv_commit.h).
   virtual int64_t available_memory_bytes() const = 0;
 };
 

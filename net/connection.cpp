@@ -18,6 +18,8 @@
 #include <exception>
 #include <optional>
 
+#include "net/detail/request_reading.h"
+
 namespace sgl::net::detail {
 
 namespace asio = boost::asio;
@@ -51,21 +53,6 @@ std::string response_head(int status, std::string_view content_type, const Heade
   }
   head += keep_alive ? "Connection: keep-alive\r\n" : "Connection: close\r\n";
   return head;
-}
-
-Request to_request(http::request<http::string_body>&& msg, const std::string& remote) {
-  Request req;
-  req.method = std::string(msg.method_string());
-  req.target = std::string(msg.target());
-  auto q = req.target.find('?');
-  req.path = req.target.substr(0, q);
-  if (q != std::string::npos) req.query = req.target.substr(q + 1);
-  req.headers.reserve(8);
-  for (const auto& field : msg)
-    req.headers.emplace_back(std::string(field.name_string()), std::string(field.value()));
-  req.body = std::move(msg.body());
-  req.remote_address = remote;
-  return req;
 }
 
 }  // namespace
@@ -220,13 +207,33 @@ asio::awaitable<bool> Connection::wait_for_request_bytes() {
   if (buffer_.size() > 0) co_return true;
   if (shared_->draining) co_return false;
   idle_ = true;
+  idle_since_.store(std::chrono::steady_clock::now().time_since_epoch().count(), std::memory_order_relaxed);
   beast::error_code ec;
   stream_.expires_after(shared_->options.idle_timeout);
   size_t n = co_await stream_.async_read_some(buffer_.prepare(4096), asio::redirect_error(use_awaitable, ec));
   idle_ = false;
+  idle_since_.store(0, std::memory_order_relaxed);
   if (ec) co_return false;
   buffer_.commit(n);
   co_return true;
+}
+
+asio::awaitable<void> Connection::linger_before_close() {
+  // Bounded in time and bytes: a client cannot hold the connection open by sending forever.
+  constexpr auto kLingerTime = std::chrono::seconds(2);
+  constexpr size_t kLingerBytes = size_t{64} << 20;
+  if (gone_) co_return;
+  beast::error_code ec;
+  stream_.socket().shutdown(asio::ip::tcp::socket::shutdown_send, ec);
+  if (ec) co_return;
+  stream_.expires_after(kLingerTime);
+  std::array<char, 16384> sink;
+  for (size_t drained = 0; drained < kLingerBytes;) {
+    const size_t n =
+        co_await stream_.async_read_some(asio::buffer(sink), asio::redirect_error(use_awaitable, ec));
+    if (ec) break;  // EOF (the client read the answer and closed), timeout, reset
+    drained += n;
+  }
 }
 
 asio::awaitable<void> Connection::run() {
@@ -234,30 +241,16 @@ asio::awaitable<void> Connection::run() {
   for (;;) {
     if (!co_await wait_for_request_bytes()) break;
 
-    http::request_parser<http::string_body> parser;
-    parser.header_limit(static_cast<std::uint32_t>(std::min<size_t>(opt.max_header_bytes, UINT32_MAX)));
-    parser.body_limit(opt.max_request_bytes);
+    RequestParser parser;
+    apply_limits(parser, opt);
     beast::error_code ec;
     stream_.expires_after(opt.read_timeout);
     co_await http::async_read(stream_, buffer_, parser, asio::redirect_error(use_awaitable, ec));
     if (ec) {
-      Request partial;
-      // The start line is parsed before the fields, so it is known even when the headers are not
-      // done: a body over the limit is refused from Content-Length, and /v1/ picks OpenAI's shape.
-      if (parser.is_header_done() || !parser.get().target().empty()) {
-        partial.method = std::string(parser.get().method_string());
-        partial.target = std::string(parser.get().target());
-        partial.path = partial.target.substr(0, partial.target.find('?'));
-      }
-      if (ec == http::error::header_limit) {
-        co_await send_error(431, "Request header fields too large", partial);
-      } else if (ec == http::error::body_limit) {
-        co_await send_error(
-            413, "Request body too large (limit " + std::to_string(opt.max_request_bytes) + " bytes)",
-            partial);
-      } else if (ec.category() == http::make_error_code(http::error::end_of_stream).category() &&
-                 ec != http::error::end_of_stream && ec != http::error::partial_message) {
-        co_await send_error(400, "Malformed HTTP request: " + ec.message(), partial);
+      std::optional<ReadFailure> failure = read_failure(parser, ec, opt);
+      if (failure) {
+        co_await send_error(failure->status, failure->message, failure->partial);
+        co_await linger_before_close();
       }
       break;  // timeouts, resets, EOF: nothing more to say on this connection
     }

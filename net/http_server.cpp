@@ -51,8 +51,36 @@ struct HttpServer::Impl {
   asio::awaitable<void> reject(tcp::socket socket);
 };
 
-// Over the connection cap: answer 503 and close. The request is drained briefly first so that the
-// close does not reset the connection before the client reads the answer.
+// At the connection cap, the connection that has waited longest for a request makes room for the
+// new one (nginx reuses idle keep-alive connections likewise): thousands of idle sockets cannot lock
+// out clients with work to do. Only connections with a request in progress make new ones wait for
+// a 503. Called with shared.mu held. A claimed connection that receives a request before its close
+// runs stays open; kEvictionSlack bounds how far such races may take the count over the cap.
+namespace {
+
+constexpr size_t kEvictionSlack = 64;
+
+// `alive` keeps every connection looked at alive until the caller has released shared.mu: the last
+// reference dropped here would run ~Connection, which takes shared.mu.
+std::shared_ptr<detail::Connection> claim_longest_idle(
+    detail::ServerShared& shared, std::vector<std::shared_ptr<detail::Connection>>& alive) {
+  detail::Connection* best = nullptr;
+  int64_t best_since = 0;
+  for (auto& [id, weak] : shared.connections) {
+    auto c = weak.lock();
+    if (!c) continue;
+    const int64_t since = c->idle_since();
+    if (since > 0 && (!best || since < best_since)) best = c.get(), best_since = since;
+    alive.push_back(std::move(c));
+  }
+  if (!best || !best->claim_idle(best_since)) return nullptr;
+  return best->shared_from_this();
+}
+
+}  // namespace
+
+// Over the connection cap with nothing idle: answer 503 and close. The request is drained briefly first so
+// that the close does not reset the connection before the client reads the answer.
 asio::awaitable<void> HttpServer::Impl::reject(tcp::socket socket) {
   Response r = shared->router.error(503, "Too many connections", Request{});
   std::string msg =
@@ -84,15 +112,19 @@ asio::awaitable<void> HttpServer::Impl::listen() {
       co_await t.async_wait(asio::redirect_error(use_awaitable, ec));
       continue;
     }
-    std::shared_ptr<detail::Connection> conn;
+    std::shared_ptr<detail::Connection> conn, evicted;
+    std::vector<std::shared_ptr<detail::Connection>> alive;  // released after the lock
     {
       std::lock_guard lock(shared->mu);
-      if (shared->connections.size() < shared->options.max_connections) {
+      const size_t open = shared->connections.size(), cap = shared->options.max_connections;
+      if (open >= cap && open < cap + kEvictionSlack) evicted = claim_longest_idle(*shared, alive);
+      if (open < cap || evicted) {
         uint64_t id = shared->next_id++;
         conn = std::make_shared<detail::Connection>(std::move(socket), shared, id);
         shared->connections.emplace(id, conn);
       }
     }
+    if (evicted) evicted->post_close_if_idle();
     if (!conn) {
       auto ex = socket.get_executor();
       asio::co_spawn(ex, reject(std::move(socket)), asio::detached);

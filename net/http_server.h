@@ -23,7 +23,7 @@ struct ServerOptions {
   int threads = 0;                                 // io_context threads; 0: min(4, hardware threads)
   size_t max_request_bytes = 64u << 20;            // body limit → 413
   size_t max_header_bytes = 16u << 10;             // request line + headers → 431
-  size_t max_connections = 4096;                   // more → 503 and close
+  size_t max_connections = 4096;                   // more: the longest-idle one closes, else 503
   std::chrono::milliseconds read_timeout{30000};   // a request must arrive within this → 408/close
   std::chrono::milliseconds idle_timeout{60000};   // keep-alive wait for the next request
   std::chrono::milliseconds write_timeout{60000};  // a client that stops reading is dropped

@@ -93,6 +93,14 @@ void SchedulerImpl::handle_memory(CmdMemory& c) {
     }
   } else if (!c.release && memory_released_) {
     st = runner_.init_kv_cache(limits_.max_total_num_tokens, limits_.page_size);
+    // The pool must come back whole: the scheduler's pages and radix cache were planned for it.
+    if (st.ok() && runner_.kv_num_slots() < limits_.max_total_num_tokens) {
+      st = Error{ErrorCode::kResourceExhausted,
+                 fmt::format("Cannot resume memory occupation: only {} of the KV cache's {} tokens could be "
+                             "committed (memory is in use elsewhere); retry later.",
+                             runner_.kv_num_slots(), limits_.max_total_num_tokens)};
+      (void)runner_.release_kv_cache();
+    }
     if (st.ok()) {
       memory_released_ = false;
       spdlog::info("Memory occupation resumed: KV cache of {} tokens re-created.",

@@ -4,28 +4,38 @@
 
 #include <algorithm>
 
+#include "sched/kv_budget.h"
 #include "sched/scheduler_impl.h"
 
 namespace sgl::sched {
 namespace {
 
-Result<SchedulerLimits> plan_capacity(const engine::ModelRunner& runner, const SchedulerConfig& cfg) {
+// The pool's size from memory and flags (kv_budget.h), or an error when not even two pages fit.
+Result<int64_t> plan_kv_tokens(const engine::ModelRunner& runner, const SchedulerConfig& cfg) {
+  const int page = std::max(1, cfg.page_size);
+  const int64_t available = runner.available_memory_bytes();
+  const KvBudget budget = plan_kv_budget(available, runner.info().kv_bytes_per_token, cfg.mem_fraction_static,
+                                         cfg.max_total_tokens, page, cfg.kv_cache_cap_bytes);
+  if (budget.capped_by_memory)
+    spdlog::warn(
+        "--max-total-tokens {} does not fit: --mem-fraction-static {} of the {:.2f} GiB available allows {} "
+        "tokens; the KV pool gets {}",
+        cfg.max_total_tokens, cfg.mem_fraction_static, static_cast<double>(available) / (1 << 30),
+        budget.memory_tokens, budget.tokens);
+  if (budget.tokens < 2 * page)
+    return Error{
+        ErrorCode::kResourceExhausted,
+        fmt::format("Not enough memory for the KV cache: max_total_num_tokens={} ({:.2f} GiB available)",
+                    budget.tokens, static_cast<double>(available) / (1 << 30))};
+  return budget.tokens;
+}
+
+SchedulerLimits plan_capacity(const engine::ModelRunner& runner, const SchedulerConfig& cfg, int64_t tokens) {
   const auto& info = runner.info();
   SchedulerLimits l;
   l.page_size = std::max(1, cfg.page_size);
   l.context_len = cfg.context_length > 0 ? cfg.context_length : info.context_length;
   if (l.context_len <= 0) l.context_len = 1 << 20;
-  int64_t tokens = 0;
-  if (info.kv_bytes_per_token > 0) {
-    tokens = static_cast<int64_t>(static_cast<double>(runner.available_memory_bytes()) *
-                                  cfg.mem_fraction_static / static_cast<double>(info.kv_bytes_per_token));
-  }
-  if (cfg.max_total_tokens > 0)
-    tokens = tokens > 0 ? std::min(tokens, cfg.max_total_tokens) : cfg.max_total_tokens;
-  tokens = tokens / l.page_size * l.page_size;
-  if (tokens < 2 * l.page_size)
-    return Error{ErrorCode::kResourceExhausted,
-                 fmt::format("Not enough memory for the KV cache: max_total_num_tokens={}", tokens)};
   l.max_total_num_tokens = tokens;
   l.max_prefill_tokens = cfg.max_prefill_tokens;
   l.chunked_prefill_size =
@@ -42,8 +52,11 @@ Result<SchedulerLimits> plan_capacity(const engine::ModelRunner& runner, const S
 }  // namespace
 
 Result<std::unique_ptr<Scheduler>> Scheduler::create(engine::ModelRunner& runner, SchedulerConfig config) {
-  SGL_ASSIGN_OR_RETURN(SchedulerLimits limits, plan_capacity(runner, config));
-  SGL_TRY(runner.init_kv_cache(limits.max_total_num_tokens, limits.page_size));
+  SGL_ASSIGN_OR_RETURN(const int64_t tokens, plan_kv_tokens(runner, config));
+  SGL_TRY(runner.init_kv_cache(tokens, std::max(1, config.page_size)));
+  // The CPU backend may commit less than planned (memory ran short meanwhile): plan on what it holds.
+  const int64_t held = runner.kv_num_slots();
+  SchedulerLimits limits = plan_capacity(runner, config, held > 0 ? std::min(held, tokens) : tokens);
   if (config.max_loras_per_batch > 0) {
     engine::LoraPoolConfig lc;
     lc.num_slots = config.max_loras_per_batch;

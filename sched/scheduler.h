@@ -55,6 +55,12 @@ struct SchedulerConfig {
   // 1, so a supervisor restarts a server that would otherwise hang forever). 0: off.
   double watchdog_timeout_s = 0;
   std::function<void(const std::string& report)> on_watchdog;
+  // Without max_total_tokens, the pool's bytes at most (0: none): the CPU backend commits its pool
+  // at start, so its default is a fixed size rather than most of the machine (--cpu-kv-cache-gib).
+  int64_t kv_cache_cap_bytes = 0;
+  // SGLang's --show-time-cost: one info line per step with where its time went (building the
+  // batch, the forward, processing its output).
+  bool show_time_cost = false;
 };
 
 // The capacity the scheduler settled on at start (logged, and reported by /get_server_info).

@@ -84,6 +84,9 @@ class SchedulerImpl {
   bool idle() const;
   void launch(std::unique_ptr<StepRecord> step);
   void process_oldest();
+  // --show-time-cost's line for a step just processed.
+  using Clock = std::chrono::steady_clock;
+  void log_time_cost(const StepRecord& step, Clock::duration waited, Clock::duration processed) const;
   void recycle(std::unique_ptr<StepRecord> step);
   int32_t take_slot();
 

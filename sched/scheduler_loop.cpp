@@ -188,12 +188,26 @@ void SchedulerImpl::launch(std::unique_ptr<StepRecord> step) {
 }
 
 void SchedulerImpl::process_oldest() {
+  using Clock = std::chrono::steady_clock;
+  const auto waited_from = Clock::now();
   auto step = worker_.wait_oldest();
+  const auto got = Clock::now();
   --pending_steps_;
   for (auto& r : step->reqs) --r->inflight;
   process(*step);
   if (spec_ && step->is_prefill) spec_after_prefill(*step);
+  if (cfg_.show_time_cost) log_time_cost(*step, got - waited_from, Clock::now() - got);
   recycle(std::move(step));
+}
+
+void SchedulerImpl::log_time_cost(const StepRecord& step, Clock::duration waited,
+                                  Clock::duration processed) const {
+  auto ms = [](Clock::duration d) { return std::chrono::duration<double, std::milli>(d).count(); };
+  spdlog::info(
+      "Time cost of {} step ({} reqs, {} tokens): schedule {:.2f} ms, forward {:.2f} ms, waiting for it "
+      "{:.2f} ms, process {:.2f} ms",
+      step.is_prefill ? "prefill" : "decode", step.input.batch.segments.size(), step.input.batch.num_tokens(),
+      ms(step.schedule_time), ms(step.forward_end - step.forward_start), ms(waited), ms(processed));
 }
 
 void SchedulerImpl::recycle(std::unique_ptr<StepRecord> step) {
@@ -223,9 +237,11 @@ void SchedulerImpl::loop() {
     // Device idle time while the loop itself waited for work is not the scheduler's overhead.
     if (was_idle) woke_ = std::chrono::steady_clock::now();
     sweep_aborts();
+    const auto schedule_start = std::chrono::steady_clock::now();
     auto step = frozen() ? nullptr : schedule_step();
     const bool launched = step != nullptr;
     if (launched) step->ready_since = woke_;
+    if (launched) step->schedule_time = std::chrono::steady_clock::now() - schedule_start;
     if (launched) launch(std::move(step));
     // Overlap: the device runs the step just launched while we finish the previous one.
     const int64_t keep = (launched && !cfg_.disable_overlap_schedule) ? 1 : 0;

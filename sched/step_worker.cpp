@@ -42,6 +42,7 @@ void StepWorker::run() {
     s->output.emplace(runner_.step(s->input));
     running_since_ns_ = 0;
     last_end_ = Clock::now();
+    s->forward_start = start, s->forward_end = *last_end_;
     forward_ns_ += std::chrono::duration_cast<std::chrono::nanoseconds>(*last_end_ - start).count();
     if (s->output->ok()) remember_sampled(*s);
     done_.push(s);

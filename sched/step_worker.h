@@ -43,6 +43,9 @@ struct StepRecord {
   bool is_prefill = false;
   // When the scheduler loop woke up to build this step (idle waiting before it is not a gap).
   std::chrono::steady_clock::time_point ready_since;
+  // --show-time-cost: how long schedule_step took, and when the worker ran the forward.
+  std::chrono::steady_clock::duration schedule_time{};
+  std::chrono::steady_clock::time_point forward_start, forward_end;
   std::optional<Result<engine::StepOutput>> output;
 };
 

@@ -13,6 +13,7 @@
 #include "net/router.h"
 #include "sched/scheduler.h"
 #include "server/args.h"
+#include "server/crash_dump.h"
 #include "server/grammar/grammar_constraint.h"
 #include "server/inflight_rids.h"
 #include "server/lora_registry.h"
@@ -35,10 +36,12 @@ struct App {
   std::unique_ptr<LoraRegistry> lora;         // LoRA adapters by name; null without --enable-lora
   SamplingParams chat_defaults;               // generation_config.json's temperature/top_p
   Metrics metrics;
-  InflightRids inflight;                     // submitted and unfinished (abort_all)
-  RuntimeSettings runtime;                   // weight version, request logging (changed by ops routes)
-  std::shared_ptr<spdlog::logger> http_log;  // access lines, at --log-level-http (null: the default logger)
-  std::atomic<bool> ready{false};            // /health 200 once warm-up is done
+  InflightRids inflight;    // submitted and unfinished (abort_all)
+  RuntimeSettings runtime;  // weight version, request logging (changed by ops routes)
+  std::shared_ptr<CrashDumpRecorder> crash_dump =
+      std::make_shared<CrashDumpRecorder>();  // --crash-dump-folder
+  std::shared_ptr<spdlog::logger> http_log;   // access lines, at --log-level-http (null: the default logger)
+  std::atomic<bool> ready{false};             // /health 200 once warm-up is done
   std::chrono::system_clock::time_point started = std::chrono::system_clock::now();
 };
 

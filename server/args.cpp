@@ -180,6 +180,12 @@ Status validate_server_args(const ServerArgs& a, const BuiltFeatures& built) {
   SGL_TRY(check(a.max_queued_requests >= 0, "--max-queued-requests must be >= 0"));
   SGL_TRY(check(a.max_payload_size > 0, "--max-payload-size must be > 0"));
   SGL_TRY(check(a.http_threads >= 0, "--http-threads must be >= 0"));
+  SGL_TRY(check(a.max_connections >= 1, "--max-connections must be >= 1"));
+  SGL_TRY(check(a.cpu_kv_cache_gib >= 0, "--cpu-kv-cache-gib must be >= 0"));
+  for (auto [v, name] : {std::pair{a.http_read_timeout, "--http-read-timeout"},
+                         std::pair{a.http_idle_timeout, "--http-idle-timeout"},
+                         std::pair{a.http_write_timeout, "--http-write-timeout"}})
+    SGL_TRY(check(v > 0, fmt::format("{} must be > 0 seconds, got {}", name, v)));
   SGL_TRY(check(a.graceful_shutdown_timeout >= 0, "--graceful-shutdown-timeout must be >= 0"));
   SGL_TRY(check(a.tool_call_parser.empty() || is_tool_call_parser_name(a.tool_call_parser),
                 "--tool-call-parser: no parser for '" + a.tool_call_parser +

@@ -46,9 +46,17 @@ struct ServerArgs {
   int64_t max_payload_size = 32 << 20;      // body limit in bytes (413 above it); SGLang's name
   int64_t max_queued_requests = 0;          // 0 = unlimited; else 503 + Retry-After when full
   double graceful_shutdown_timeout = 30.0;  // seconds running streams get on SIGTERM
+  // sglcpp's own (SGLang leaves them to uvicorn): connection cap and socket timeouts, seconds.
+  int64_t max_connections = 4096;    // at the cap the longest-idle connection makes room, else 503
+  double http_read_timeout = 30.0;   // a request's headers and body, once its first byte came
+  double http_idle_timeout = 60.0;   // keep-alive wait for the next request (and for the first)
+  double http_write_timeout = 60.0;  // a write a client does not read: dropped, request aborted
 
   // Memory and scheduling.
   double mem_fraction_static = 0.88;
+  // sglcpp, --device cpu: without --max-total-tokens the KV pool is at most this many GiB (it is
+  // committed at start; vLLM's CPU backend defaults to 4 GiB likewise). 0: no cap.
+  double cpu_kv_cache_gib = 4.0;
   std::optional<int64_t> max_total_tokens;
   int64_t max_prefill_tokens = 16384;
   int64_t chunked_prefill_size = 4096;  // -1 disables chunking
@@ -109,6 +117,7 @@ struct ServerArgs {
   // Hidden benchmark hook: the model's forwards are replaced by engine::ZeroCostRunner, so
   // bench_http measures the server around the model.
   bool test_zero_cost_runner = false;
+  int64_t test_stall_step = 0;  // the Nth forward hangs (watchdog tests); 0: none
 
   // Logging and metrics.
   std::string log_level = "info";

@@ -386,6 +386,7 @@ LogNoteOnExit::LogNoteOnExit(net::Exchange& ex, std::shared_ptr<const Generation
   json_ =
       rt.log_requests.load(std::memory_order_relaxed) && rt.log_requests_json.load(std::memory_order_relaxed);
   level_ = rt.log_requests_level.load(std::memory_order_relaxed);
+  if (gen_->app().crash_dump->enabled()) crash_ticket_ = gen_->app().crash_dump->received(ex_.request().body);
   if (!json_) return;
   nlohmann::ordered_json rids = nlohmann::ordered_json::array();
   for (const auto& s : gen_->items()) rids.push_back(s.item.rid);
@@ -396,6 +397,13 @@ LogNoteOnExit::LogNoteOnExit(net::Exchange& ex, std::shared_ptr<const Generation
 
 LogNoteOnExit::~LogNoteOnExit() {
   ex_.set_log_note(gen_->log_summary());
+  if (crash_ticket_ != 0) {
+    // SGLang-JAX keeps each finished request's whole output (a list for a batch) for the dump.
+    nlohmann::ordered_json outs = nlohmann::ordered_json::array();
+    for (const auto& s : gen_->items())
+      outs.push_back(nlohmann::ordered_json::parse(generate_output_json(s.out), nullptr, false));
+    gen_->app().crash_dump->finished(crash_ticket_, outs.size() == 1 ? std::move(outs[0]) : std::move(outs));
+  }
   if (!json_) return;
   // SGLang's `out`: the /generate output of each item (a list for a batch), meta_info included.
   nlohmann::ordered_json rids = nlohmann::ordered_json::array(), outs = nlohmann::ordered_json::array();

@@ -86,6 +86,7 @@ class LogNoteOnExit {
   std::shared_ptr<const Generation> gen_;
   bool json_ = false;  // --log-requests with the json format, as it was when the request came
   int level_ = 0;
+  uint64_t crash_ticket_ = 0;  // --crash-dump-folder's record of this request (0: not recording)
 };
 
 // Prompt tokens of a PromptInput (text is encoded with the tokenizer's special-token rules).

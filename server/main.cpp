@@ -11,6 +11,7 @@
 #include "server/args.h"
 #include "server/check_env/check_env.h"
 #include "server/dist_node.h"
+#include "server/open_files.h"
 #include "server/protocol/logging_config.h"
 #include "server/stop_signals.h"
 
@@ -59,6 +60,15 @@ int main(int argc, char** argv) {
   opts.port = uint16_t(args.port);
   opts.threads = args.http_threads;
   opts.max_request_bytes = size_t(args.max_payload_size);
+  const OpenFilesPlan files = plan_open_files(size_t(args.max_connections));
+  if (files.max_connections < size_t(args.max_connections))
+    spdlog::warn("--max-connections {} lowered to {}: the open-files limit (ulimit -n) is {}",
+                 args.max_connections, files.max_connections, files.soft_limit);
+  opts.max_connections = files.max_connections;
+  auto seconds = [](double s) { return std::chrono::milliseconds(int64_t(s * 1000)); };
+  opts.read_timeout = seconds(args.http_read_timeout);
+  opts.idle_timeout = seconds(args.http_idle_timeout);
+  opts.write_timeout = seconds(args.http_write_timeout);
   auto server = sgl::net::HttpServer::start(opts, make_router(**app));
   if (!server.ok()) {
     spdlog::error("Cannot serve on {}:{}: {}", args.host, args.port, server.error().message);
@@ -93,6 +103,8 @@ int main(int argc, char** argv) {
   bool clean = (*server)->stop(std::chrono::milliseconds(int64_t(a.args.graceful_shutdown_timeout * 1000)),
                                abort_in_flight, kAbortWindow);
   if (!clean) spdlog::warn("Some requests did not finish within --graceful-shutdown-timeout");
+  // SGLang-JAX writes its crash dump when a SIGTERM drain ends too (the requests of the last minutes).
+  write_crash_dump(*a.crash_dump, nlohmann::ordered_json::parse(server_args_to_json(a.args)), "SIGTERM");
   (*app)->scheduler->shutdown();
   server->reset();
   spdlog::info("Server stopped");

@@ -14,6 +14,7 @@
 #include "engine/model_config.h"
 #include "engine/spec/eagle3_draft.h"
 #include "engine/testing/scripted_runner.h"
+#include "engine/testing/stalling_runner.h"
 #include "engine/testing/zero_cost_runner.h"
 #include "server/app.h"
 #include "server/dist_node.h"
@@ -54,6 +55,8 @@ sched::SchedulerConfig scheduler_config(const ServerArgs& a, const text::Tokeniz
   c.page_size = a.page_size;
   c.max_total_tokens = a.max_total_tokens.value_or(0);
   c.mem_fraction_static = a.mem_fraction_static;
+  if (a.device == "cpu")
+    c.kv_cache_cap_bytes = static_cast<int64_t>(a.cpu_kv_cache_gib * double(int64_t(1) << 30));
   c.max_prefill_tokens = a.max_prefill_tokens;
   c.chunked_prefill_size = a.chunked_prefill_size;
   c.max_running_requests = a.max_running_requests.value_or(0);
@@ -67,6 +70,7 @@ sched::SchedulerConfig scheduler_config(const ServerArgs& a, const text::Tokeniz
   c.context_length = a.context_length.value_or(0);
   c.random_seed = uint64_t(a.random_seed);
   c.watchdog_timeout_s = a.watchdog_timeout;
+  c.show_time_cost = a.show_time_cost;
   if (tok.eos_token_id() >= 0) c.extra_eos_token_ids.push_back(tok.eos_token_id());
   // Turn ends the model config does not list (Qwen v1's <|im_end|>: its generation_config names
   // only <|endoftext|>).
@@ -166,6 +170,10 @@ Result<std::unique_ptr<App>> create_app(const ServerArgs& args) {
     const int64_t available = app->runner->available_memory_bytes();
     app->runner = std::make_unique<engine::ZeroCostRunner>(app->runner->info(), available);
   }
+  if (args.test_stall_step > 0) {
+    spdlog::warn("--test-stall-step: forward {} will hang", args.test_stall_step);
+    app->runner = std::make_unique<engine::StallingRunner>(std::move(app->runner), args.test_stall_step);
+  }
   const auto& info = app->runner->info();
   spdlog::info("Model: {} ({}), {} layers, vocab {}, context {}, weights {:.1f} MiB", info.architecture,
                info.model_type, info.num_layers, info.vocab_size, info.context_length,
@@ -178,6 +186,16 @@ Result<std::unique_ptr<App>> create_app(const ServerArgs& args) {
   }
 
   sched::SchedulerConfig sc = scheduler_config(args, *app->tokenizer);
+  // A hung step ends the process (a restart beats a server that answers nothing); the requests it
+  // was serving go to --crash-dump-folder first (also when /configure_logging set it later).
+  app->crash_dump->set_folder(args.crash_dump_folder);
+  sc.on_watchdog = [recorder = app->crash_dump, server_args = nlohmann::ordered_json::parse(
+                                                    server_args_to_json(args))](const std::string& report) {
+    spdlog::critical("{}; exiting so that the server is restarted rather than left hanging", report);
+    write_crash_dump(*recorder, server_args, "watchdog: " + report);
+    spdlog::default_logger()->flush();
+    std::_Exit(1);
+  };
   if (!args.speculative_algorithm.empty()) {
     // EAGLE3 draft head, computed in the target's precision (its KV bytes per element say which).
     const int64_t kv_elems = 2LL * info.num_layers * info.num_kv_heads * info.head_dim;

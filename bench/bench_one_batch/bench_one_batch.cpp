@@ -22,9 +22,13 @@
 
 #include "bench/common/parse_flags.h"
 #include "cuda_roofline.h"
+#include "custom_prompts.h"
 #include "engine/dist/tp_runner.h"
 #include "engine/engine_config.h"
+#include "launch_flags.h"
 #include "membw.h"
+#include "server/flags/config_file.h"
+#include "server/text/tokenizer.h"
 
 namespace {
 
@@ -36,6 +40,10 @@ double seconds_since(std::chrono::steady_clock::time_point t0) {
 
 struct Case {
   int bs = 1, input_len = 0, output_len = 0;
+  // --prompt-filename: the batch's prompts (their own lengths; input_len still scales the
+  // throughput, as SGLang-JAX's); empty: random ids of input_len.
+  std::vector<std::vector<int32_t>> prompts = {};
+  int prompt_len(int r) const { return prompts.empty() ? input_len : static_cast<int>(prompts[r].size()); }
 };
 
 // --num-loras N adapters of --lora-rank: request r runs adapter r % N (slot r % N).
@@ -62,11 +70,11 @@ StepInput prefill_input(const Case& c, const Layout& kv, int64_t vocab, uint64_t
   for (int r = 0; r < c.bs; ++r) {
     Segment s;
     s.lora_slot = lora.slot_of(r);
-    s.new_len = c.input_len;
+    s.new_len = c.prompt_len(r);
     s.slot_offset = static_cast<int64_t>(in.batch.kv_slots.size());
-    s.logits_start = c.input_len - 1;
-    for (int i = 0; i < c.input_len; ++i) {
-      in.batch.input_ids.push_back(tok(rng));
+    s.logits_start = s.new_len - 1;
+    for (int i = 0; i < s.new_len; ++i) {
+      in.batch.input_ids.push_back(c.prompts.empty() ? tok(rng) : c.prompts[r][i]);
       in.batch.positions.push_back(i);
       in.batch.kv_slots.push_back(kv.slot(r, i));
     }
@@ -82,8 +90,8 @@ StepInput prefill_input(const Case& c, const Layout& kv, int64_t vocab, uint64_t
 // placeholder as the overlap scheduler does.
 StepInput decode_input(const Case& c, const Layout& kv, int step, const LoraSetup& lora) {
   StepInput in;
-  const int pos = c.input_len + step;
   for (int r = 0; r < c.bs; ++r) {
+    const int pos = c.prompt_len(r) + step;
     Segment s;
     s.lora_slot = lora.slot_of(r);
     s.prefix_len = pos;
@@ -210,52 +218,101 @@ void add_prefill_roofline(nlohmann::json& m, const ModelInfo& info, const Case& 
 }  // namespace
 
 int main(int argc, char** argv) {
-  EngineConfig cfg;
   std::vector<int> batch_sizes = {1}, input_lens = {1024}, output_lens = {16};
-  int page_size = 1, log_decode_step = 0;
-  std::string run_name = "default", result_filename = "result.jsonl";
-  bool skip_warmup = false;
+  int log_decode_step = 0, cut_len = 4, num_threads = 0;
+  std::string run_name = "default", result_filename = "result.jsonl", prompt_filename;
+  std::string profile_filename_prefix = "profile";
+  bool skip_warmup = false, correctness_test = false, profile = false;
   int lora_rank = 0, num_loras = 0;
-  std::vector<std::string> lora_targets = {"all"};
   CLI::App app{
-      "bench_one_batch: static-batch prefill/decode latency of the engine (as SGLang's bench_one_batch)"};
-  app.add_option("--model-path", cfg.model_path, "Model directory, config file or conf/models preset name")
-      ->required();
-  app.add_option("--load-format", cfg.load_format, "auto | safetensors | dummy");
-  app.add_option("--dtype", cfg.dtype, "auto | float32 | bfloat16");
-  app.add_option("--device", cfg.device);
-  app.add_option("--batch-size", batch_sizes)->expected(1, -1);
-  app.add_option("--input-len", input_lens)->expected(1, -1);
-  app.add_option("--output-len", output_lens)->expected(1, -1);
-  app.add_option("--page-size", page_size);
-  app.add_option("--random-seed", cfg.random_seed);
-  app.add_option("--context-length", cfg.context_length);
-  app.add_option("--model-layer-nums", cfg.model_layer_nums,
-                 "Only the first N decoder layers (a big model's shape in the memory there is)");
-  app.add_option("--num-threads", cfg.num_threads, "0 = all cores");
-  app.add_option("--tp-size,--tensor-parallel-size", cfg.tp_size, "CPU ranks (threads) over Gloo");
-  app.add_option("--ep-size,--expert-parallel-size", cfg.ep_size);
-  app.add_option("--dist-timeout", cfg.dist_timeout_s);
-  app.add_option(
-      "--quantization", cfg.quantization,
-      "fp8 (any model), awq / gptq (4-bit, dummy weights only), or a pre-quantized checkpoint's method");
-  app.add_option("--run-name", run_name);
-  app.add_option("--result-filename", result_filename, "JSONL records appended here ('' = none)");
-  app.add_option("--log-decode-step", log_decode_step, "also print every n-th decode step");
-  app.add_flag("--skip-warmup", skip_warmup);
-  app.add_option("--lora-rank", lora_rank, "Rank of the dummy LoRA adapters (with --num-loras)");
-  app.add_option("--num-loras", num_loras,
-                 "Dummy LoRA adapters; request r runs adapter r % N (0 = base only)");
-  app.add_option("--lora-target-modules", lora_targets, "Modules the dummy adapters adapt (SGLang's names)")
-      ->expected(1, -1);
-  if (const int rc = sgl::bench::parse_flags(app, argc, argv); rc >= 0) return rc;
+      "bench_one_batch: static-batch prefill/decode latency of the engine (SGLang-JAX's bench_one_batch); "
+      "takes every launch flag, as SGLang-JAX's"};
+  app.option_defaults()->always_capture_default(false);
+  sgl::bench::LaunchFlags launch(app);  // every launch flag, as SGLang-JAX's ServerArgs.add_cli_args
+  auto bench = [](CLI::Option* o) { return o->group("Benchmark"); };
+  bench(app.add_option("--run-name", run_name));
+  bench(app.add_option("--batch-size", batch_sizes)->expected(1, CLI::detail::expected_max_vector_size));
+  bench(app.add_option("--input-len", input_lens)->expected(1, CLI::detail::expected_max_vector_size));
+  bench(app.add_option("--output-len", output_lens)->expected(1, CLI::detail::expected_max_vector_size));
+  bench(app.add_option("--prompt-filename", prompt_filename,
+                       "Prompts, one per line (tokenized with --tokenizer-path), instead of random ids"));
+  bench(app.add_option("--result-filename", result_filename, "JSONL records appended here ('' = none)"));
+  bench(app.add_flag("--correctness-test", correctness_test,
+                     "Prefill --cut-len tokens, extend with the rest, decode greedily; print logits and texts"));
+  bench(app.add_option("--cut-len", cut_len, "Tokens of the first prefill of the correctness test"));
+  bench(app.add_option("--log-decode-step", log_decode_step, "also print every n-th decode step"));
+  bench(app.add_flag("--profile", profile, "[no effect] sglcpp has no profiler yet"));
+  bench(app.add_option("--profile-filename-prefix", profile_filename_prefix, "[no effect] sglcpp has no profiler yet"));
+  bench(app.add_flag("--skip-warmup", skip_warmup));
+  bench(app.add_option("--num-threads", num_threads, "0 = all cores (sglcpp's)"));
+  bench(app.add_option("--lora-rank", lora_rank, "Rank of the dummy LoRA adapters (with --num-loras)"));
+  bench(app.add_option("--num-loras", num_loras, "Dummy LoRA adapters; request r runs adapter r % N (0 = base only)"));
+  std::vector<std::string> args = sgl::bench::expand_flags(app, argc, argv);
+  if (auto merged = sgl::server::flags::expand_config_file(std::move(args), launch.table()); merged.ok()) {
+    args = std::move(merged).value();
+  } else {
+    std::cerr << "error: " << merged.error().message << "\n";
+    return 2;
+  }
+  if (const int rc = sgl::bench::parse_expanded(app, std::move(args)); rc >= 0) return rc;
   std::setvbuf(stdout, nullptr, _IOLBF, 0);  // progress shows up line by line when piped to a log
+  for (const auto& r : launch.refusals()) std::cerr << r << "\n";
+  if (!launch.refusals().empty()) return 2;
+  for (const auto& w : launch.warnings()) std::cerr << "warning: " << w << "\n";
+  if (profile)
+    std::cerr << fmt::format(
+        "warning: --profile: sglcpp has no profiler yet (SGLang-JAX writes a JAX trace to "
+        "{}_batch<bs>_input<in>_output<out>.tb); the benchmark runs without writing a trace\n",
+        profile_filename_prefix);
+  EngineConfig cfg = launch.engine_config();
+  cfg.num_threads = num_threads;
+  const int page_size = launch.args().page_size;
+  std::vector<std::string> lora_targets = launch.args().lora_target_modules;
+  if (lora_targets.empty()) lora_targets = {"all"};
   auto positive = [](const std::vector<int>& v) {
     return std::all_of(v.begin(), v.end(), [](int x) { return x > 0; });
   };
   if (!positive(batch_sizes) || !positive(input_lens) || !positive(output_lens) || page_size < 1) {
     std::cerr << "--batch-size, --input-len, --output-len and --page-size must be positive\n";
     return 2;
+  }
+  // Text prompts (--prompt-filename, --correctness-test) need the model's tokenizer.
+  std::shared_ptr<const sgl::text::Tokenizer> tokenizer;
+  const std::vector<std::string> prompt_lines = sgl::bench::read_prompt_file(prompt_filename);
+  if (correctness_test || !prompt_lines.empty()) {
+    const auto& la = launch.args();
+    auto t = sgl::text::Tokenizer::from_dir(la.tokenizer_path.empty() ? la.model_path : la.tokenizer_path);
+    if (!t.ok()) {
+      std::cerr << (correctness_test ? "--correctness-test" : "--prompt-filename")
+                << " needs the model's tokenizer (--tokenizer-path): " << t.error().message << "\n";
+      return 2;
+    }
+    tokenizer = *t;
+  }
+  std::vector<std::vector<int32_t>> custom_inputs;
+  for (const auto& line : prompt_lines) {
+    std::string p = line;
+    p.erase(0, p.find_first_not_of(" \t\r\n"));
+    p.erase(p.find_last_not_of(" \t\r\n") + 1);
+    auto ids = tokenizer->encode(p, /*add_special_tokens=*/true);
+    if (!ids.ok() || ids->empty()) {
+      std::cerr << "--prompt-filename: cannot tokenize the line \"" << line << "\"\n";
+      return 2;
+    }
+    custom_inputs.push_back(std::move(*ids));
+  }
+  if (correctness_test) {
+    auto runner = create_model_runner(cfg);
+    if (!runner.ok()) {
+      std::cerr << runner.error().message << "\n";
+      return 1;
+    }
+    auto st = sgl::bench::run_correctness_test(**runner, *tokenizer, prompt_lines, cut_len, output_lens[0], page_size);
+    if (!st.ok()) {
+      std::cerr << "correctness test failed: " << st.error().message << "\n";
+      return 1;
+    }
+    return 0;
   }
 
   // --device cuda: the GPU's copy bandwidth and GEMM peak; otherwise the host's read bandwidth.
@@ -288,8 +345,9 @@ int main(int argc, char** argv) {
   fmt::print("Loaded {} ({} layers, {:.1f} MB of weights) in {:.1f} s\n", info.architecture, info.num_layers,
              info.weight_bytes / 1e6, seconds_since(t0));
   const int max_bs = *std::max_element(batch_sizes.begin(), batch_sizes.end());
-  const int max_len = *std::max_element(input_lens.begin(), input_lens.end()) +
-                      *std::max_element(output_lens.begin(), output_lens.end());
+  int longest_prompt = *std::max_element(input_lens.begin(), input_lens.end());
+  for (const auto& p : custom_inputs) longest_prompt = std::max(longest_prompt, static_cast<int>(p.size()));
+  const int max_len = longest_prompt + *std::max_element(output_lens.begin(), output_lens.end());
   Layout kv{(max_len + page_size - 1) / page_size, page_size};
   const int64_t slots = max_bs * kv.pages_per_req * page_size;
   if (auto st = (*runner)->init_kv_cache(slots, page_size); !st.ok()) {
@@ -337,7 +395,9 @@ int main(int argc, char** argv) {
     for (int bs : batch_sizes)
       for (int il : input_lens)
         for (int ol : output_lens) {
-          const Case c{bs, il, ol};
+          const Case c{bs, il, ol,
+                       custom_inputs.empty() ? std::vector<std::vector<int32_t>>{}
+                                             : sgl::bench::align_to_batch(custom_inputs, bs)};
           fmt::print("\n==== batch size {} | input {} | output {} ====\n", bs, il, ol);
           auto m = run_once(**runner, c, kv, cfg.random_seed + static_cast<uint64_t>(bs), log_decode_step,
                             run_name, lora);

@@ -8,11 +8,19 @@ using Json = nlohmann::json;
 
 Result<Api> api_of_backend(std::string_view b) {
   if (b == "sglang" || b == "sgl-jax" || b == "sglang-native") return Api::kNativeGenerate;
-  if (b == "sglang-oai" || b == "vllm" || b == "openai") return Api::kCompletions;
-  if (b == "openai-chat" || b == "sglang-oai-chat" || b == "vllm-chat") return Api::kChatCompletions;
+  if (b == "sglang-oai" || b == "vllm" || b == "lmdeploy" || b == "openai") return Api::kCompletions;
+  if (b == "sglang-oai-chat" || b == "vllm-chat" || b == "lmdeploy-chat" || b == "openai-chat")
+    return Api::kChatCompletions;
+  if (b == "trt" || b == "truss" || b == "gserver")
+    return unsupported("--backend " + std::string(b) +
+                       ": sglcpp's bench_serving has no client for that server's protocol (" +
+                       (b == "trt"     ? "TensorRT-LLM's Triton /v2/models/ensemble/generate_stream"
+                        : b == "truss" ? "Truss's /v1/models/model:predict"
+                                       : "gserver, which SGLang-JAX does not implement either") +
+                       "); use an SGLang or OpenAI-compatible backend");
   return invalid_argument("unknown --backend '" + std::string(b) +
-                          "' (sglang, sgl-jax, sglang-native, sglang-oai, vllm, openai, openai-chat, "
-                          "sglang-oai-chat)");
+                          "' (sglang, sgl-jax, sglang-native, sglang-oai, sglang-oai-chat, vllm, vllm-chat, "
+                          "lmdeploy, lmdeploy-chat, openai, openai-chat)");
 }
 
 std::string_view route_of(Api api) {
@@ -39,6 +47,10 @@ std::string build_request_body(Api api, const RequestSpec& s) {
       body["sampling_params"] = {
           {"temperature", 0.0}, {"max_new_tokens", s.output_len}, {"ignore_eos", s.ignore_eos}};
       body["stream"] = s.stream;
+      // SGLang-JAX's native client sends these on every request.
+      body["return_logprob"] = s.return_logprob;
+      body["return_routed_experts"] = s.return_routed_experts;
+      body["logprob_start_len"] = -1;
       break;
     case Api::kCompletions:
       body["model"] = s.model;
@@ -51,7 +63,12 @@ std::string build_request_body(Api api, const RequestSpec& s) {
       break;
     case Api::kChatCompletions:
       body["model"] = s.model;
-      body["messages"] = Json::array({{{"role", "user"}, {"content", s.prompt}}});
+      if (s.messages.empty()) {
+        body["messages"] = Json::array({{{"role", "user"}, {"content", s.prompt}}});
+      } else {
+        body["messages"] = Json::array();
+        for (const auto& m : s.messages) body["messages"].push_back({{"role", m.role}, {"content", m.content}});
+      }
       body["temperature"] = 0.0;
       body["max_tokens"] = s.output_len;
       body["stream"] = s.stream;
@@ -89,6 +106,8 @@ void read_usage(const Json& j, StreamEvent& ev) {
   const Json& u = j["usage"];
   if (u.contains("completion_tokens") && u["completion_tokens"].is_number_integer())
     ev.completion_tokens = u["completion_tokens"].get<int64_t>();
+  if (u.contains("prompt_tokens") && u["prompt_tokens"].is_number_integer())
+    ev.prompt_tokens = u["prompt_tokens"].get<int64_t>();
   if (u.contains("prompt_tokens_details") && u["prompt_tokens_details"].is_object()) {
     const Json& d = u["prompt_tokens_details"];
     if (d.contains("cached_tokens") && d["cached_tokens"].is_number_integer())
@@ -118,6 +137,8 @@ StreamEvent StreamReader::parse(std::string_view data) {
         ev.completion_tokens = mi["completion_tokens"].get<int64_t>();
       if (mi.contains("cached_tokens") && mi["cached_tokens"].is_number_integer())
         ev.cached_tokens = mi["cached_tokens"].get<int64_t>();
+      if (mi.contains("prompt_tokens") && mi["prompt_tokens"].is_number_integer())
+        ev.prompt_tokens = mi["prompt_tokens"].get<int64_t>();
       if (mi.contains("finish_reason") && mi["finish_reason"].is_object())
         ev.finish_reason = mi["finish_reason"].value("type", std::string());
     }

@@ -97,7 +97,7 @@ std::string format_summary(const SummaryHeader& h, const Metrics& m) {
   std::string s = fmt::format("{:=^50}\n", " Serving Benchmark Result ");
   s += summary_line("Backend:", h.backend);
   s += summary_line("Traffic request rate:", h.request_rate);
-  if (h.max_concurrency > 0) s += summary_line("Max request concurrency:", i(h.max_concurrency));
+  s += summary_line("Max request concurrency:", h.max_concurrency > 0 ? i(h.max_concurrency) : "not set");
   s += summary_line("Successful requests:", i(m.completed));
   s += summary_line("Benchmark duration (s):", f2(m.duration));
   s += summary_line("Total input tokens:", i(m.total_input));

@@ -14,7 +14,8 @@ struct RequestOutput {
   int64_t prompt_len = 0;
   int64_t output_len = 0;  // completion tokens (server-reported when available)
   int64_t cached_tokens = 0;
-  double ttft = 0.0;                // s, time to the first streamed content
+  int64_t server_prompt_tokens = 0;  // the prompt as the server counted it (0: not reported)
+  double ttft = 0.0;                 // s, time to the first streamed content
   double latency = 0.0;             // s, end to end
   double start_time = 0.0;          // s since the benchmark start
   std::vector<double> itl;          // s, gaps between later tokens
@@ -57,8 +58,8 @@ Metrics compute_metrics(const std::vector<RequestOutput>& outputs, const std::ve
 
 struct SummaryHeader {
   std::string backend;
-  std::string request_rate;  // "inf" or a number as given
-  int max_concurrency = 0;   // 0: unbounded (line omitted)
+  std::string request_rate;  // as Python prints the float ("inf", "4.0"), or "trace"
+  int max_concurrency = 0;   // 0: unbounded ("not set")
 };
 // The "Serving Benchmark Result" block, lines formatted "{:<40} {:<10}".
 std::string format_summary(const SummaryHeader& header, const Metrics& m);

@@ -66,24 +66,28 @@ double accept_length_of(const std::string& info) {
 
 double last_gen_throughput_of(const std::string& info) { return internal_state(info, "last_gen_throughput"); }
 
-std::string result_record_json(const Metrics& m, const std::string& backend, const std::string& dataset,
-                               double request_rate, int max_concurrency, int64_t random_input_len,
-                               int64_t random_output_len, double random_range_ratio,
-                               const std::string& server_info_json) {
-  Json j;
-  j["tag"] = nullptr;
-  j["backend"] = backend;
-  j["dataset_name"] = dataset;
-  j["request_rate"] = std::isfinite(request_rate) ? Json(request_rate) : Json("inf");
-  j["max_concurrency"] = max_concurrency > 0 ? Json(max_concurrency) : Json(nullptr);
-  j["random_input_len"] = random_input_len;
-  j["random_output_len"] = random_output_len;
-  j["random_range_ratio"] = random_range_ratio;
-  Json info = Json::parse(server_info_json, nullptr, false);
-  j["server_info"] = info.is_discarded() ? Json(nullptr) : info;
+std::string result_record_json(const Metrics& m, const RecordArgs& a, const std::string& server_info_json,
+                               const std::vector<RequestOutput>* details) {
+  using OJson = nlohmann::ordered_json;
+  OJson j;
+  j["tag"] = a.tag ? OJson(*a.tag) : OJson(nullptr);
+  j["backend"] = a.backend;
+  j["dataset_name"] = a.dataset_name;
+  j["request_rate"] = a.trace                           ? OJson("trace")
+                      : std::isfinite(a.request_rate) ? OJson(a.request_rate)
+                                                      : OJson("inf");
+  j["max_concurrency"] = a.max_concurrency > 0 ? OJson(a.max_concurrency) : OJson(nullptr);
+  j["sharegpt_output_len"] = a.sharegpt_output_len ? OJson(*a.sharegpt_output_len) : OJson(nullptr);
+  j["random_input_len"] = a.random_input_len;
+  j["random_output_len"] = a.random_output_len;
+  j["random_range_ratio"] = a.random_range_ratio;
+  OJson info = OJson::parse(server_info_json, nullptr, false);
+  j["server_info"] = info.is_discarded() ? OJson(nullptr) : info;
   j["duration"] = m.duration;
   j["completed"] = m.completed;
   j["total_input_tokens"] = m.total_input;
+  j["total_input_text_tokens"] = m.total_input;
+  j["total_input_vision_tokens"] = 0;  // no image inputs in sglcpp
   j["total_output_tokens"] = m.total_output;
   j["total_output_tokens_retokenized"] = m.total_output_retokenized;
   j["total_cached_tokens"] = m.total_cached;
@@ -111,10 +115,31 @@ std::string result_record_json(const Metrics& m, const std::string& backend, con
   j["p95_itl_ms"] = m.p95_itl;
   j["p99_itl_ms"] = m.p99_itl;
   j["concurrency"] = m.concurrency;
-  j["accept_length"] = m.accept_length >= 0 ? Json(m.accept_length) : Json(nullptr);
+  j["accept_length"] = m.accept_length >= 0 ? OJson(m.accept_length) : OJson(nullptr);
   j["max_output_tokens_per_s"] = m.max_output_tokens_per_s;
   j["max_concurrent_requests"] = m.max_concurrent_requests;
-  return j.dump();
+  if (details) {
+    OJson in = OJson::array(), out = OJson::array(), cached = OJson::array(), ttfts = OJson::array(),
+          itls = OJson::array(), texts = OJson::array(), errors = OJson::array();
+    for (const auto& o : *details) {
+      in.push_back(o.prompt_len);
+      out.push_back(o.success ? o.output_len : 0);  // SGLang-JAX counts a failed request's output as 0
+      cached.push_back(o.cached_tokens);
+      ttfts.push_back(o.ttft);
+      itls.push_back(o.itl);
+      texts.push_back(o.generated_text);
+      errors.push_back(o.error);
+    }
+    j["input_lens"] = std::move(in);
+    j["output_lens"] = std::move(out);
+    j["cached_tokens"] = std::move(cached);
+    j["ttfts"] = std::move(ttfts);
+    j["itls"] = std::move(itls);
+    j["generated_texts"] = std::move(texts);
+    j["errors"] = std::move(errors);
+  }
+  // Generated text may be cut mid-character: replace rather than throw.
+  return j.dump(-1, ' ', false, nlohmann::ordered_json::error_handler_t::replace);
 }
 
 }  // namespace sgl::bench

@@ -30,7 +30,11 @@ Endpoint parse_base_url(std::string_view url) {
 
 Endpoint endpoint_from_flags(const std::string& base_url, const std::string& host, int port) {
   Endpoint ep = base_url.empty() ? Endpoint{host, std::to_string(port), ""} : parse_base_url(base_url);
-  if (const char* key = std::getenv("OPENAI_API_KEY")) ep.api_key = key;
+  if (const char* key = std::getenv("OPENAI_API_KEY"); key && *key) {
+    ep.api_key = key;
+  } else if (const char* raw = std::getenv("API_KEY"); raw && *raw) {
+    ep.headers.emplace_back("Authorization", raw);
+  }
   return ep;
 }
 
@@ -50,6 +54,7 @@ HttpResult request(const Endpoint& ep, http::verb verb, std::string_view path, s
     req.set(http::field::host, ep.host);
     req.set(http::field::user_agent, "sglcpp-bench");
     if (!ep.api_key.empty()) req.set(http::field::authorization, "Bearer " + ep.api_key);
+    for (const auto& [k, v] : ep.headers) req.set(k, v);
     if (verb == http::verb::post) {
       req.set(http::field::content_type, "application/json");
       req.body() = std::string(body);

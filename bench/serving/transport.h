@@ -5,6 +5,7 @@
 #include <functional>
 #include <string>
 #include <string_view>
+#include <utility>
 #include <vector>
 
 namespace sgl::bench {
@@ -13,11 +14,14 @@ struct Endpoint {
   std::string host = "127.0.0.1";
   std::string port = "30000";
   std::string api_key;  // sent as "Authorization: Bearer <key>" when set
+  // Sent with every request: --header Key=Value, API_KEY's raw Authorization, a routing key.
+  std::vector<std::pair<std::string, std::string>> headers = {};
 };
 
 // Parses "http://host:port[/...]" (or "host:port").
 Endpoint parse_base_url(std::string_view url);
-// The tools' --base-url (wins when set) or --host/--port, with OPENAI_API_KEY as the bearer key.
+// The tools' --base-url (wins when set) or --host/--port, with OPENAI_API_KEY as the bearer key
+// (else API_KEY as the raw Authorization value, as SGLang's get_auth_headers).
 Endpoint endpoint_from_flags(const std::string& base_url, const std::string& host, int port);
 
 struct HttpResult {

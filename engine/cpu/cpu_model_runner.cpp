@@ -1,12 +1,15 @@
 #include "engine/cpu/cpu_model_runner.h"
 
 #include <fmt/format.h>
+#include <spdlog/spdlog.h>
 
 #include <algorithm>
-#include <fstream>
+#include <chrono>
 #include <new>
 #include <string>
 
+#include "base/system_memory.h"
+#include "engine/cpu/kv_commit.h"
 #include "engine/step_input_checks.h"
 
 namespace sgl::engine::cpu {
@@ -37,7 +40,24 @@ Status CpuModelRunner::init_kv_cache(int64_t num_slots, int page_size) {
     return invalid_argument(fmt::format("KV cache of {} slots ({} bytes) does not fit in memory", num_slots,
                                         num_slots * info_.kv_bytes_per_token));
   }
-  pool.num_slots = num_slots;
+  // calloc only reserved address space: fault every page in now (kv_commit.h says why).
+  const auto t0 = std::chrono::steady_clock::now();
+  const KvCommit got = commit_kv_slots(pool.k, pool.v, num_slots, page_size, read_memory_snapshot);
+  const double secs = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+  if (got.slots < 2LL * page_size)
+    return Error{ErrorCode::kResourceExhausted,
+                 fmt::format("KV cache: memory ran out while committing it ({} of {} tokens committed, "
+                             "{:.1f} GiB usable now); free memory or lower --max-total-tokens / "
+                             "--mem-fraction-static",
+                             got.slots, num_slots, double(read_memory_snapshot().usable) / (1 << 30))};
+  spdlog::info("KV cache committed: {} tokens, {:.1f} MiB resident ({:.2f} s)", got.slots,
+               double(got.bytes) / (1 << 20), secs);
+  if (got.slots < num_slots)
+    spdlog::warn(
+        "KV cache: only {} of the {} planned tokens committed: usable memory fell to the reserve "
+        "while committing (another process allocating at the same time)",
+        got.slots, num_slots);
+  pool.num_slots = got.slots;
   kv_ = std::move(pool);
   return {};
 }
@@ -112,13 +132,7 @@ Status CpuModelRunner::load_weights_shard(const std::string& model_path, bool dr
 }
 
 int64_t CpuModelRunner::available_memory_bytes() const {
-  std::ifstream f("/proc/meminfo");
-  std::string key;
-  int64_t kb = 0;
-  std::string unit;
-  while (f >> key >> kb >> unit)
-    if (key == "MemAvailable:") return kb * 1024;
-  return 0;
+  return host_available_bytes(read_memory_snapshot());
 }
 
 }  // namespace sgl::engine::cpu

@@ -118,6 +118,10 @@ Status follower_loop(Rank& r) {
         int page = 0;
         SGL_TRY(decode_init_kv(payload, slots, page));
         Status st = r.runner->init_kv_cache(slots, page);
+        // Every rank must hold the same slots: one that committed fewer (memory ran short) fails.
+        if (st.ok() && r.runner->kv_num_slots() != slots)
+          st = Error{ErrorCode::kResourceExhausted,
+                     fmt::format("only {} of {} KV slots committed", r.runner->kv_num_slots(), slots)};
         float failed = st.ok() ? 0.0f : 1.0f;
         SGL_TRY(r.comm->all_reduce_sum(&failed, 1));
         if (!st.ok()) spdlog::error("rank {}: {}", r.comm->rank(), st.error().message);
@@ -202,6 +206,9 @@ class TpLeaderRunner final : public ModelRunner {
     std::lock_guard lock(mu_);
     SGL_TRY(send(Command::kInitKv, encode_init_kv(num_slots, page_size)));
     Status st = leader_.runner->init_kv_cache(num_slots, page_size);
+    if (st.ok() && leader_.runner->kv_num_slots() != num_slots)
+      st = Error{ErrorCode::kResourceExhausted, fmt::format("rank 0: only {} of {} KV slots committed",
+                                                            leader_.runner->kv_num_slots(), num_slots)};
     float failed = st.ok() ? 0.0f : 1.0f;
     SGL_TRY(leader_.comm->all_reduce_sum(&failed, 1));
     SGL_TRY(std::move(st));

@@ -60,9 +60,14 @@ class Connection : public std::enable_shared_from_this<Connection> {
   // The session: read request, dispatch, write response, repeat while keep-alive.
   boost::asio::awaitable<void> run();
 
-  // Called from any thread by HttpServer::stop().
+  // Called from any thread by HttpServer::stop() and by the listener at the connection cap.
   void post_close_if_idle();
   void post_force_close();
+  // Since when (steady clock, ns) the connection has waited for a request's first byte; 0 while it
+  // has a request, -1 once claimed. claim_idle(seen) takes it for closing if it is still idle since
+  // `seen`; the listener then posts post_close_if_idle(), a no-op if a request came in meanwhile.
+  int64_t idle_since() const { return idle_since_.load(std::memory_order_relaxed); }
+  bool claim_idle(int64_t seen) { return seen > 0 && idle_since_.compare_exchange_strong(seen, -1); }
 
   // --- used by Exchange, always on this connection's io thread ---
   boost::asio::any_io_executor executor() { return stream_.get_executor(); }
@@ -83,6 +88,10 @@ class Connection : public std::enable_shared_from_this<Connection> {
   boost::asio::awaitable<bool> wait_for_request_bytes();
   boost::asio::awaitable<void> stop_watch();
   boost::asio::awaitable<void> send_error(int status, std::string_view message, const Request& request);
+  // After an error answer to a request not read to its end (413, 431, 400): stop sending, then read
+  // and discard what the client still sends, briefly. Closing with unread bytes would reset the
+  // connection, and a client still writing its body would lose the answer (nginx's lingering close).
+  boost::asio::awaitable<void> linger_before_close();
   void watch_read();
   void mark_gone();
   void close_socket();
@@ -93,11 +102,12 @@ class Connection : public std::enable_shared_from_this<Connection> {
   uint64_t id_;
   std::string remote_;
 
-  bool idle_ = false;        // waiting for the first byte of a request (shutdown may close it)
-  bool keep_alive_ = true;   // of the current exchange
-  bool gone_ = false;        // peer closed/reset, or force-closed
-  bool watching_ = false;    // a liveness read is pending
-  bool watch_stop_ = false;  // the session asked the liveness read to stop
+  bool idle_ = false;                   // waiting for the first byte of a request (shutdown may close it)
+  std::atomic<int64_t> idle_since_{0};  // idle_'s start for other threads (idle_since())
+  bool keep_alive_ = true;              // of the current exchange
+  bool gone_ = false;                   // peer closed/reset, or force-closed
+  bool watching_ = false;               // a liveness read is pending
+  bool watch_stop_ = false;             // the session asked the liveness read to stop
   boost::asio::steady_timer watch_done_;
   std::vector<std::function<void()>> disconnect_callbacks_;
 };

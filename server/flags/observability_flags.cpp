@@ -30,12 +30,14 @@ void add_observability_flags(FlagTable& t) {
         "Bounds of sglang:prompt_tokens_histogram: default | tse <middle> <base> <count> | custom <b1> ...");
   t.add("--generation-tokens-buckets", &ServerArgs::generation_tokens_buckets, K::kStrList, "None",
         "Bounds of sglang:generation_tokens_histogram (rules as --prompt-tokens-buckets)");
-  t.add("--show-time-cost", &ServerArgs::show_time_cost, K::kTrue, "False", "")
-      .ignored("per-stage timing logs are not implemented yet");
+  t.add("--show-time-cost", &ServerArgs::show_time_cost, K::kTrue, "False",
+        "Log each step's time cost: building the batch, waiting for the device, the forward, and "
+        "processing its output");
   t.add("--watchdog-timeout", &ServerArgs::watchdog_timeout, K::kFloat, "300",
         "A forward running longer than this (s) is a hang: its state is logged and the server exits 1");
-  t.add("--crash-dump-folder", &ServerArgs::crash_dump_folder, K::kStr, "None", "")
-      .ignored("crash dumps of the last requests are not implemented yet");
+  t.add("--crash-dump-folder", &ServerArgs::crash_dump_folder, K::kStr, "None",
+        "Write the requests of the last 5 min and those running (JSON) here when a hung step or SIGTERM "
+        "stops the server");
 
   // Hidden test hooks: an empty group keeps them out of --help, /get_server_info and the docs.
   t.group("");
@@ -43,6 +45,7 @@ void add_observability_flags(FlagTable& t) {
         "Force every output to this script (token ids 1,2,3 or text)");
   t.add("--test-zero-cost-runner", &ServerArgs::test_zero_cost_runner, K::kTrue, "False",
         "Replace the forwards by a no-op runner");
+  t.add("--test-stall-step", &ServerArgs::test_stall_step, K::kInt, "0", "The Nth forward hangs for an hour");
 }
 
 }  // namespace sgl::server::flags

@@ -15,6 +15,17 @@ void add_serving_flags(FlagTable& t) {
         "Largest request body in bytes (413 Payload Too Large above)");
   t.add("--max-queued-requests", &ServerArgs::max_queued_requests, K::kInt, "0",
         "Queue limit, 503 with Retry-After when full (0 = none)");
+  t.add("--max-connections", &ServerArgs::max_connections, K::kInt, "4096",
+        "sglcpp: open HTTP connections at most; at the cap the longest-idle one is closed to make room, "
+        "and with none idle a new one gets 503 and is closed (clamped to the open-files limit)");
+  t.add("--http-read-timeout", &ServerArgs::http_read_timeout, K::kFloat, "30.0",
+        "sglcpp: seconds a request's headers and body may take once its first byte arrived (slow "
+        "senders are closed)");
+  t.add("--http-idle-timeout", &ServerArgs::http_idle_timeout, K::kFloat, "60.0",
+        "sglcpp: seconds a connection may wait for its next request (keep-alive) or its first");
+  t.add("--http-write-timeout", &ServerArgs::http_write_timeout, K::kFloat, "60.0",
+        "sglcpp: seconds a response write may stall on a client that does not read; it is then dropped "
+        "and its request aborted");
   t.add("--graceful-shutdown-timeout", &ServerArgs::graceful_shutdown_timeout, K::kFloat, "30.0",
         "Seconds running requests get after SIGTERM");
   t.add("--skip-server-warmup", &ServerArgs::skip_server_warmup, K::kTrue, "False",
@@ -23,6 +34,9 @@ void add_serving_flags(FlagTable& t) {
   t.group("Memory and scheduling");
   t.add("--mem-fraction-static", &ServerArgs::mem_fraction_static, K::kFloat, "0.88",
         "Fraction of memory for weights + KV cache");
+  t.add("--cpu-kv-cache-gib", &ServerArgs::cpu_kv_cache_gib, K::kFloat, "4.0",
+        "sglcpp, --device cpu: without --max-total-tokens the KV pool takes at most this many GiB "
+        "(committed at start, within --mem-fraction-static of the available memory); 0: no cap");
   t.add("--max-total-tokens", &ServerArgs::max_total_tokens, K::kInt, "None",
         "KV pool size in tokens (overrides --mem-fraction-static)");
   t.add("--max-prefill-tokens", &ServerArgs::max_prefill_tokens, K::kInt, "16384",

@@ -211,6 +211,9 @@ const char* grammar_kind_name(GrammarKind kind) {
 
 std::shared_ptr<const Pcre2Code> compile_grammar_pattern(std::string_view pattern, std::string& error,
                                                          size_t& error_offset) {
+  // The pattern must compile on its own first: wrapped, an unbalanced one such as "a)|(?:b" would
+  // compile into a different regex than the client wrote (found by tests/fuzz/grammar_fuzz.cpp).
+  if (Pcre2Code::compile(pattern, PCRE2_UTF, 0, error, error_offset) == nullptr) return nullptr;
   // \z, not ENDANCHORED: PCRE2 refuses end anchoring together with partial matching.
   constexpr std::string_view kOpen = "(?:";
   const std::string anchored = std::string(kOpen) + std::string(pattern) + ")\\z";

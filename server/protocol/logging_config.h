@@ -17,9 +17,9 @@ namespace sgl::server {
 // critical; anything else is info).
 spdlog::level::level_enum spdlog_level_of(const std::string& name);
 
-// Every field optional: an absent one leaves that setting alone. SGLang's dump_* and
-// crash_dump_folder write pickled requests for its own replay tools; they are accepted (so a
-// client's call does not fail) but have no effect here.
+// Every field optional: an absent one leaves that setting alone. crash_dump_folder switches the
+// crash dump (server/crash_dump.h); SGLang's dump_requests_* write pickled requests for its own
+// replay tools: accepted (so a client's call does not fail) but without effect here.
 struct LoggingConfig {
   std::optional<bool> log_requests;
   std::optional<int64_t> log_requests_level;

@@ -24,8 +24,10 @@ RouteResult handle_configure_logging(App& app, net::Exchange& ex) {
   if (cfg->log_requests_level) app.runtime.log_requests_level = static_cast<int>(*cfg->log_requests_level);
   if (cfg->log_requests_format) app.runtime.log_requests_json = *cfg->log_requests_format == "json";
   if (cfg->log_level) spdlog::set_level(spdlog_level_of(*cfg->log_level));
-  if (cfg->dump_requests_folder || cfg->crash_dump_folder)
-    spdlog::warn("configure_logging: request dumps are not supported; dump folders ignored");
+  if (cfg->crash_dump_folder) app.crash_dump->set_folder(*cfg->crash_dump_folder);
+  if (cfg->dump_requests_folder)
+    spdlog::warn(
+        "configure_logging: dump_requests_folder is not supported (SGLang's pickled replay dumps); ignored");
   spdlog::info("configure_logging: log_requests={} log_requests_level={} log_requests_format={}",
                app.runtime.log_requests.load(), app.runtime.log_requests_level.load(),
                app.runtime.log_requests_json.load() ? "json" : "text");

@@ -52,7 +52,7 @@ COMMON=(--ssh "$TMP/ssh" --server-bin "$BIN" --stop-timeout 10 "$TMP/hosts" --)
 
 # 2. Reference: one process, tp 1.
 P=$(free_port)
-"$BIN" --model-path "$M" --port "$P" --skip-server-warmup >"$TMP/ref.log" 2>&1 & REF=$!; KILL_PIDS="$KILL_PIDS $REF"
+"$BIN" --model-path "$M" --max-total-tokens 65536 --port "$P" --skip-server-warmup >"$TMP/ref.log" 2>&1 & REF=$!; KILL_PIDS="$KILL_PIDS $REF"
 for _ in $(seq 1 240); do curl -sf "http://127.0.0.1:$P/health" >/dev/null && break; sleep 0.25; done
 ref=$(curl -s -m 60 "http://127.0.0.1:$P/generate" -H "$J" -d "$REQ" | text_of)
 [ -n "$ref" ] || fail "the single-process reference gave no text: $(tail -2 "$TMP/ref.log")"
@@ -78,7 +78,7 @@ start_launcher() {
 D=$(free_port); P=$(free_port); B=http://127.0.0.1:$P; R=$TMP/a
 NAME="tiny 'q' \$x \"y\" *"
 if start_launcher "$R" --env "SGL_LAUNCH_MARK=a b'c \$d" --dist-port "$D" "${COMMON[@]}" \
-     --model-path "$M" --tp-size 2 --nnodes 2 --port "$P" --dist-timeout 10 --skip-server-warmup \
+     --model-path "$M" --max-total-tokens 65536 --tp-size 2 --nnodes 2 --port "$P" --dist-timeout 10 --skip-server-warmup \
      --served-model-name "$NAME"; then
   grep -q "node 0 is ready (/health 200): http://127.0.0.1:$P" "$R/err.txt" || fail "ready line: $(cat "$R/err.txt")"
   got=$(curl -s -m 60 "$B/generate" -H "$J" -d "$REQ" | text_of)
@@ -107,7 +107,7 @@ fi
 # 4. SIGTERM to the launcher: node 0 drains and stops, node 1 follows; exit 0. FLAGS give
 #    --dist-init-addr (= form): the launcher keeps it.
 D=$(free_port); P=$(free_port); R=$TMP/b
-if start_launcher "$R" "${COMMON[@]}" --model-path "$M" --tp-size 2 --port "$P" --dist-timeout 10 \
+if start_launcher "$R" "${COMMON[@]}" --model-path "$M" --max-total-tokens 65536 --tp-size 2 --port "$P" --dist-timeout 10 \
      --skip-server-warmup --dist-init-addr=127.0.0.1:"$D"; then
   grep -q "joining the rendezvous at 127.0.0.1:$D" "$R/node-1.log" || fail "given --dist-init-addr not used"
   kill -TERM $LP
@@ -120,7 +120,7 @@ fi
 
 # 5. SIGKILL to the launcher: its keepers close the nodes' stdin; the remote side stops them.
 D=$(free_port); P=$(free_port); R=$TMP/c
-if start_launcher "$R" --dist-port "$D" "${COMMON[@]}" --model-path "$M" --tp-size 2 --port "$P" \
+if start_launcher "$R" --dist-port "$D" "${COMMON[@]}" --model-path "$M" --max-total-tokens 65536 --tp-size 2 --port "$P" \
      --dist-timeout 10 --skip-server-warmup; then
   kill -9 $LP; wait $LP 2>/dev/null
   for _ in $(seq 1 100); do [ -z "$(servers_of "$D")" ] && break; sleep 0.1; done

@@ -25,13 +25,13 @@ wait_exit() {
 }
 
 # 1. Reference: one process, tp 1.
-P=$(free_port); "$BIN" --model-path "$M" --port $P --skip-server-warmup >$TMP/ref.log 2>&1 & REF=$!; PIDS="$PIDS $REF"
+P=$(free_port); "$BIN" --model-path "$M" --max-total-tokens 65536 --port $P --skip-server-warmup >$TMP/ref.log 2>&1 & REF=$!; PIDS="$PIDS $REF"
 wait_health http://127.0.0.1:$P || fail "single process did not start"
 ref=$(curl -s -m 60 http://127.0.0.1:$P/generate -H "$J" -d "$REQ" | python3 -c 'import json,sys;print(json.load(sys.stdin)["text"])')
 kill $REF; wait $REF 2>/dev/null
 
 # 1b. One process, two rank threads (--tp-size 2 on one node): the same text as tp 1.
-P=$(free_port); "$BIN" --model-path "$M" --port $P --tp-size 2 --skip-server-warmup >$TMP/tp2.log 2>&1 & TP2=$!; PIDS="$PIDS $TP2"
+P=$(free_port); "$BIN" --model-path "$M" --max-total-tokens 65536 --port $P --tp-size 2 --skip-server-warmup >$TMP/tp2.log 2>&1 & TP2=$!; PIDS="$PIDS $TP2"
 if wait_health http://127.0.0.1:$P; then
   got=$(curl -s -m 60 http://127.0.0.1:$P/generate -H "$J" -d "$REQ" | python3 -c 'import json,sys;print(json.load(sys.stdin)["text"])')
   [ -n "$ref" ] && [ "$got" = "$ref" ] || fail "tp 2 in one process: '$got' != tp 1 '$ref'"
@@ -44,7 +44,7 @@ kill $TP2; wait $TP2 2>/dev/null
 
 # 2. Two nodes.
 D=$(free_port); P=$(free_port); B=http://127.0.0.1:$P
-COMMON="--model-path $M --tp-size 2 --nnodes 2 --dist-init-addr 127.0.0.1:$D --dist-timeout 10"
+COMMON="--model-path $M --max-total-tokens 65536 --tp-size 2 --nnodes 2 --dist-init-addr 127.0.0.1:$D --dist-timeout 10"
 "$BIN" $COMMON --node-rank 0 --port $P >$TMP/n0.log 2>&1 & N0=$!; PIDS="$PIDS $N0"
 "$BIN" $COMMON --node-rank 1 >$TMP/n1.log 2>&1 & N1=$!; PIDS="$PIDS $N1"
 wait_health $B || { fail "two-node server did not start"; cat $TMP/n0.log $TMP/n1.log; exit 1; }
@@ -75,7 +75,7 @@ grep -q "Tensor-parallel group failed" $TMP/n0.log || fail "node 0 did not say w
 
 # 3b. A hung node 1 (stopped, sockets open): the heartbeat's barrier times out after --dist-timeout.
 D=$(free_port); P=$(free_port); B=http://127.0.0.1:$P
-COMMON="--model-path $M --tp-size 2 --nnodes 2 --dist-init-addr 127.0.0.1:$D --dist-timeout 5"
+COMMON="--model-path $M --max-total-tokens 65536 --tp-size 2 --nnodes 2 --dist-init-addr 127.0.0.1:$D --dist-timeout 5"
 "$BIN" $COMMON --node-rank 0 --port $P >$TMP/h0.log 2>&1 & N0=$!; PIDS="$PIDS $N0"
 # Start node 1 once node 0's store listens: a 5 s rendezvous must not race node 0's tokenizer load.
 for _ in $(seq 1 300); do python3 -c "import socket;socket.create_connection(('127.0.0.1',$D),0.2)" 2>/dev/null && break; sleep 0.1; done
@@ -96,14 +96,14 @@ kill -9 $N1 2>/dev/null
 
 # 4. Rendezvous errors.
 D=$(free_port)
-"$BIN" --model-path "$M" --tp-size 2 --nnodes 2 --node-rank 1 --dist-init-addr 127.0.0.1:$D --dist-timeout 2 >$TMP/u.log 2>&1 & U=$!
+"$BIN" --model-path "$M" --max-total-tokens 65536 --tp-size 2 --nnodes 2 --node-rank 1 --dist-init-addr 127.0.0.1:$D --dist-timeout 2 >$TMP/u.log 2>&1 & U=$!
 wait_exit $U 15; rc=$RC
 [ "$rc" != hang ] && [ "$rc" != 0 ] || fail "unreachable node 0: exit $rc"
 grep -q "cannot reach the rendezvous store at 127.0.0.1:$D" $TMP/u.log || fail "unreachable: $(tail -2 $TMP/u.log)"
 
 D=$(free_port); P=$(free_port)
-"$BIN" --model-path "$M" --port $P --tp-size 2 --nnodes 2 --node-rank 0 --dist-init-addr 127.0.0.1:$D --dist-timeout 30 >$TMP/m0.log 2>&1 & A=$!
-"$BIN" --model-path "$MODELS/tiny-llama" --tp-size 2 --nnodes 2 --node-rank 1 --dist-init-addr 127.0.0.1:$D --dist-timeout 30 >$TMP/m1.log 2>&1 & C=$!
+"$BIN" --model-path "$M" --max-total-tokens 65536 --port $P --tp-size 2 --nnodes 2 --node-rank 0 --dist-init-addr 127.0.0.1:$D --dist-timeout 30 >$TMP/m0.log 2>&1 & A=$!
+"$BIN" --model-path "$MODELS/tiny-llama" --max-total-tokens 65536 --tp-size 2 --nnodes 2 --node-rank 1 --dist-init-addr 127.0.0.1:$D --dist-timeout 30 >$TMP/m1.log 2>&1 & C=$!
 PIDS="$PIDS $A $C"
 wait_exit $A 20; ra=$RC; wait_exit $C 20; rb=$RC
 [ "$ra" != hang ] && [ "$ra" != 0 ] && [ "$rb" != hang ] && [ "$rb" != 0 ] || fail "mismatched model: exits $ra / $rb"
@@ -113,10 +113,10 @@ grep -q "launch arguments differ between node 1 and node 0: model (tiny-llama he
   fail "mismatch on node 1: $(tail -2 $TMP/m1.log)"
 
 D=$(free_port); P=$(free_port)
-"$BIN" --model-path "$M" --port $P --tp-size 2 --nnodes 2 --node-rank 0 --dist-init-addr 127.0.0.1:$D --dist-timeout 30 >$TMP/d0.log 2>&1 & A=$!
-"$BIN" --model-path "$M" --tp-size 2 --nnodes 2 --node-rank 1 --dist-init-addr 127.0.0.1:$D --dist-timeout 30 >$TMP/d1.log 2>&1 & C=$!
+"$BIN" --model-path "$M" --max-total-tokens 65536 --port $P --tp-size 2 --nnodes 2 --node-rank 0 --dist-init-addr 127.0.0.1:$D --dist-timeout 30 >$TMP/d0.log 2>&1 & A=$!
+"$BIN" --model-path "$M" --max-total-tokens 65536 --tp-size 2 --nnodes 2 --node-rank 1 --dist-init-addr 127.0.0.1:$D --dist-timeout 30 >$TMP/d1.log 2>&1 & C=$!
 sleep 0.3
-"$BIN" --model-path "$M" --tp-size 2 --nnodes 2 --node-rank 1 --dist-init-addr 127.0.0.1:$D --dist-timeout 30 >$TMP/d2.log 2>&1 & E=$!
+"$BIN" --model-path "$M" --max-total-tokens 65536 --tp-size 2 --nnodes 2 --node-rank 1 --dist-init-addr 127.0.0.1:$D --dist-timeout 30 >$TMP/d2.log 2>&1 & E=$!
 PIDS="$PIDS $A $C $E"
 # One node 1 joins node 0 (they form a working group); the other is refused, whichever came second.
 refused=""
@@ -129,7 +129,7 @@ if [ -z "$refused" ]; then fail "a node rank claimed twice was not refused: $(ta
 else wait_exit $refused 10; [ "$RC" != hang ] && [ "$RC" != 0 ] || fail "refused node 1: exit $RC"; fi
 kill $A $C $E 2>/dev/null
 
-"$BIN" --model-path "$M" --tp-size 2 --nnodes 2 --node-rank 2 --dist-init-addr 127.0.0.1:1 >$TMP/r.log 2>&1
+"$BIN" --model-path "$M" --max-total-tokens 65536 --tp-size 2 --nnodes 2 --node-rank 2 --dist-init-addr 127.0.0.1:1 >$TMP/r.log 2>&1
 rc=$?
 [ $rc != 0 ] && grep -q -- "--node-rank 2 must be in \[0, --nnodes 2)" $TMP/r.log || fail "node rank out of range: $rc $(cat $TMP/r.log)"
 

@@ -9,7 +9,7 @@ SERVER=$1; BIN_DIR=$2; MODEL=$3
 command -v curl >/dev/null && command -v jq >/dev/null || { echo "SKIP: needs curl and jq"; exit 77; }
 PORT=$(python3 -c 'import socket;s=socket.socket();s.bind(("127.0.0.1",0));print(s.getsockname()[1])')
 B=http://127.0.0.1:$PORT; LOG=$(mktemp); TMP=$(mktemp -d); fails=0
-"$SERVER" --model-path "$MODEL" --port "$PORT" >"$LOG" 2>&1 &
+"$SERVER" --model-path "$MODEL" --max-total-tokens 65536 --port "$PORT" >"$LOG" 2>&1 &
 SRV=$!
 trap 'kill $SRV 2>/dev/null; rm -rf $LOG $TMP' EXIT
 for _ in $(seq 1 240); do curl -sf $B/health >/dev/null && break; sleep 0.5; done

@@ -43,9 +43,9 @@ print(json.dumps(labels))
 PY
 ) || { echo "FAIL: could not build the classifier"; exit 1; }
 P1=$(free_port); P2=$(free_port)
-"$BIN" --model-path "$TMP/cls" --port $P1 --dtype float32 --skip-server-warmup >$TMP/cls.log 2>&1 &
+"$BIN" --model-path "$TMP/cls" --max-total-tokens 65536 --port $P1 --dtype float32 --skip-server-warmup >$TMP/cls.log 2>&1 &
 PID1=$!
-"$BIN" --model-path "$M" --port $P2 --dtype float32 --skip-server-warmup >$TMP/lm.log 2>&1 &
+"$BIN" --model-path "$M" --max-total-tokens 65536 --port $P2 --dtype float32 --skip-server-warmup >$TMP/lm.log 2>&1 &
 PID2=$!
 trap 'kill $PID1 $PID2 2>/dev/null; rm -rf $TMP' EXIT
 for p in $P1 $P2; do

@@ -104,7 +104,7 @@ grep -q "Aborting" $TMP/server.log && fail "a request within the grace was abort
 echo "[${SECONDS}s] SIGTERM while the model loads"
 port=$(free_port)
 # The qwen3-0.6b preset's dummy weights (0.6 B parameters) take a while to fill.
-"$BIN" --model-path qwen3-0.6b --load-format dummy --tokenizer-path "$MODEL" --port $port >$TMP/load.log 2>&1 &
+"$BIN" --model-path qwen3-0.6b --load-format dummy --tokenizer-path "$MODEL" --port $port --max-total-tokens 8192 >$TMP/load.log 2>&1 &
 PID=$!
 for _ in $(seq 1 200); do grep -q "Loading model" $TMP/load.log && break; sleep 0.02; done
 T0=$(now); kill -TERM $PID

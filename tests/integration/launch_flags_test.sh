@@ -18,7 +18,7 @@ free_port() { python3 -c 'import socket;s=socket.socket();s.bind(("127.0.0.1",0)
 start() {  # start NAME FLAGS...: serves on $A, log in $TMP/NAME.log
   local name=$1; shift
   PORT=$(free_port); A=http://127.0.0.1:$PORT
-  "$BIN" --model-path "$MODEL" --port $PORT --skip-server-warmup "$@" >$TMP/$name.log 2>&1 &
+  "$BIN" --model-path "$MODEL" --max-total-tokens 65536 --port $PORT --skip-server-warmup "$@" >$TMP/$name.log 2>&1 &
   SRV=$!
   for _ in $(seq 1 240); do curl -sf $A/health >/dev/null && return 0; sleep 0.5; done
   cat $TMP/$name.log; fail "$name: server not healthy"; return 1
@@ -67,7 +67,7 @@ curl -sN $A/generate -H "$J" -d '{"input_ids":[1,2,3],"stream":true,"sampling_pa
 stop
 
 # A refused flag stops the start, naming the flag and the capability.
-"$BIN" --model-path "$MODEL" --port $(free_port) --multimodal >$TMP/refused.log 2>&1
+"$BIN" --model-path "$MODEL" --max-total-tokens 65536 --port $(free_port) --multimodal >$TMP/refused.log 2>&1
 rc=$?
 [ $rc -ne 0 ] || fail "--multimodal started"
 grep -q -- "--multimodal True: sglcpp has no multimodal" $TMP/refused.log || fail "refusal: $(cat $TMP/refused.log)"

@@ -54,7 +54,7 @@ fi
 # Launch lines refused before serving, the message naming the cause.
 refused() {  # refused <what> <pattern> [flags...]
   local what=$1 pattern=$2; shift 2
-  if timeout 60 "$BIN" --model-path "$M" --port "$(free_port)" --dtype float32 --skip-server-warmup "$@" \
+  if timeout 60 "$BIN" --model-path "$M" --max-total-tokens 65536 --port "$(free_port)" --dtype float32 --skip-server-warmup "$@" \
     >"$TMP/refused.log" 2>&1; then
     fail "$what: the server started"
   elif ! grep -q -- "$pattern" "$TMP/refused.log"; then

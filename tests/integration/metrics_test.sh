@@ -19,7 +19,7 @@ fail() { echo "FAIL: $1"; fails=$((fails+1)); }
 J='Content-Type: application/json'
 PORT=$(python3 -c 'import socket;s=socket.socket();s.bind(("127.0.0.1",0));print(s.getsockname()[1])')
 A=http://127.0.0.1:$PORT
-"$BIN" --model-path "$MODEL" --port $PORT --skip-server-warmup --enable-metrics --enable-cache-report \
+"$BIN" --model-path "$MODEL" --max-total-tokens 65536 --port $PORT --skip-server-warmup --enable-metrics --enable-cache-report \
   --prompt-tokens-buckets custom 1 4 16 64 --log-requests --log-requests-format json --log-requests-level 1 \
   >$TMP/log 2>&1 &
 SRV=$!

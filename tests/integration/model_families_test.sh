@@ -17,7 +17,7 @@ J='Content-Type: application/json'
 start() {  # start <model dir> [flags...]: sets BASE and PID
   local m=$1; shift
   local port; port=$(free_port); BASE=http://127.0.0.1:$port
-  "$BIN" --model-path "$m" --port "$port" "$@" >"$TMP/server.log" 2>&1 &
+  "$BIN" --model-path "$m" --max-total-tokens 65536 --port "$port" "$@" >"$TMP/server.log" 2>&1 &
   PID=$!
   for _ in $(seq 1 240); do curl -sf "$BASE/health" >/dev/null && return 0; sleep 0.25; done
   fail "$(basename "$m") $*: server did not start: $(tail -3 $TMP/server.log)"; return 1

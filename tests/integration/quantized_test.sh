@@ -38,7 +38,7 @@ done
 
 # A --quantization that contradicts the checkpoint: SGLang's error, non-zero exit.
 out=$TMP/tiny-qwen3-fp8-block
-if timeout 60 "$BIN" --model-path "$out" --port "$(free_port)" --quantization awq >"$TMP/refused.log" 2>&1; then
+if timeout 60 "$BIN" --model-path "$out" --max-total-tokens 65536 --port "$(free_port)" --quantization awq >"$TMP/refused.log" 2>&1; then
   fail "--quantization awq on an fp8 checkpoint started"
 elif ! grep -q "does not match the quantization method" "$TMP/refused.log"; then
   fail "--quantization mismatch: $(tail -2 $TMP/refused.log)"

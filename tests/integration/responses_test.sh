@@ -20,7 +20,7 @@ start_server() {  # SCRIPT [extra flags...]
   local script=$1; shift
   PORT=$(python3 -c 'import socket;s=socket.socket();s.bind(("127.0.0.1",0));print(s.getsockname()[1])')
   B=http://127.0.0.1:$PORT
-  "$BIN" --model-path "$MODEL" --port "$PORT" --skip-server-warmup --test-scripted-output "$script" "$@" >"$LOG" 2>&1 &
+  "$BIN" --model-path "$MODEL" --max-total-tokens 65536 --port "$PORT" --skip-server-warmup --test-scripted-output "$script" "$@" >"$LOG" 2>&1 &
   SRV=$!
   for _ in $(seq 1 240); do curl -sf $B/health >/dev/null && return 0; sleep 0.25; done
   echo "server did not start:"; cat "$LOG"; exit 1

@@ -12,7 +12,7 @@ command -v curl >/dev/null && command -v jq >/dev/null && command -v python3 >/d
 port=$(python3 -c 'import socket;s=socket.socket();s.bind(("127.0.0.1",0));print(s.getsockname()[1])')
 BASE=http://127.0.0.1:$port; J='Content-Type: application/json'; fails=0; TMP=$(mktemp -d)
 fail() { echo "FAIL: $1"; fails=$((fails+1)); }
-"$BIN" --model-path "$M" --port $port --dtype float32 --skip-server-warmup >$TMP/server.log 2>&1 &
+"$BIN" --model-path "$M" --max-total-tokens 65536 --port $port --dtype float32 --skip-server-warmup >$TMP/server.log 2>&1 &
 PID=$!
 trap 'kill $PID 2>/dev/null; rm -rf $TMP' EXIT
 for _ in $(seq 1 240); do curl -sf $BASE/health >/dev/null && break; sleep 0.25; done

@@ -8,7 +8,7 @@ BIN=$1; MODEL=$2
 command -v curl >/dev/null && command -v jq >/dev/null || { echo "SKIP: needs curl and jq"; exit 77; }
 PORT=$(python3 -c 'import socket;s=socket.socket();s.bind(("127.0.0.1",0));print(s.getsockname()[1])')
 B=http://127.0.0.1:$PORT; LOG=$(mktemp); fails=0
-"$BIN" --model-path "$MODEL" --port "$PORT" --enable-metrics >"$LOG" 2>&1 &
+"$BIN" --model-path "$MODEL" --max-total-tokens 65536 --port "$PORT" --enable-metrics >"$LOG" 2>&1 &
 SRV=$!
 trap 'kill $SRV 2>/dev/null; rm -f $LOG' EXIT
 for _ in $(seq 1 240); do curl -sf $B/health >/dev/null && break; sleep 0.5; done

@@ -23,7 +23,7 @@ state() { curl -sf ${3:+-H "$3"} $1/get_server_info | jq -r ".internal_states[0]
 wait_state() { for _ in $(seq 1 80); do [ "$(state $1 $2 "${4:-}")" = "$3" ] && return 0; sleep 0.25; done; return 1; }
 
 PA=$(free_port); A=http://127.0.0.1:$PA
-"$BIN" --model-path "$MODEL" --port $PA --max-request-bytes 65536 --enable-metrics >$TMP/a.log 2>&1 &
+"$BIN" --model-path "$MODEL" --max-total-tokens 65536 --port $PA --max-request-bytes 65536 --enable-metrics >$TMP/a.log 2>&1 &
 SRV_A=$!
 wait_healthy $A || { cat $TMP/a.log; echo "FAIL: server A not healthy"; exit 1; }
 
@@ -150,7 +150,7 @@ kill -TERM $SRV_A; wait $SRV_A; rc=$?; SRV_A=
 # --- server B: queue full (one running, one queued), API key.
 echo "[${SECONDS}s] server B"
 PB=$(free_port); B=http://127.0.0.1:$PB; K='Authorization: Bearer sk-b'
-"$BIN" --model-path "$MODEL" --port $PB --max-running-requests 1 --max-queued-requests 1 --api-key sk-b \
+"$BIN" --model-path "$MODEL" --max-total-tokens 65536 --port $PB --max-running-requests 1 --max-queued-requests 1 --api-key sk-b \
   >$TMP/b.log 2>&1 &
 SRV_B=$!
 wait_healthy $B || { cat $TMP/b.log; echo "FAIL: server B not healthy"; exit 1; }

@@ -8,7 +8,7 @@ fail() { echo "FAIL: $1"; fails=$((fails+1)); }
 start() {  # start <model dir> [flags...]: sets BASE and PID (float32, no warm-up)
   local m=$1; shift
   local port; port=$(free_port); BASE=http://127.0.0.1:$port
-  "$BIN" --model-path "$m" --port "$port" --dtype float32 --skip-server-warmup "$@" >"$TMP/server.log" 2>&1 &
+  "$BIN" --model-path "$m" --max-total-tokens 65536 --port "$port" --dtype float32 --skip-server-warmup "$@" >"$TMP/server.log" 2>&1 &
   PID=$!
   for _ in $(seq 1 240); do curl -sf "$BASE/health" >/dev/null && return 0; sleep 0.25; done
   fail "$(basename "$m") $*: server did not start: $(tail -3 $TMP/server.log)"; stop; return 1
@@ -25,7 +25,7 @@ serve_whole_script() {
   A=http://127.0.0.1:$port; TMP=$(mktemp -d); SRV=
   trap 'kill $SRV 2>/dev/null; rm -rf $TMP' EXIT
   J='Content-Type: application/json'
-  "$BIN" --model-path "$MODEL" --port $port "$@" >$TMP/log 2>&1 &
+  "$BIN" --model-path "$MODEL" --max-total-tokens 65536 --port $port "$@" >$TMP/log 2>&1 &
   SRV=$!
   for _ in $(seq 1 240); do curl -sf $A/health >/dev/null && break; sleep 0.25; done
   curl -sf $A/health >/dev/null || { cat $TMP/log; echo "FAIL: server not healthy"; exit 1; }

@@ -14,7 +14,7 @@ fail() { echo "FAIL: $1"; fails=$((fails+1)); }
 J='Content-Type: application/json'
 start() {  # start <name> <port> [flags...]
   local name=$1 port=$2; shift 2
-  "$BIN" --model-path "$M" --port "$port" --skip-server-warmup --enable-metrics "$@" >"$TMP/$name.log" 2>&1 &
+  "$BIN" --model-path "$M" --max-total-tokens 65536 --port "$port" --skip-server-warmup --enable-metrics "$@" >"$TMP/$name.log" 2>&1 &
   PIDS="$PIDS $!"
 }
 wait_health() { for _ in $(seq 1 240); do curl -sf "$1/health" >/dev/null && return 0; sleep 0.25; done; return 1; }

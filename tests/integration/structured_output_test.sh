@@ -14,7 +14,7 @@ fail() { echo "FAIL: $1"; fails=$((fails+1)); }
 J='Content-Type: application/json'
 PORT=$(python3 -c 'import socket;s=socket.socket();s.bind(("127.0.0.1",0));print(s.getsockname()[1])')
 B=http://127.0.0.1:$PORT
-"$BIN" --model-path "$MODEL" --port "$PORT" --skip-server-warmup >"$LOG" 2>&1 &
+"$BIN" --model-path "$MODEL" --max-total-tokens 65536 --port "$PORT" --skip-server-warmup >"$LOG" 2>&1 &
 SRV=$!
 trap 'kill $SRV 2>/dev/null; rm -rf $LOG $OUT' EXIT
 for _ in $(seq 1 240); do curl -sf $B/health >/dev/null && break; sleep 0.25; done

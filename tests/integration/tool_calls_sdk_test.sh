@@ -9,7 +9,7 @@ command -v node >/dev/null && command -v curl >/dev/null || { echo "SKIP: needs 
 PORT=$(python3 -c 'import socket;s=socket.socket();s.bind(("127.0.0.1",0));print(s.getsockname()[1])')
 LOG=$(mktemp)
 SCRIPT=$'<think>\nThe user wants the weather.\n</think>\n\nLet me check.\n<tool_call>\n<function=get_weather>\n<parameter=city>\nSan Francisco\n</parameter>\n<parameter=days>\n3\n</parameter>\n</function>\n</tool_call>\n<tool_call>\n<function=now>\n</function>\n</tool_call>'
-"$BIN" --model-path "$MODEL" --port "$PORT" --skip-server-warmup --tool-call-parser qwen3_coder \
+"$BIN" --model-path "$MODEL" --max-total-tokens 65536 --port "$PORT" --skip-server-warmup --tool-call-parser qwen3_coder \
   --reasoning-parser qwen3 --test-scripted-output "$SCRIPT" >"$LOG" 2>&1 &
 SRV=$!
 trap 'kill $SRV 2>/dev/null; rm -f $LOG' EXIT

@@ -19,7 +19,7 @@ start_server() {  # PARSER SCRIPT
   PARSER=$1
   PORT=$(python3 -c 'import socket;s=socket.socket();s.bind(("127.0.0.1",0));print(s.getsockname()[1])')
   B=http://127.0.0.1:$PORT
-  "$BIN" --model-path "$MODEL" --port "$PORT" --skip-server-warmup --tool-call-parser "$PARSER" \
+  "$BIN" --model-path "$MODEL" --max-total-tokens 65536 --port "$PORT" --skip-server-warmup --tool-call-parser "$PARSER" \
     --reasoning-parser qwen3 --test-scripted-output "$2" >"$LOG" 2>&1 &
   SRV=$!
   for _ in $(seq 1 240); do curl -sf $B/health >/dev/null && return 0; sleep 0.25; done
@@ -173,7 +173,7 @@ echo "$n" | jq -e '.choices[0].message | .reasoning_content==null and (.content|
   fail "without enable_thinking an unopened block stays content: $n"
 
 # Unknown parser names are refused at start, as SGLang does.
-"$BIN" --model-path "$MODEL" --tool-call-parser nope >/dev/null 2>&1 && fail "unknown --tool-call-parser accepted"
-"$BIN" --model-path "$MODEL" --reasoning-parser nope >/dev/null 2>&1 && fail "unknown --reasoning-parser accepted"
+"$BIN" --model-path "$MODEL" --max-total-tokens 65536 --tool-call-parser nope >/dev/null 2>&1 && fail "unknown --tool-call-parser accepted"
+"$BIN" --model-path "$MODEL" --max-total-tokens 65536 --reasoning-parser nope >/dev/null 2>&1 && fail "unknown --reasoning-parser accepted"
 echo "tool calls: $fails failures"
 [ $fails = 0 ]

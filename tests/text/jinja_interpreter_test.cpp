@@ -135,6 +135,43 @@ TEST(JinjaInterpreter, ResourceLimitsAreErrorsNotCrashes) {
   EXPECT_EQ(run("{{ 1" + repeat(" + 1", 300) + " }}"), "301");  // long but sane expressions still work
 }
 
+// Found by tests/fuzz/jinja_fuzz.cpp: range() alone bounded nothing (nested loops of range(100000)
+// ran for hours), nor did doubling a string in a loop. RenderOptions bounds loop iterations plus
+// macro calls and the bytes written; `~` and `+` results are capped like `*`.
+TEST(JinjaInterpreter, WorkBoundsStopRunawayTemplates) {
+  auto run_with = [](std::string_view src, uint64_t max_steps, uint64_t max_output) {
+    auto body = parse_template(src);
+    EXPECT_TRUE(body.ok());
+    RenderOptions opt;
+    opt.max_steps = max_steps;
+    opt.max_output_bytes = max_output;
+    return render(*body, Value::object(), opt);
+  };
+  auto nested = run_with("{% for a in range(100000) %}{% for b in range(100000) %}{% endfor %}{% endfor %}",
+                         100000, 1 << 20);
+  ASSERT_FALSE(nested.ok());
+  EXPECT_NE(nested.error().message.find("loop iterations"), std::string::npos) << nested.error().message;
+  EXPECT_FALSE(run_with("{% macro m(n) %}{{ m(n) ~ m(n) }}{% endmacro %}{{ m(0) }}", 1000, 1 << 20).ok());
+  EXPECT_FALSE(run_with("{% for i in range(1000) %}{{ 'x' * 1000 }}{% endfor %}", 100000, 100000).ok());
+  EXPECT_FALSE(  // a captured block counts too
+      run_with("{% set s %}{% for i in range(1000) %}{{ 'x' * 1000 }}{% endfor %}{% endset %}", 100000,
+               100000)
+          .ok());
+  auto fits = run_with("{% for i in range(100) %}{{ i }}{% endfor %}", 100, 190);
+  ASSERT_TRUE(fits.ok()) << fits.error().message;
+  EXPECT_EQ(fits->size(), 190u);
+  // Doubling a string: refused at 64 MiB by the default options, not after 2^64 bytes.
+  EXPECT_TRUE(
+      fails("{% set ns = namespace(s='ab') %}{% for i in range(100) %}{% set ns.s = ns.s ~ ns.s %}"
+            "{% endfor %}{{ ns.s | length }}"));
+  EXPECT_TRUE(
+      fails("{% set ns = namespace(s='ab') %}{% for i in range(100) %}{% set ns.s = ns.s + ns.s %}"
+            "{% endfor %}"));
+  EXPECT_TRUE(
+      fails("{% set ns = namespace(l=[1]) %}{% for i in range(100) %}{% set ns.l = ns.l + ns.l %}"
+            "{% endfor %}"));
+}
+
 TEST(JinjaInterpreter, StrftimeNowUsesInjectedClockAndIsDefined) {
   EXPECT_EQ(run("{{ strftime_now('%d %b %Y') }}"), "<%d %b %Y>");
   EXPECT_EQ(run("{{ strftime_now is defined }}"), "True");

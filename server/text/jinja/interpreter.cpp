@@ -15,8 +15,9 @@ namespace {
 enum class Flow { kNormal, kBreak, kContinue };
 
 // Bounds that keep a hostile template from exhausting memory or the stack (Python would hit
-// MemoryError / RecursionError; the sandbox caps range() at 100000).
-constexpr uint64_t kMaxRepeatBytes = 64u << 20;
+// MemoryError / RecursionError; the sandbox caps range() at 100000). RenderOptions bounds the work.
+constexpr uint64_t kMaxValueBytes = 64u << 20;  // one string made by `*`, `~` or `+`
+constexpr uint64_t kMaxListItems = 1u << 20;    // one list made by `*` or `+`
 constexpr int kMaxCallDepth = 200;
 
 class Renderer {
@@ -54,11 +55,11 @@ class Renderer {
   Result<Flow> exec(const Stmt& s, std::string& out) {
     switch (s.kind) {
       case Stmt::Kind::kText:
-        out += s.text;
+        SGL_TRY(write(out, s.text, s.line));
         return Flow::kNormal;
       case Stmt::Kind::kOutput: {
         SGL_ASSIGN_OR_RETURN(Value v, eval(*s.expr));
-        out += v.str();
+        SGL_TRY(write(out, v.str(), s.line));
         return Flow::kNormal;
       }
       case Stmt::Kind::kIf:
@@ -104,7 +105,7 @@ class Renderer {
         auto v = eval(*s.expr);
         scopes_.pop_back();
         if (!v.ok()) return std::move(v).take_error();
-        out += v->str();
+        SGL_TRY(write(out, v->str(), s.line));
         return Flow::kNormal;
       }
       case Stmt::Kind::kFilterBlock: {
@@ -116,7 +117,7 @@ class Renderer {
         auto v = eval(*s.expr);
         scopes_.pop_back();
         if (!v.ok()) return std::move(v).take_error();
-        out += v->str();
+        SGL_TRY(write(out, v->str(), s.line));
         return Flow::kNormal;
       }
       case Stmt::Kind::kBreak:
@@ -134,6 +135,7 @@ class Renderer {
     const Stmt* m = &macro;
     return Value::function([this, m](Args& a) -> Result<Value> {
       if (depth_ >= kMaxCallDepth) return err(m->line, "maximum macro recursion depth exceeded");
+      SGL_TRY(step(m->line));
       scopes_.emplace_back();
       ++depth_;
       struct Leave {
@@ -158,9 +160,11 @@ class Renderer {
       varargs.tuple = true;
       for (size_t k = m->params.size(); k < a.pos.size(); ++k) varargs.arr->push_back(a.pos[k]);
       Value kwargs = Value::object();
-      for (const auto& [k, v] : a.kw)
-        if (std::none_of(m->params.begin(), m->params.end(), [&](const auto& p) { return p.first == k; }))
-          kwargs.obj->set(k, v);
+      // Not a structured binding: clang before 16 cannot capture one in the lambda (fuzz builds).
+      for (const auto& kv : a.kw)
+        if (std::none_of(m->params.begin(), m->params.end(),
+                         [&](const auto& p) { return p.first == kv.first; }))
+          kwargs.obj->set(kv.first, kv.second);
       assign("varargs", std::move(varargs));
       assign("kwargs", std::move(kwargs));
       std::string body;
@@ -192,6 +196,10 @@ class Renderer {
     if (s.cond) {
       std::vector<Value> kept;
       for (const auto& v : items) {
+        if (!step(s.line).ok()) {
+          scopes_.pop_back();
+          return step_error(s.line);
+        }
         bind_targets(s, v);
         auto c = eval(*s.cond);
         if (!c.ok()) {
@@ -216,6 +224,10 @@ class Renderer {
                                  }));
     auto& fields = loop.obj->items;
     for (int64_t k = 0; k < n; ++k) {
+      if (!step(s.line).ok()) {
+        scopes_.pop_back();
+        return step_error(s.line);
+      }
       bind_targets(s, items[k]);
       *counter = k;
       fields[0].second = Value::integer(k + 1);
@@ -453,10 +465,18 @@ class Renderer {
         return err(e.line, "'in' needs a string, list or dict");
       return Value::boolean(found != (op == "not in"));
     }
-    if (op == "~") return Value::string(l.str() + r.str());
+    if (op == "~") {
+      std::string ls = l.str(), rs = r.str();
+      if (ls.size() + rs.size() > kMaxValueBytes) return err(e.line, "string result too large");
+      return Value::string(ls + rs);
+    }
     if (op == "+") {
-      if (l.is_string() && r.is_string()) return Value::string(l.s + r.s);
+      if (l.is_string() && r.is_string()) {
+        if (l.s.size() + r.s.size() > kMaxValueBytes) return err(e.line, "string result too large");
+        return Value::string(l.s + r.s);
+      }
       if (l.is_array() && r.is_array()) {
+        if (l.arr->size() + r.arr->size() > kMaxListItems) return err(e.line, "list result too large");
         Value out = Value::array(*l.arr);
         out.arr->insert(out.arr->end(), r.arr->begin(), r.arr->end());
         return out;
@@ -518,7 +538,8 @@ class Renderer {
       const Value& seq = l.kind == Value::Kind::kInt ? r : l;
       const int64_t times = std::max<int64_t>(0, l.kind == Value::Kind::kInt ? l.i : r.i);
       const size_t unit = seq.is_string() ? seq.s.size() : seq.arr->size();
-      if (unit != 0 && static_cast<uint64_t>(times) > kMaxRepeatBytes / unit)
+      if (unit != 0 &&
+          static_cast<uint64_t>(times) > (seq.is_string() ? kMaxValueBytes : kMaxListItems) / unit)
         return err(e.line, "repetition result too large");
       Value out = seq.is_string() ? Value::string("") : Value::array();
       for (int64_t k = 0; k < times; ++k) {
@@ -546,10 +567,29 @@ class Renderer {
     return err(e.line, fmt::format("unsupported operands for {}: {} and {}", op, l.repr(), r.repr()));
   }
 
+  // Counts one loop iteration or macro call against RenderOptions::max_steps.
+  Status step(int line) {
+    if (++steps_ > opt_.max_steps) return step_error(line);
+    return ok_status();
+  }
+  Error step_error(int line) {
+    return err(line, fmt::format("more than {} loop iterations and macro calls", opt_.max_steps));
+  }
+  // Appends rendered text, counting it against RenderOptions::max_output_bytes.
+  Status write(std::string& out, std::string_view text, int line) {
+    written_ += text.size();
+    if (written_ > opt_.max_output_bytes)
+      return err(line, fmt::format("output larger than {} bytes", opt_.max_output_bytes));
+    out += text;
+    return ok_status();
+  }
+
   const RenderOptions& opt_;
   std::vector<std::map<std::string, Value>> scopes_;
   std::map<std::string, Value> globals_;
   int depth_ = 0;
+  uint64_t steps_ = 0;
+  uint64_t written_ = 0;
 };
 
 }  // namespace

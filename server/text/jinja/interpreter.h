@@ -12,6 +12,12 @@ namespace sgl::text::jinja {
 struct RenderOptions {
   // strftime_now(fmt): the clock is injectable so tests render deterministically.
   std::function<std::string(const std::string& fmt)> strftime_now;
+  // Work bounds, so that a template — or a client's context it loops over — cannot hang a reactor
+  // thread or exhaust memory (jinja2 has none; range() alone is capped): loop iterations plus macro
+  // calls, and bytes written, captured blocks and macro bodies included. A 64 MiB request renders
+  // well within both with the models' templates.
+  uint64_t max_steps = 50'000'000;
+  uint64_t max_output_bytes = 256u << 20;
 };
 
 Result<std::string> render(const Body& tmpl, const Value& context, const RenderOptions& opt = {});
