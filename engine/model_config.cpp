@@ -1,6 +1,7 @@
 #include "engine/model_config.h"
 
 #include <algorithm>
+#include <cmath>
 #include <filesystem>
 #include <fstream>
 #include <nlohmann/json.hpp>
@@ -47,9 +48,38 @@ Result<DType> parse_dtype(const std::string& s, const std::string& source) {
 
 }  // namespace
 
+namespace {
+Result<ModelConfig> parse_model_config_json(std::string_view text, const std::string& source);
+
+// A number no integer key can hold (an integer literal past int64 parses as a double): reading it
+// as an int would be undefined behaviour (found by tests/fuzz/model_config_fuzz.cpp under UBSan), and
+// no float key of a model config comes near 2^63 either.
+bool has_number_beyond_int64(const Json& j) {
+  if (j.is_number_float()) return !(std::abs(j.get<double>()) < 9.2e18);
+  if (j.is_structured())
+    for (const auto& x : j) {
+      if (has_number_beyond_int64(x)) return true;
+    }
+  return false;
+}
+}  // namespace
+
+// The readers use nlohmann's value()/get(), which throw on a key of the wrong type: a malicious or
+// broken config.json must be a load error, never an exception out of the loader (found by
+// tests/fuzz/model_config_fuzz.cpp: "tie_word_embeddings": "fp8").
 Result<ModelConfig> parse_model_config(std::string_view text, const std::string& source) {
+  try {
+    return parse_model_config_json(text, source);
+  } catch (const nlohmann::json::exception& e) {
+    return corrupt(source + ": a key has the wrong type: " + e.what());
+  }
+}
+
+namespace {
+Result<ModelConfig> parse_model_config_json(std::string_view text, const std::string& source) {
   Json j = Json::parse(text.begin(), text.end(), nullptr, false);
   if (j.is_discarded() || !j.is_object()) return corrupt(source + ": not a JSON object");
+  if (has_number_beyond_int64(j)) return corrupt(source + ": a number is out of range");
   ModelConfig c;
   auto need_int = [&](const char* key, auto& dst) -> Status {
     if (!j.contains(key) || !j[key].is_number_integer())
@@ -138,6 +168,7 @@ Result<ModelConfig> parse_model_config(std::string_view text, const std::string&
   }
   return c;
 }
+}  // namespace
 
 Result<ModelConfig> load_model_config(const std::string& path, std::string_view overrides) {
   namespace fs = std::filesystem;

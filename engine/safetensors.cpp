@@ -90,11 +90,18 @@ Result<std::unique_ptr<SafetensorsFile>> SafetensorsFile::open(const std::string
           "{}: tensor '{}' has dtype {} (supported: F32, BF16, F16, F8_E4M3, F8_E5M2, I8, U8, I32)", path,
           name, dt));
     }
+    // The element count must not overflow: a header's shape is the file's word, not a fact (found by
+    // tests/fuzz/safetensors_fuzz.cpp: [2^62, 4] times 4 bytes).
+    int64_t elements = 1;
     for (const auto& d : info["shape"]) {
-      if (!d.is_number_integer() || d.get<int64_t>() < 0)
+      if (!d.is_number_integer() || d.get<int64_t>() < 0 ||
+          __builtin_mul_overflow(elements, d.get<int64_t>(), &elements))
         return corrupt(fmt::format("{}: tensor '{}' has a bad shape", path, name));
       v.shape.push_back(d.get<int64_t>());
     }
+    int64_t bytes = 0;
+    if (__builtin_mul_overflow(elements, dtype_size(v.dtype), &bytes))
+      return corrupt(fmt::format("{}: tensor '{}' has a bad shape", path, name));
     const Json& off = info["data_offsets"];
     if (!off.is_array() || off.size() != 2 || !off[0].is_number_unsigned() || !off[1].is_number_unsigned())
       return corrupt(fmt::format("{}: tensor '{}' has bad data_offsets", path, name));
@@ -103,7 +110,7 @@ Result<std::unique_ptr<SafetensorsFile>> SafetensorsFile::open(const std::string
       return corrupt(
           fmt::format("{}: tensor '{}' lies outside the file (offsets {}..{}, data {} bytes): truncated?",
                       path, name, b, e, data_size));
-    if (static_cast<int64_t>(e - b) != v.numel() * dtype_size(v.dtype))
+    if (static_cast<int64_t>(e - b) != bytes)
       return corrupt(fmt::format("{}: tensor '{}' byte size {} does not match shape {} of {}", path, name,
                                  e - b, shape_str(v.shape), dtype_name(v.dtype)));
     v.data = data + b;

@@ -254,6 +254,11 @@ asio::awaitable<void> Connection::run() {
       }
       break;  // timeouts, resets, EOF: nothing more to say on this connection
     }
+    if (std::optional<ReadFailure> failure = oversized_header(parser, opt)) {
+      co_await send_error(failure->status, failure->message, failure->partial);
+      co_await linger_before_close();
+      break;
+    }
 
     keep_alive_ = parser.keep_alive() && !shared_->draining;
     Exchange exchange(shared_from_this(), to_request(parser.release(), remote_));

@@ -1,9 +1,9 @@
 #include "net/http_message.h"
 
-#include "base/json_escape.h"
-
 #include <cctype>
 #include <cstdio>
+
+#include "base/json_escape.h"
 
 namespace sgl::net {
 

@@ -13,6 +13,20 @@ void apply_limits(RequestParser& parser, const ServerOptions& options) {
   parser.body_limit(options.max_request_bytes);
 }
 
+std::optional<ReadFailure> oversized_header(const RequestParser& parser, const ServerOptions& options) {
+  const auto& msg = parser.get();
+  size_t bytes = msg.target().size();
+  for (const auto& f : msg) bytes += f.name_string().size() + f.value().size();
+  if (bytes <= options.max_header_bytes) return std::nullopt;
+  ReadFailure f;
+  f.status = 431;
+  f.message = "Request header fields too large";
+  f.partial.method = std::string(msg.method_string());
+  f.partial.target = std::string(msg.target());
+  f.partial.path = f.partial.target.substr(0, f.partial.target.find('?'));
+  return f;
+}
+
 std::optional<ReadFailure> read_failure(const RequestParser& parser, const boost::beast::error_code& ec,
                                         const ServerOptions& options) {
   ReadFailure f;

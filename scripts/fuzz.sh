@@ -63,10 +63,10 @@ for t in "${TARGETS[@]}"; do
     UBSAN_OPTIONS=${UBSAN_OPTIONS:-print_stacktrace=1:halt_on_error=1} \
     "$BUILD_DIR/bin/fuzz_$t" "${args[@]}" "${dirs[@]}" >"$out/log" 2>&1
   rc=$?
-  execs=$(grep -o 'stat::number_of_executed_units: [0-9]*' "$out/log" | tail -1 | grep -o '[0-9]*$')
-  speed=$(grep -o 'stat::average_exec_per_sec: [0-9]*' "$out/log" | tail -1 | grep -o '[0-9]*$')
-  cov=$(grep -o 'cov: [0-9]*' "$out/log" | tail -1 | grep -o '[0-9]*$')
-  ft=$(grep -o 'ft: [0-9]*' "$out/log" | tail -1 | grep -o '[0-9]*$')
+  execs=$(grep -ao 'stat::number_of_executed_units: [0-9]*' "$out/log" | tail -1 | grep -o '[0-9]*$')
+  speed=$(grep -ao 'stat::average_exec_per_sec: *[0-9]*' "$out/log" | tail -1 | grep -o '[0-9]*$')
+  cov=$(grep -ao 'cov: [0-9]*' "$out/log" | tail -1 | grep -o '[0-9]*$')
+  ft=$(grep -ao 'ft: [0-9]*' "$out/log" | tail -1 | grep -o '[0-9]*$')
   if [ $rc -eq 0 ]; then
     result=ok
   else

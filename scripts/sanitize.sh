@@ -4,7 +4,8 @@
 #         HTTP, JSON, tool-call and grammar parsing code.
 #   tsan  TSan (build-tsan): the scheduler, reactor and server tests and the integration tests
 #         that load the real server with concurrent clients.
-# Usage: bash scripts/sanitize.sh [asan] [tsan]   (no argument: both, one after the other)
+#   asan-ci, tsan-ci: the shares CI runs (scripts/test.sh; the lists below say which).
+# Usage: bash scripts/sanitize.sh [asan] [tsan] [asan-ci] [tsan-ci]   (no argument: asan and tsan)
 # Each configuration has its own build directory and ccache entries; reports of the servers the
 # integration tests start go to <build>/sanitizer-logs, printed at the end (any report fails).
 set -euo pipefail
@@ -18,6 +19,13 @@ ASAN_INTEGRATION=(integration_server_http integration_server_limits integration_
                   integration_tool_calls integration_structured_output integration_openai_sdk
                   integration_responses integration_ops_routes integration_launch_flags)
 TSAN_UNIT=(test_sched test_net test_server)
+# CI's share (scripts/test.sh), within its time budget: the parsing code under ASan + UBSan without
+# the engine (HTTP, JSON requests, tokenizer, templates, grammars, parsers, and the fuzz corpora and
+# reproducers replayed instrumented), and the reactor under TSan.
+ASAN_CI_UNIT=(test_base test_net test_server test_parsers test_text)
+ASAN_CI_REPLAYS=(http_request generate_request completion_request chat_request sampling_params tokenizer
+                 detokenizer jinja grammar tool_call_parser reasoning_parser chat_output)
+TSAN_CI_UNIT=(test_net)
 TSAN_INTEGRATION=(integration_server_load integration_server_limits integration_graceful_shutdown
                   integration_ops_control)
 
@@ -28,7 +36,7 @@ now() { date +%s; }
 build() {
   local dir=$1 san=$2; shift 2
   cmake -S . -B "$dir" -G Ninja -DCMAKE_BUILD_TYPE=Release -DSGL_CUDA=OFF -DSGL_SANITIZE="$san" >/dev/null
-  cmake --build "$dir" -j "$JOBS" --target "$@" sglcpp-server
+  cmake --build "$dir" -j "$JOBS" --target "$@" ${WITH_SERVER-sglcpp-server}
 }
 
 # check DIR NAME UNITS... -- INTEGRATION...: the unit areas (by label) report in the failing test's
@@ -60,12 +68,16 @@ check() {
   return $rc
 }
 
-asan() {
+asan_env() {
   # LeakSanitizer checks every process at exit; the frames of returned functions stay poisoned,
   # so a reference into a finished function's (or coroutine's) stack faults.
   export ASAN_OPTIONS="halt_on_error=1:detect_leaks=1:detect_stack_use_after_return=1:check_initialization_order=1:strict_init_order=1:suppressions=$SUPP/asan.supp"
   export LSAN_OPTIONS="suppressions=$SUPP/lsan.supp:print_suppressions=0"
   export UBSAN_OPTIONS="halt_on_error=1:print_stacktrace=1:suppressions=$SUPP/ubsan.supp"
+}
+
+asan() {
+  asan_env
   local t
   t=$(now)
   build build-asan address,undefined "${ASAN_UNIT[@]}"
@@ -73,8 +85,12 @@ asan() {
   WRAP="" check build-asan asan "${ASAN_UNIT[@]}" -- "${ASAN_INTEGRATION[@]}"
 }
 
-tsan() {
+tsan_env() {
   export TSAN_OPTIONS="halt_on_error=1:second_deadlock_stack=1:suppressions=$SUPP/tsan.supp"
+}
+
+tsan() {
+  tsan_env
   local t
   t=$(now)
   build build-tsan thread "${TSAN_UNIT[@]}"
@@ -86,13 +102,34 @@ tsan() {
   WRAP="taskset -c 0" check build-tsan tsan "${TSAN_UNIT[@]}" -- "${TSAN_INTEGRATION[@]}"
 }
 
+asan_ci() {
+  asan_env
+  local t replays=()
+  for r in "${ASAN_CI_REPLAYS[@]}"; do replays+=("fuzz_replay_$r"); done
+  t=$(now)
+  WITH_SERVER="" build build-asan address,undefined "${ASAN_CI_UNIT[@]}" "${replays[@]}"
+  echo "sanitize: asan-ci build $(($(now) - t)) s"
+  WRAP="" check build-asan asan-ci "${ASAN_CI_UNIT[@]}" -- "${replays[@]}"
+}
+
+tsan_ci() {
+  tsan_env
+  local t
+  t=$(now)
+  WITH_SERVER="" build build-tsan thread "${TSAN_CI_UNIT[@]}"
+  echo "sanitize: tsan-ci build $(($(now) - t)) s"
+  WRAP="taskset -c 0" check build-tsan tsan-ci "${TSAN_CI_UNIT[@]}" -- "__none__"
+}
+
 configs=("$@")
 [ ${#configs[@]} -gt 0 ] || configs=(asan tsan)
 rc=0
 for c in "${configs[@]}"; do
   case $c in
     asan | tsan) $c || rc=1 ;;
-    *) echo "usage: $0 [asan] [tsan]" >&2; exit 2 ;;
+    asan-ci) asan_ci || rc=1 ;;
+    tsan-ci) tsan_ci || rc=1 ;;
+    *) echo "usage: $0 [asan] [tsan] [asan-ci] [tsan-ci]" >&2; exit 2 ;;
   esac
 done
 exit $rc

@@ -27,6 +27,7 @@ PACKAGES=(
   prometheus                  # promtool check metrics on a live /metrics scrape (tests)
   dpkg-dev file               # cpack -G DEB: dpkg-shlibdeps computes the package's Depends
   systemd                     # systemd-analyze verify of deploy/systemd/sglcpp.service (tests)
+  clang                       # libFuzzer targets with ASan/UBSan (scripts/fuzz.sh, tests)
 )
 # Node.js + npm run the reference tokenizer and the OpenAI SDK in tests. Some images ship
 # NodeSource's nodejs (which bundles npm and conflicts with Debian's npm package).

@@ -113,7 +113,9 @@ bool JsonToolCallParser::emit_calls(std::string_view json_text, ToolParseResult&
   }
   if (objs.empty()) return false;
   for (const auto& o : objs) {
-    if (!o.is_object() || !o.contains("name") || !o["name"].is_string()) return false;
+    if (!o.is_object() || !o.contains("name") || !o["name"].is_string() ||
+        o["name"].get_ref<const std::string&>().empty())
+      return false;
     const Json* args = o.contains("arguments")    ? &o["arguments"]
                        : o.contains("parameters") ? &o["parameters"]
                                                   : nullptr;

@@ -99,9 +99,18 @@ bool Qwen3CoderParser::step_in_block(bool final_flush, ToolParseResult& out) {
   size_t i = skip_ws(buffer_);
   std::string_view rest = std::string_view(buffer_).substr(i);
   auto give_up_as_text = [&] {
-    // Not a call after all: the block's raw text (through its end tag, if any) is content.
-    size_t end = buffer_.find(kEnd);
-    size_t stop = end == std::string::npos ? buffer_.size() : end + kEnd.size();
+    // Not a call after all: the block's raw text (through its end tag, if any) is content — up to
+    // the next <tool_call> at most, which starts a block of its own. Without either in view, what
+    // may be the start of that next tag stays buffered, so that streamed and whole text split alike
+    // (found by tests/fuzz/chat_output_fuzz.cpp).
+    const size_t end = buffer_.find(kEnd), next = buffer_.find(kStart);
+    size_t stop = 0;
+    if (end != std::string::npos && (next == std::string::npos || end < next))
+      stop = end + kEnd.size();
+    else if (next != std::string::npos)
+      stop = next;
+    else
+      stop = buffer_.size() - (final_flush ? 0 : partial_tag_suffix(buffer_, kStart));
     text_.push(block_raw_ + buffer_.substr(0, stop), out.normal_text);
     buffer_.erase(0, stop);
     block_raw_.clear();
@@ -115,6 +124,12 @@ bool Qwen3CoderParser::step_in_block(bool final_flush, ToolParseResult& out) {
       return false;
     }
     std::string name(trim(rest.substr(kFunction.size(), close - kFunction.size())));
+    // A header without a name calls nothing: not a call (found by tests/fuzz/tool_call_parser_fuzz.cpp).
+    if (name.empty()) {
+      if (!function_in_block_) return give_up_as_text();
+      buffer_.erase(0, i + close + 1);  // a nameless function after a call: skipped
+      return true;
+    }
     tool_ = find_tool(tools_, name);
     if (tool_ == nullptr && !tools_.empty())
       spdlog::warn("qwen3_coder: tool call names a function not in `tools`: {}", name);

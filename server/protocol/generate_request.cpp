@@ -171,7 +171,8 @@ Result<std::vector<GenerateItem>> expand_items(size_t num_prompts,
       item.prompt_index = i;
       item.sample_index = s;
       // With n > 1 every sample gets a fresh id, as SGLang-JAX does.
-      item.rid = (n == 1 && i < rids.size()) ? rids[i] : new_request_id();
+      // An empty rid is no id (it could not be aborted or told apart): a fresh one, as when absent.
+      item.rid = (n == 1 && i < rids.size() && !rids[i].empty()) ? rids[i] : new_request_id();
       item.sampling = per_prompt[i];
       item.sampling.n = 1;
       item.logprob = lp;

@@ -188,14 +188,17 @@ Result<int64_t> check_prompt_length(int64_t prompt_tokens, std::optional<int64_t
     return invalid(fmt::format("The input ({} tokens) is longer than the model's context length ({} tokens).",
                                prompt_tokens, ctx));
   if (!max_new_tokens) return ctx - prompt_tokens - 1;
-  if (*max_new_tokens + prompt_tokens >= ctx)
+  // Compared without the sum: a max_new_tokens near INT64_MAX would overflow it (found by
+  // tests/fuzz/sampling_params_fuzz.cpp under UBSan).
+  if (*max_new_tokens >= ctx - prompt_tokens)
     return invalid(
         fmt::format("Requested token count exceeds the model's maximum context length of {} tokens. You "
                     "requested a total of "
                     "{} tokens: {} tokens from the input messages and {} tokens for the completion. Please "
                     "reduce the number "
                     "of tokens in the input messages or the completion to fit within the limit.",
-                    ctx, prompt_tokens + *max_new_tokens, prompt_tokens, *max_new_tokens));
+                    ctx, static_cast<double>(prompt_tokens) + static_cast<double>(*max_new_tokens),
+                    prompt_tokens, *max_new_tokens));
   return *max_new_tokens;
 }
 

@@ -8,29 +8,13 @@
 #include <nlohmann/json.hpp>
 #include <sstream>
 
+#include "qwen3_template.h"
 #include "request_checks.h"
 #include "server/grammar/grammar_constraint.h"
 #include "server/protocol/openai_request.h"
 #include "server/text/chat_template.h"
 
 namespace {
-
-// The Qwen3 chat template from ../shared/models/qwen3-tokenizer; null without ../shared.
-std::shared_ptr<const sgl::text::ChatTemplate> qwen3_template() {
-  static const std::shared_ptr<const sgl::text::ChatTemplate> tmpl =
-      []() -> std::shared_ptr<const sgl::text::ChatTemplate> {
-    if (sgl::fuzz::shared_dir().empty()) return nullptr;
-    std::ifstream f(sgl::fuzz::shared_dir() + "/models/qwen3-tokenizer/tokenizer_config.json");
-    std::stringstream ss;
-    ss << f.rdbuf();
-    auto cfg = nlohmann::json::parse(ss.str(), nullptr, false);
-    if (!cfg.is_object() || !cfg.contains("chat_template") || !cfg["chat_template"].is_string())
-      return nullptr;
-    auto t = sgl::text::ChatTemplate::create(cfg["chat_template"].get<std::string>());
-    return t.ok() ? *t : nullptr;
-  }();
-  return tmpl;
-}
 
 void check_grammar(const sgl::server::SamplingParams& sp) {
   using sgl::server::GrammarKind;
@@ -63,7 +47,9 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   FUZZ_CHECK(messages.is_array() && !messages.empty(), req.messages_json);
   if (req.tools_json)
     FUZZ_CHECK(ordered_json::parse(*req.tools_json, nullptr, false).is_array(), *req.tools_json);
-  FUZZ_CHECK(req.tools_json || req.tool_choice == "none", req.tool_choice);
+  // Without tools only "none" and "auto" (SGLang's default when tools are given; nothing to call
+  // here) may stand; "required" or a named function need tools.
+  FUZZ_CHECK(req.tools_json || req.tool_choice == "none" || req.tool_choice == "auto", req.tool_choice);
   FUZZ_CHECK(ordered_json::parse(req.chat_template_kwargs_json, nullptr, false).is_object(),
              req.chat_template_kwargs_json);
   FUZZ_CHECK(req.top_logprobs >= 0 && req.top_logprobs <= 20, std::to_string(req.top_logprobs));
@@ -85,7 +71,7 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
                input.context_json);
     FUZZ_CHECK(ctx["messages"].size() + (r.continue_final_message ? 1 : 0) >= messages.size(),
                input.context_json);
-    if (auto tmpl = qwen3_template()) {
+    if (auto tmpl = sgl::fuzz::qwen3_template()) {
       auto prompt =
           tmpl->render(input.context_json);  // raise_exception on odd turns is an error, not a crash
       if (!prompt.ok()) sgl::fuzz::check_client_error(prompt.error());

@@ -112,6 +112,11 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
       }
       return 0;
     }
+    if (auto over = sgl::net::detail::oversized_header(parser, opt)) {
+      FUZZ_CHECK(over->status == 431, std::to_string(over->status));
+      check_error_body(router().error(over->status, over->message, over->partial), over->partial);
+      return 0;  // the session answers 431 and closes
+    }
     const bool keep_alive = parser.keep_alive();
     auto msg = parser.release();
     FUZZ_CHECK(msg.body().size() <= opt.max_request_bytes, std::to_string(msg.body().size()));

@@ -11,6 +11,7 @@
 #include <sstream>
 
 #include "fuzz_util.h"
+#include "qwen3_template.h"
 #include "server/text/chat_template.h"
 #include "server/text/jinja/interpreter.h"
 #include "server/text/jinja/parser.h"
@@ -44,24 +45,6 @@ const sgl::text::jinja::Value& context() {
   return ctx;
 }
 
-std::shared_ptr<const sgl::text::ChatTemplate> qwen3_template() {
-  static const std::shared_ptr<const sgl::text::ChatTemplate> tmpl =
-      []() -> std::shared_ptr<const sgl::text::ChatTemplate> {
-    if (sgl::fuzz::shared_dir().empty()) return nullptr;
-    std::ifstream f(sgl::fuzz::shared_dir() + "/models/qwen3-tokenizer/tokenizer_config.json");
-    std::stringstream ss;
-    ss << f.rdbuf();
-    auto cfg = nlohmann::json::parse(ss.str(), nullptr, false);
-    if (!cfg.is_object() || !cfg.contains("chat_template") || !cfg["chat_template"].is_string()) std::abort();
-    auto t = sgl::text::ChatTemplate::create(cfg["chat_template"].get<std::string>());
-    if (!t.ok()) std::abort();
-    auto made = std::const_pointer_cast<sgl::text::ChatTemplate>(*t);
-    made->set_clock([](const std::string&) { return std::string("26 Jul 2024"); });
-    return made;
-  }();
-  return tmpl;
-}
-
 }  // namespace
 
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
@@ -79,7 +62,7 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
     if (out.ok() && sgl::text::is_valid_utf8(rest)) FUZZ_CHECK(sgl::text::is_valid_utf8(*out), *out);
     return 0;
   }
-  auto tmpl = qwen3_template();
+  auto tmpl = sgl::fuzz::qwen3_template();
   if (!tmpl) return 0;
   auto out = tmpl->render(rest);
   if (out.ok()) FUZZ_CHECK(sgl::text::is_valid_utf8(*out), *out);

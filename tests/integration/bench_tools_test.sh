@@ -44,5 +44,12 @@ o4=$("$BIN_DIR/bench_serving" --backend sglang --base-url $B --model None --data
       --random-in 16 --random-out 4 --random-range-ratio 1 --warmup-requests 0 --disable-tq 2>/dev/null) \
   || fail "bench_serving with abbreviated flags exit"
 echo "$o4" | grep -Eq "^Successful requests: +4 *$" || fail "abbreviated flags: not 4 successful requests"
+# Without --base-url, bench_one_batch_server launches sglcpp-server with the launch flags it was
+# given (as SGLang-JAX's does), benchmarks it and stops it.
+o5=$(PATH="$(dirname "$SERVER"):$PATH" "$BIN_DIR/bench_one_batch_server" --model-path "$MODEL" --max-total-tokens 8192 \
+      --batch-size 1 --input-len 16 --output-len 4 --result-filename $TMP/self.jsonl 2>&1) \
+  || fail "bench_one_batch_server self-launch exit: $(echo "$o5" | tail -3)"
+echo "$o5" | grep -q "^Stopped the server" || fail "self-launched server not stopped: $(echo "$o5" | tail -3)"
+[ "$(wc -l < $TMP/self.jsonl 2>/dev/null)" = 1 ] || fail "self-launch record missing"
 echo "bench tools: $fails failures"
 [ $fails = 0 ]

@@ -2,6 +2,7 @@
 // status and the route's own error shape (native {"error":{"message"}}, OpenAI flat object).
 #include <gtest/gtest.h>
 
+#include <limits>
 #include <nlohmann/json.hpp>
 #include <string>
 #include <vector>
@@ -232,6 +233,8 @@ TEST(BadRequests, ContextLengthChecksUseSglangMessages) {
   ASSERT_TRUE(fill.ok());
   EXPECT_EQ(*fill, 23);
   EXPECT_EQ(*check_prompt_length(10, 0, l), 0);
+  // A max_new_tokens at INT64_MAX is refused, not overflowed into a small total (fuzz finding).
+  EXPECT_FALSE(check_prompt_length(10, std::numeric_limits<int64_t>::max(), l).ok());
 }
 
 TEST(BadRequests, PromptTooManyBytesForTheContextIsRefusedUntokenized) {

@@ -61,6 +61,13 @@ TEST(GenerateRequestParse, SamplingFieldsAndNullsAsBenchOneBatchSendsThem) {
   EXPECT_EQ(r->items[0].logprob.top_logprobs_num, 2);
 }
 
+TEST(GenerateRequest, EmptyRidGetsAFreshId) {
+  // Found by tests/fuzz/generate_request_fuzz.cpp: "" was kept as the id.
+  auto r = parse_generate_request(R"({"text":"a","rid":""})", limits());
+  ASSERT_TRUE(r.ok()) << r.error().message;
+  EXPECT_EQ(r->items[0].rid.size(), 32u);
+}
+
 TEST(GenerateRequestParse, BatchWithOneRidNumbersIt) {
   auto r = parse_generate_request(R"({"text":["a","b","c"],"rid":"job"})", limits());
   ASSERT_TRUE(r.ok()) << r.error().message;

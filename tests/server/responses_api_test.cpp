@@ -53,14 +53,14 @@ TEST(ResponsesRequest, ParsesFieldsAndDefaults) {
 
 TEST(ResponsesRequest, RejectsBadBodies) {
   for (const char* body : {
-           R"({"model":"m"})",                                              // input required
-           R"({"input":5})",                                                // input type
-           R"({"input":"x","max_output_tokens":"3"})",                      // type
-           R"({"input":"x","max_output_tokens":0})",                        // range
-           R"({"input":"x","tools":[{"type":"web_search_preview"}]})",      // non-function tool
-           R"({"input":"x","tools":[{"type":"function"}]})",                // no name
-           R"({"input":"x","tool_choice":"sometimes"})",                    // bad choice
-           R"({"input":"x","store":"yes"})",                                // type
+           R"({"model":"m"})",                                          // input required
+           R"({"input":5})",                                            // input type
+           R"({"input":"x","max_output_tokens":"3"})",                  // type
+           R"({"input":"x","max_output_tokens":0})",                    // range
+           R"({"input":"x","tools":[{"type":"web_search_preview"}]})",  // non-function tool
+           R"({"input":"x","tools":[{"type":"function"}]})",            // no name
+           R"({"input":"x","tool_choice":"sometimes"})",                // bad choice
+           R"({"input":"x","store":"yes"})",                            // type
            R"(not json)",
        }) {
     auto r = parse_responses_request(body);
@@ -185,7 +185,8 @@ TEST(ResponsesObject, FieldsAndUsage) {
   EXPECT_EQ(resp["tools"], RJson::array());
   EXPECT_EQ(resp["usage"], RJson::parse(R"({"input_tokens":10,"input_tokens_details":{"cached_tokens":2},
       "output_tokens":5,"output_tokens_details":{"reasoning_tokens":3},"total_tokens":15})"));
-  RJson inc = response_object(*r, "resp_1", 1, "incomplete", RJson::array(), std::nullopt, "max_output_tokens");
+  RJson inc =
+      response_object(*r, "resp_1", 1, "incomplete", RJson::array(), std::nullopt, "max_output_tokens");
   EXPECT_EQ(inc["incomplete_details"]["reason"], "max_output_tokens");
   EXPECT_TRUE(inc["usage"].is_null());
 }
@@ -233,17 +234,27 @@ TEST(ResponsesStream, ReasoningThenTextThenCalls) {
   RJson ev = events_json(all);
   std::vector<std::string> types;
   for (const auto& e : ev) types.push_back(e["type"]);
-  EXPECT_EQ(types, (std::vector<std::string>{
-                       "response.output_item.added", "response.content_part.added",
-                       "response.reasoning_text.delta", "response.reasoning_text.done",
-                       "response.content_part.done", "response.output_item.done",
-                       "response.output_item.added", "response.content_part.added", "response.output_text.delta",
-                       "response.output_text.done", "response.content_part.done", "response.output_item.done",
-                       "response.output_item.added", "response.function_call_arguments.delta",
-                       "response.function_call_arguments.delta", "response.function_call_arguments.done",
-                       "response.output_item.done", "response.output_item.added",
-                       "response.function_call_arguments.delta", "response.function_call_arguments.done",
-                       "response.output_item.done"}));
+  EXPECT_EQ(types, (std::vector<std::string>{"response.output_item.added",
+                                             "response.content_part.added",
+                                             "response.reasoning_text.delta",
+                                             "response.reasoning_text.done",
+                                             "response.content_part.done",
+                                             "response.output_item.done",
+                                             "response.output_item.added",
+                                             "response.content_part.added",
+                                             "response.output_text.delta",
+                                             "response.output_text.done",
+                                             "response.content_part.done",
+                                             "response.output_item.done",
+                                             "response.output_item.added",
+                                             "response.function_call_arguments.delta",
+                                             "response.function_call_arguments.delta",
+                                             "response.function_call_arguments.done",
+                                             "response.output_item.done",
+                                             "response.output_item.added",
+                                             "response.function_call_arguments.delta",
+                                             "response.function_call_arguments.done",
+                                             "response.output_item.done"}));
   const RJson& out = st.output();
   ASSERT_EQ(out.size(), 4u);
   EXPECT_EQ(out[2]["name"], "get_weather");
@@ -253,7 +264,8 @@ TEST(ResponsesStream, ReasoningThenTextThenCalls) {
   EXPECT_EQ(out[3]["name"], "now");
   EXPECT_NE(out[2]["call_id"], out[3]["call_id"]);
   // The streamed output equals what the whole answer gives (ids aside).
-  RJson whole = output_items({"think", "Let me check.", {{"get_weather", "{\"city\":\"SF\"}"}, {"now", "{}"}}});
+  RJson whole =
+      output_items({"think", "Let me check.", {{"get_weather", "{\"city\":\"SF\"}"}, {"now", "{}"}}});
   ASSERT_EQ(whole.size(), out.size());
   for (size_t i = 0; i < out.size(); ++i) {
     RJson a = out[i], b = whole[i];

@@ -135,8 +135,13 @@ std::vector<Value> items_of(const Value& v) {
   std::vector<Value> out;
   if (v.is_object())
     for (const auto& [k, x] : v.obj->items) out.push_back(Value::string(k));
-  if (v.is_string())
-    for (char c : v.s) out.push_back(Value::string(std::string(1, c)));
+  if (v.is_string()) {
+    // A Python str iterates by code point, not byte (a byte split would make invalid UTF-8: found
+    // by tests/fuzz/jinja_fuzz.cpp through `s|sort`).
+    const std::vector<size_t> at = code_point_offsets(v.s);
+    for (size_t i = 0; i < at.size(); ++i)
+      out.push_back(Value::string(v.s.substr(at[i], (i + 1 < at.size() ? at[i + 1] : v.s.size()) - at[i])));
+  }
   return out;
 }
 

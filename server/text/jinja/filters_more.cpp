@@ -4,21 +4,13 @@
 
 #include "server/text/jinja/interpreter.h"
 #include "server/text/jinja/py_string.h"
+#include "server/text/jinja/string_ops.h"
 
 namespace sgl::text::jinja {
 
 namespace {
 
-Array as_list(const Value& v) {
-  if (v.is_array()) return *v.arr;
-  Array out;
-  if (v.is_object())
-    for (const auto& [k, x] : v.obj->items) out.push_back(Value::string(k));
-  if (v.is_string())
-    for (int64_t i = 0, n = code_point_count(v.s); i < n; ++i)
-      out.push_back(Value::string(code_point_at(v.s, i)));
-  return out;
-}
+Array as_list(const Value& v) { return items_of(v); }
 
 int64_t int_arg(const Args& a, size_t index, const char* name, int64_t dflt) {
   const Value* v = a.get(index, name);

@@ -2,6 +2,7 @@
 
 #include <fmt/format.h>
 
+#include <charconv>
 #include <cmath>
 #include <ctime>
 #include <optional>
@@ -332,8 +333,12 @@ class Renderer {
           const Value* v = base.obj->find(e.name);
           if (v) return *v;
         }
-        if (base.is_array() && !e.name.empty() && std::isdigit(static_cast<unsigned char>(e.name[0])))
-          return subscript(base, Value::integer(std::stoll(e.name)), e.line);
+        if (base.is_array() && !e.name.empty() && std::isdigit(static_cast<unsigned char>(e.name[0]))) {
+          int64_t index = 0;
+          const auto [end, ec] = std::from_chars(e.name.data(), e.name.data() + e.name.size(), index);
+          if (ec == std::errc() && end == e.name.data() + e.name.size())
+            return subscript(base, Value::integer(index), e.line);
+        }
         return Value();
       }
       case Expr::Kind::kSubscript: {

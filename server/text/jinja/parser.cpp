@@ -5,6 +5,7 @@
 #include <algorithm>
 #include <array>
 #include <cctype>
+#include <charconv>
 #include <optional>
 
 #include "server/text/jinja/lexer.h"
@@ -282,8 +283,16 @@ class ExprParser {
         return e;
       }
       case Tok::Kind::kInt: {
+        // from_chars, not stoll: a literal past int64 is a template error, not an exception (found
+        // by tests/fuzz/jinja_fuzz.cpp). Python's ints are unbounded; no chat template needs that.
+        const std::string& text = t_[p_].text;
+        int64_t v = 0;
+        const auto [end, ec] = std::from_chars(text.data(), text.data() + text.size(), v);
+        if (ec != std::errc() || end != text.data() + text.size())
+          return error(fmt::format("integer literal out of range: {}", text));
+        ++p_;
         auto e = make(Expr::Kind::kLiteral);
-        e->literal = Value::integer(std::stoll(t_[p_++].text));
+        e->literal = Value::integer(v);
         return e;
       }
       case Tok::Kind::kFloat: {
