@@ -1,4 +1,5 @@
 // The scheduler thread: commands, the overlap/serial loop, flush and weight-swap handling.
+#include <malloc.h>
 #include <spdlog/spdlog.h>
 
 #include <algorithm>
@@ -110,6 +111,14 @@ bool SchedulerImpl::idle() const {
 bool SchedulerImpl::drain_commands(bool block) {
   if (block) {
     std::unique_lock<std::mutex> lk(wake_mu_);
+    // After a second without work following a busy spell, hand what the spell freed back to the
+    // system: glibc keeps it in its arenas, so resident memory would stay at the burst's high-water
+    // mark (the soak measured +10 % after 10,000 requests at concurrency 256).
+    if (worked_since_trim_ &&
+        !wake_cv_.wait_for(lk, std::chrono::seconds(1), [&] { return !commands_.empty(); })) {
+      worked_since_trim_ = false;
+      malloc_trim(0);
+    }
     wake_cv_.wait(lk, [&] { return !commands_.empty(); });
   }
   Command cmd;
@@ -181,6 +190,7 @@ void SchedulerImpl::handle(Command& cmd) {
 }
 
 void SchedulerImpl::launch(std::unique_ptr<StepRecord> step) {
+  worked_since_trim_ = true;
   for (auto& r : step->reqs) ++r->inflight;
   ++pending_steps_;
   ++num_steps_;

@@ -21,11 +21,11 @@ ASAN_INTEGRATION=(integration_server_http integration_server_limits integration_
 TSAN_UNIT=(test_sched test_net test_server)
 # CI's share (scripts/test.sh), within its time budget: the parsing code under ASan + UBSan without
 # the engine (HTTP, JSON requests, tokenizer, templates, grammars, parsers, and the fuzz corpora and
-# reproducers replayed instrumented), and the reactor under TSan.
+# reproducers replayed instrumented), and the scheduler and the reactor under TSan.
 ASAN_CI_UNIT=(test_base test_net test_server test_parsers test_text)
 ASAN_CI_REPLAYS=(http_request generate_request completion_request chat_request sampling_params tokenizer
                  detokenizer jinja grammar tool_call_parser reasoning_parser chat_output)
-TSAN_CI_UNIT=(test_net)
+TSAN_CI_UNIT=(test_net test_sched)
 TSAN_INTEGRATION=(integration_server_load integration_server_limits integration_graceful_shutdown
                   integration_ops_control)
 

@@ -20,10 +20,15 @@ enum class Flow { kNormal, kBreak, kContinue };
 constexpr uint64_t kMaxValueBytes = 64u << 20;  // one string made by `*`, `~` or `+`
 constexpr uint64_t kMaxListItems = 1u << 20;    // one list made by `*` or `+`
 constexpr int kMaxCallDepth = 200;
+// Macro recursion also stops when it has used this much of the thread's stack: a level's frames
+// differ between builds (ASan's are several times larger: 200 levels overflowed 8 MiB there), and
+// the count alone would not keep a deep recursion off the guard page.
+constexpr std::ptrdiff_t kMaxStackBytes = 1 << 20;
 
 class Renderer {
  public:
-  Renderer(const Value& ctx, const RenderOptions& opt) : opt_(opt) {
+  Renderer(const Value& ctx, const RenderOptions& opt)
+      : opt_(opt), stack_base_(static_cast<const char*>(__builtin_frame_address(0))) {
     scopes_.emplace_back();
     if (ctx.is_object())
       for (const auto& [k, v] : ctx.obj->items) scopes_.back()[k] = v;
@@ -135,7 +140,9 @@ class Renderer {
   Value make_callable(const Stmt& macro, std::nullptr_t) {
     const Stmt* m = &macro;
     return Value::function([this, m](Args& a) -> Result<Value> {
-      if (depth_ >= kMaxCallDepth) return err(m->line, "maximum macro recursion depth exceeded");
+      const auto* frame = static_cast<const char*>(__builtin_frame_address(0));
+      if (depth_ >= kMaxCallDepth || std::abs(stack_base_ - frame) > kMaxStackBytes)
+        return err(m->line, "maximum macro recursion depth exceeded");
       SGL_TRY(step(m->line));
       scopes_.emplace_back();
       ++depth_;
@@ -593,6 +600,7 @@ class Renderer {
   std::vector<std::map<std::string, Value>> scopes_;
   std::map<std::string, Value> globals_;
   int depth_ = 0;
+  const char* stack_base_;  // the frame that made the renderer (stack budget)
   uint64_t steps_ = 0;
   uint64_t written_ = 0;
 };
