@@ -26,8 +26,11 @@ ASAN_CI_UNIT=(test_base test_net test_server test_parsers test_text)
 ASAN_CI_REPLAYS=(http_request generate_request completion_request chat_request sampling_params tokenizer
                  detokenizer jinja grammar tool_call_parser reasoning_parser chat_output)
 TSAN_CI_UNIT=(test_net test_sched)
-TSAN_INTEGRATION=(integration_server_load integration_server_limits integration_graceful_shutdown
-                  integration_ops_control)
+# Not integration_server_limits, integration_graceful_shutdown nor integration_ops_control: they
+# hold the server to times (an 8 MB prompt refused within 2 s; a 1,000-token stream finished within
+# the shutdown grace; the whole script within its 300 s) that TSan's 5-15x slowdown on one CPU
+# breaks (5.4 s; > 120 s; timeout at 258 s of its sections) without any race report.
+TSAN_INTEGRATION=(integration_server_load)
 
 join() { local IFS='|'; echo "^($*)\$"; }
 now() { date +%s; }
