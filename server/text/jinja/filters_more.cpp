@@ -10,8 +10,6 @@ namespace sgl::text::jinja {
 
 namespace {
 
-Array as_list(const Value& v) { return items_of(v); }
-
 int64_t int_arg(const Args& a, size_t index, const char* name, int64_t dflt) {
   const Value* v = a.get(index, name);
   return v && v->kind == Value::Kind::kInt ? v->i : dflt;
@@ -48,7 +46,7 @@ Result<Value> apply_more_filters(const std::string& name, const Value& v, Args& 
     const Value* fill = a.get(1, "fill_with");
     Value out = Value::array();
     Array cur;
-    for (auto& x : as_list(v)) {
+    for (auto& x : items_of(v)) {
       cur.push_back(x);
       if (static_cast<int64_t>(cur.size()) == n)
         out.arr->push_back(Value::array(std::move(cur))), cur.clear();
@@ -64,7 +62,7 @@ Result<Value> apply_more_filters(const std::string& name, const Value& v, Args& 
     const int64_t slices = int_arg(a, 0, "slices", 0);
     if (slices <= 0) return invalid_argument("slice: slices must be positive");
     const Value* fill = a.get(1, "fill_with");
-    Array seq = as_list(v);
+    Array seq = items_of(v);
     const auto len = static_cast<int64_t>(seq.size());
     const int64_t per = len / slices, extra = len % slices;
     int64_t offset = 0;
@@ -84,7 +82,7 @@ Result<Value> apply_more_filters(const std::string& name, const Value& v, Args& 
     if (!attr) return invalid_argument("groupby needs an attribute");
     const Value* dflt = a.get(1, "default");
     std::vector<std::pair<Value, Value>> keyed;
-    for (auto& x : as_list(v)) {
+    for (auto& x : items_of(v)) {
       Value key =
           attr->kind == Value::Kind::kInt ? attribute(x, std::to_string(attr->i)) : attribute(x, attr->str());
       if (key.is_undefined() && dflt) key = *dflt;
