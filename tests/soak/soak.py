@@ -473,14 +473,16 @@ async def main():
     await soak.compute_references()
     await soak.run_mix(a.warmup, a.concurrency, "warm-up")
     idle0 = await soak.settle()
-    await asyncio.sleep(1)
+    # The scheduler hands freed memory back after a second idle (malloc_trim): measure after it,
+    # the same way both times.
+    await asyncio.sleep(2.5)
     base_rss, base_fds = proc_status(a.pid) if a.pid else (None, None)
     retracted0 = await soak.metric("sglang:num_retracted_requests_total") or 0
     soak.stats.clear()
     soak.findings.clear()
     secs = await soak.run_mix(a.n, a.concurrency, "soak")
     idle = await soak.settle()
-    await asyncio.sleep(1)
+    await asyncio.sleep(2.5)
     retracted = (await soak.metric("sglang:num_retracted_requests_total") or 0) - retracted0
     rss, fds = None, None
     if a.pid:
