@@ -19,6 +19,9 @@ struct EngineConfig {
   int64_t context_length = 0;        // 0 = from config.json
   int model_layer_nums = 0;          // > 0: only the first N decoder layers (SGLang-JAX's flag)
   int num_threads = 0;               // 0 = all cores (oneTBB)
+  // > 0: this runner's forwards run in a oneTBB arena of this many threads of their own, so that
+  // data-parallel replicas in one process split the cores instead of contending for all of them.
+  int arena_threads = 0;
   // --device cuda: decode steps of up to this many requests replay CUDA graphs (0 = 160, SGLang's
   // default cap for small GPUs); --disable-cuda-graph turns them off.
   int cuda_graph_max_bs = 0;

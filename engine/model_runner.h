@@ -105,6 +105,11 @@ class ModelRunner {
   // token table, which the sampled tokens of this step update.
   virtual Result<StepOutput> step(const StepInput& input) = 0;
 
+  // Hands back memory sized by the largest step so far (the logits of the biggest batch), which
+  // would otherwise stay resident at that high-water mark. Called by the scheduler after a second
+  // idle, never while a step runs; the next step allocates again.
+  virtual void release_idle_memory() {}
+
   // Reloads weights from a model directory into the existing buffers (KV cache untouched).
   // Refuses, keeping the old weights, when the architecture or any shape differs.
   virtual Status load_weights_from_disk(const std::string& model_path) = 0;

@@ -131,7 +131,7 @@ void SchedulerImpl::finish(Req& req, FinishReason reason) {
   if (!req.admitted_once) queued_.fetch_sub(1);
   ++(aborted ? aborted_ : finished_);
   if (req.first_token_seen && !aborted) end_stage(req, ReqStage::kDecodeLoop);
-  hist_.num_retractions.observe(req.retractions);
+  hist_->num_retractions.observe(req.retractions);
 
   std::shared_ptr<Req> self;
   auto drop = [&](std::vector<std::shared_ptr<Req>>& v) {

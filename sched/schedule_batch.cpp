@@ -225,7 +225,7 @@ bool SchedulerImpl::add_prefills(StepRecord& step, int64_t mixed_decodes) {
       cached_prompt_tokens_ += m.len;
       queued_.fetch_sub(1);
       const auto now = std::chrono::steady_clock::now();
-      hist_.queue_time.observe(std::chrono::duration<double>(now - r->submitted).count());
+      hist_->queue_time.observe(std::chrono::duration<double>(now - r->submitted).count());
       end_stage(*r, ReqStage::kPrefillWaiting);
     }
     const bool final = take == extend;
@@ -274,7 +274,7 @@ std::vector<uint64_t> SchedulerImpl::live_lora_uids() const {
 
 void SchedulerImpl::end_stage(Req& req, ReqStage stage) {
   const auto now = std::chrono::steady_clock::now();
-  hist_.stage[static_cast<size_t>(stage)].observe(
+  hist_->stage[static_cast<size_t>(stage)].observe(
       std::chrono::duration<double>(now - req.stage_start).count());
   req.stage_start = now;
 }

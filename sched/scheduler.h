@@ -61,6 +61,9 @@ struct SchedulerConfig {
   // SGLang's --show-time-cost: one info line per step with where its time went (building the
   // batch, the forward, processing its output).
   bool show_time_cost = false;
+  // Where the per-request histograms go (null: the scheduler's own); data-parallel replicas share
+  // one, which /metrics reports.
+  std::shared_ptr<SchedulerHistograms> histograms;
 };
 
 // The capacity the scheduler settled on at start (logged, and reported by /get_server_info).

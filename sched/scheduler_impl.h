@@ -72,7 +72,7 @@ class SchedulerImpl {
   const SchedulerConfig& config() const { return cfg_; }
   const SchedulerLimits& limits() const { return limits_; }
   SchedulerStats stats() const;
-  const SchedulerHistograms& histograms() const { return hist_; }
+  const SchedulerHistograms& histograms() const { return *hist_; }
   std::atomic<int64_t>& queued() { return queued_; }
   uint64_t next_arrival() { return arrival_.fetch_add(1); }
 
@@ -192,7 +192,7 @@ class SchedulerImpl {
   int64_t retracted_window_ = 0, paused_window_ = 0;
   int64_t retracted_gauge_ = 0, paused_gauge_ = 0;
   int64_t prefill_compute_tokens_ = 0, prefill_cache_tokens_ = 0, first_tokens_ = 0;
-  SchedulerHistograms hist_;
+  std::shared_ptr<SchedulerHistograms> hist_;  // SchedulerConfig::histograms, or its own
   int64_t num_steps_ = 0;
   int64_t decode_steps_ = 0;
   int64_t generated_ = 0;

@@ -1,5 +1,6 @@
-// Everything a route needs: the parsed flags, the tokenizer and chat template, the model runner
-// and the scheduler, the request limits and the server's counters. Built once by startup.
+// Everything a route needs: the parsed flags, the tokenizer and chat template, the model runners
+// and their schedulers (one per data-parallel replica), the request limits and the server's
+// counters. Built once by startup.
 #pragma once
 
 #include <spdlog/spdlog.h>
@@ -8,10 +9,11 @@
 #include <chrono>
 #include <memory>
 #include <string>
+#include <vector>
 
 #include "engine/model_runner.h"
 #include "net/router.h"
-#include "sched/scheduler.h"
+#include "sched/data_parallel.h"
 #include "server/args.h"
 #include "server/crash_dump.h"
 #include "server/grammar/grammar_constraint.h"
@@ -29,8 +31,9 @@ struct App {
   ServerArgs args;
   std::shared_ptr<const text::Tokenizer> tokenizer;
   std::shared_ptr<const text::ChatTemplate> chat_template;  // null: SGLang's plain fallback
-  std::unique_ptr<engine::ModelRunner> runner;
-  std::unique_ptr<sched::Scheduler> scheduler;
+  // One per --dp-size replica, each served by its scheduler in `scheduler` (same order).
+  std::vector<std::unique_ptr<engine::ModelRunner>> runners;
+  std::unique_ptr<sched::DataParallelScheduler> scheduler;
   RequestLimits limits;
   std::unique_ptr<GrammarCompiler> grammars;  // structured output (json_schema / regex / ebnf)
   std::unique_ptr<LoraRegistry> lora;         // LoRA adapters by name; null without --enable-lora
@@ -43,6 +46,9 @@ struct App {
   std::shared_ptr<spdlog::logger> http_log;   // access lines, at --log-level-http (null: the default logger)
   std::atomic<bool> ready{false};             // /health 200 once warm-up is done
   std::chrono::system_clock::time_point started = std::chrono::system_clock::now();
+
+  // The model every replica runs (replica 0's runner: its info, its tensor-parallel group).
+  engine::ModelRunner& runner() const { return *runners.front(); }
 };
 
 // Loads tokenizer, template, model and scheduler as the flags say (progress on stderr).

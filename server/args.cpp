@@ -193,13 +193,12 @@ Status validate_server_args(const ServerArgs& a, const BuiltFeatures& built) {
   SGL_TRY(check(a.reasoning_parser.empty() || is_reasoning_parser_name(a.reasoning_parser),
                 "--reasoning-parser: no parser for '" + a.reasoning_parser +
                     "' in sglcpp (deepseek-r1, qwen3, qwen3-thinking, mimo, kimi, glm45, glm47)"));
-  if (a.dp_size > 1)
-    return unsupported(
-        fmt::format("--dp-size {}: data-parallel replicas are not built in sglcpp yet; use --dp-size 1 (and "
-                    "--tp-size for "
-                    "more devices)",
-                    a.dp_size));
   SGL_TRY(check(a.dp_size >= 1, "--dp-size must be >= 1"));
+  if (a.dp_size > 1 && a.nnodes > 1)
+    return unsupported(fmt::format(
+        "--dp-size {} with --nnodes {}: data-parallel replicas across nodes are not built in sglcpp yet "
+        "(replicas run in one process; run one server per node behind a router instead)",
+        a.dp_size, a.nnodes));
   SGL_TRY(check(a.watchdog_timeout > 0, "--watchdog-timeout must be > 0"));
   for (const auto* b :
        {&a.bucket_time_to_first_token, &a.bucket_inter_token_latency, &a.bucket_e2e_request_latency})

@@ -76,7 +76,8 @@ struct ServerArgs {
   // Parallelism and kernels.
   std::string device = "cpu";  // cpu | cuda (tpu is refused)
   int tp_size = 1;
-  int dp_size = 1;  // data-parallel replicas (only 1 so far)
+  int dp_size = 1;                          // data-parallel replicas (sched/data_parallel.h)
+  std::string dp_schedule_policy = "None";  // round_robin|min_running_queue|cache_aware|shape_aware
   int ep_size = 1;
   int nnodes = 1;
   int node_rank = 0;

@@ -61,7 +61,7 @@ DistMonitor::~DistMonitor() {
 void DistMonitor::run() {
   while (!stop_.load()) {
     std::this_thread::sleep_for(std::chrono::milliseconds(100));
-    const std::string failure = engine::dist::tp_group_failure(*app_.runner);
+    const std::string failure = engine::dist::tp_group_failure(app_.runner());
     if (failure.empty()) continue;
     app_.ready.store(false);  // /health → 503
     spdlog::error("Tensor-parallel group failed: {}", failure);

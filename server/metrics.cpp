@@ -1,5 +1,6 @@
 #include "server/metrics.h"
 
+#include "sched/data_parallel.h"
 #include "server/protocol/prometheus_text.h"
 
 namespace sgl::server {
@@ -15,8 +16,9 @@ Metrics::Metrics()
       generation_tokens_hist(default_token_buckets()),
       grammar_compile_time({0.0, 0.01, 0.02, 0.05, 0.1, 0.2, 0.5, 1, 2, 5, 10, 20, 30, 60, 90, 120, 240}) {}
 
-std::string Metrics::render(const std::string& model, const sched::SchedulerStats& s,
+std::string Metrics::render(const std::string& model, const std::vector<sched::SchedulerStats>& replicas,
                             const sched::SchedulerHistograms& h) const {
+  const sched::SchedulerStats s = replicas.size() == 1 ? replicas.front() : sched::sum_stats(replicas);
   // SGLang's label sets: the scheduler's (one scheduler: every rank label is 0, engine_type is
   // "unified" without PD disaggregation) and the tokenizer manager's.
   const PromLabels sch = {{"model_name", model},
@@ -31,35 +33,57 @@ std::string Metrics::render(const std::string& model, const sched::SchedulerStat
   };
   auto d = [](int64_t v) { return static_cast<double>(v); };
   PromText p;
+  // Data-parallel replicas: each scheduler's series apart, labelled with its dp_rank (as SGLang's
+  // DP ranks report); one replica keeps SGLang's single-scheduler label set.
+  std::vector<PromLabels> rank_labels;
+  for (size_t i = 0; i < replicas.size(); ++i)
+    rank_labels.push_back(replicas.size() == 1 ? sch : with(sch, "dp_rank", std::to_string(i).c_str()));
+  auto per_replica = [&](std::string_view name, const char* type, std::string_view help, auto value,
+                         const char* extra_key = nullptr, const char* extra_value = nullptr,
+                         bool family = true) {
+    if (family) p.family(name, type, help);
+    for (size_t i = 0; i < replicas.size(); ++i)
+      p.sample(name, extra_key ? with(rank_labels[i], extra_key, extra_value) : rank_labels[i],
+               value(replicas[i]));
+  };
 
   // Scheduler gauges and counters.
-  p.gauge("sglang:num_running_reqs", "The number of running requests.", sch, d(s.num_running_reqs));
-  p.gauge("sglang:num_used_tokens", "The number of used tokens.", sch, d(s.num_used_tokens));
-  p.gauge("sglang:token_usage", "The token usage.", sch, s.token_usage);
-  p.gauge("sglang:decode_sum_seq_lens", "The sum of all sequence lengths in decode.", sch,
-          d(s.decode_sum_seq_lens));
-  p.gauge("sglang:gen_throughput", "The generation throughput (token/s).", sch, s.gen_throughput);
-  p.gauge("sglang:num_queue_reqs", "The number of requests in the waiting queue.", sch, d(s.num_queue_reqs));
+  per_replica("sglang:num_running_reqs", "gauge", "The number of running requests.",
+              [&](const sched::SchedulerStats& r) { return d(r.num_running_reqs); });
+  per_replica("sglang:num_used_tokens", "gauge", "The number of used tokens.",
+              [&](const sched::SchedulerStats& r) { return d(r.num_used_tokens); });
+  per_replica("sglang:token_usage", "gauge", "The token usage.",
+              [&](const sched::SchedulerStats& r) { return r.token_usage; });
+  per_replica("sglang:decode_sum_seq_lens", "gauge", "The sum of all sequence lengths in decode.",
+              [&](const sched::SchedulerStats& r) { return d(r.decode_sum_seq_lens); });
+  per_replica("sglang:gen_throughput", "gauge", "The generation throughput (token/s).",
+              [&](const sched::SchedulerStats& r) { return r.gen_throughput; });
+  per_replica("sglang:num_queue_reqs", "gauge", "The number of requests in the waiting queue.",
+              [&](const sched::SchedulerStats& r) { return d(r.num_queue_reqs); });
   p.gauge("sglang:num_grammar_queue_reqs", "The number of requests in the grammar waiting queue.", sch,
           d(grammar_compiling.load(std::memory_order_relaxed)));
-  p.gauge("sglang:cache_hit_rate", "The prefix cache hit rate.", sch, s.cache_hit_rate);
-  p.gauge("sglang:max_total_num_tokens", "Maximum total number of tokens in the KV cache pool.", sch,
-          d(s.max_total_num_tokens));
-  p.gauge("sglang:spec_accept_length", "The average acceptance length of speculative decoding.", sch,
-          s.avg_spec_accept_length);
-  p.gauge("sglang:spec_accept_rate",
-          "The average acceptance rate of speculative decoding (`accepted tokens / total draft tokens` in "
-          "batch).",
-          sch, s.spec_accept_rate);
-  p.gauge("sglang:num_retracted_reqs", "The number of retracted requests.", sch, d(s.num_retracted_reqs));
-  p.counter("sglang:num_retracted_requests_total", "Total number of retracted requests.", sch,
-            d(s.num_retracted_reqs_total));
-  p.counter("sglang:num_retracted_input_tokens_total", "Total number of retracted input tokens.", sch,
-            d(s.num_retracted_input_tokens));
-  p.counter("sglang:num_retracted_output_tokens_total", "Total number of retracted output tokens.", sch,
-            d(s.num_retracted_output_tokens));
-  p.gauge("sglang:num_paused_reqs", "The number of paused requests by async weight sync.", sch,
-          d(s.num_paused_reqs));
+  per_replica("sglang:cache_hit_rate", "gauge", "The prefix cache hit rate.",
+              [&](const sched::SchedulerStats& r) { return r.cache_hit_rate; });
+  per_replica("sglang:max_total_num_tokens", "gauge", "Maximum total number of tokens in the KV cache pool.",
+              [&](const sched::SchedulerStats& r) { return d(r.max_total_num_tokens); });
+  per_replica("sglang:spec_accept_length", "gauge", "The average acceptance length of speculative decoding.",
+              [&](const sched::SchedulerStats& r) { return r.avg_spec_accept_length; });
+  per_replica(
+      "sglang:spec_accept_rate", "gauge",
+      "The average acceptance rate of speculative decoding (`accepted tokens / total draft tokens` in "
+      "batch).",
+      [&](const sched::SchedulerStats& r) { return r.spec_accept_rate; });
+  per_replica("sglang:num_retracted_reqs", "gauge", "The number of retracted requests.",
+              [&](const sched::SchedulerStats& r) { return d(r.num_retracted_reqs); });
+  per_replica("sglang:num_retracted_requests_total", "counter", "Total number of retracted requests.",
+              [&](const sched::SchedulerStats& r) { return d(r.num_retracted_reqs_total); });
+  per_replica("sglang:num_retracted_input_tokens_total", "counter", "Total number of retracted input tokens.",
+              [&](const sched::SchedulerStats& r) { return d(r.num_retracted_input_tokens); });
+  per_replica("sglang:num_retracted_output_tokens_total", "counter",
+              "Total number of retracted output tokens.",
+              [&](const sched::SchedulerStats& r) { return d(r.num_retracted_output_tokens); });
+  per_replica("sglang:num_paused_reqs", "gauge", "The number of paused requests by async weight sync.",
+              [&](const sched::SchedulerStats& r) { return d(r.num_paused_reqs); });
   // SGLang computes it only from its SLO estimate (max_running_requests_under_SLO), which sglcpp
   // does not make; without one SGLang reports 0 as well.
   p.gauge("sglang:utilization", "The utilization.", sch, 0.0);
@@ -84,26 +108,34 @@ std::string Metrics::render(const std::string& model, const sched::SchedulerStat
                         with(sch, "stage", sched::req_stage_name(static_cast<sched::ReqStage>(i))),
                         h.stage[i].bounds(), h.stage[i].snapshot());
   p.gauge("sglang:is_cuda_graph", "Whether the batch is using CUDA graph.", sch, 0.0);
-  p.counter("sglang:cuda_graph_passes_total", "Total number of forward passes categorized by CUDA graph.",
-            with(sch, "mode", "decode_none"), d(s.num_decode_passes));
+  per_replica(
+      "sglang:cuda_graph_passes_total", "counter",
+      "Total number of forward passes categorized by CUDA graph.",
+      [&](const sched::SchedulerStats& r) { return d(r.num_decode_passes); }, "mode", "decode_none");
   if (lora_enabled) {  // as SGLang: only with LoRA on
-    p.gauge("sglang:lora_pool_slots_used", "Number of LoRA adapter slots currently occupied in GPU memory.",
-            sch, d(s.lora_slots_used));
-    p.gauge("sglang:lora_pool_slots_total",
-            "Total number of LoRA adapter slots available (max_loras_per_batch).", sch,
-            d(s.lora_slots_total));
-    p.gauge("sglang:lora_pool_utilization",
-            "LoRA pool utilization ratio (used/total). 1.0 means pool is full.", sch,
-            s.lora_slots_total > 0 ? d(s.lora_slots_used) / d(s.lora_slots_total) : 0.0);
+    per_replica("sglang:lora_pool_slots_used", "gauge",
+                "Number of LoRA adapter slots currently occupied in GPU memory.",
+                [&](const sched::SchedulerStats& r) { return d(r.lora_slots_used); });
+    per_replica("sglang:lora_pool_slots_total", "gauge",
+                "Total number of LoRA adapter slots available (max_loras_per_batch).",
+                [&](const sched::SchedulerStats& r) { return d(r.lora_slots_total); });
+    per_replica("sglang:lora_pool_utilization", "gauge",
+                "LoRA pool utilization ratio (used/total). 1.0 means pool is full.",
+                [&](const sched::SchedulerStats& r) {
+                  return r.lora_slots_total > 0 ? d(r.lora_slots_used) / d(r.lora_slots_total) : 0.0;
+                });
   }
-  p.gauge("sglang:new_token_ratio", "The new token ratio.", sch, s.new_token_ratio);
+  per_replica("sglang:new_token_ratio", "gauge", "The new token ratio.",
+              [&](const sched::SchedulerStats& r) { return r.new_token_ratio; });
   p.family("sglang:realtime_tokens_total", "counter",
            "Total number of tokens processed (updated on each log interval). mode: prefill_compute, "
            "prefill_cache, decode.");
-  p.sample("sglang:realtime_tokens_total", with(sch, "mode", "prefill_compute"),
-           d(s.num_prefill_compute_tokens));
-  p.sample("sglang:realtime_tokens_total", with(sch, "mode", "prefill_cache"), d(s.num_prefill_cache_tokens));
-  p.sample("sglang:realtime_tokens_total", with(sch, "mode", "decode"), d(s.num_decode_tokens));
+  for (auto [mode, field] : {std::pair{"prefill_compute", &sched::SchedulerStats::num_prefill_compute_tokens},
+                             std::pair{"prefill_cache", &sched::SchedulerStats::num_prefill_cache_tokens},
+                             std::pair{"decode", &sched::SchedulerStats::num_decode_tokens}})
+    per_replica(
+        "sglang:realtime_tokens_total", "counter", "",
+        [&](const sched::SchedulerStats& r) { return d(r.*field); }, "mode", mode, false);
 
   // Tokenizer-side counters and histograms.
   p.counter("sglang:prompt_tokens_total", "Number of prefill tokens processed.", tok,

@@ -40,7 +40,8 @@ struct Metrics {
   double engine_load_weights_seconds = 0;
   bool lora_enabled = false;
 
-  std::string render(const std::string& model, const sched::SchedulerStats& s,
+  // `replicas`: each data-parallel replica's scheduler (one: SGLang's single-scheduler series).
+  std::string render(const std::string& model, const std::vector<sched::SchedulerStats>& replicas,
                      const sched::SchedulerHistograms& h) const;
 };
 

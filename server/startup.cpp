@@ -8,6 +8,7 @@
 #include <fstream>
 #include <mutex>
 #include <sstream>
+#include <thread>
 #include <tuple>
 
 #include "engine/engine_config.h"
@@ -86,7 +87,7 @@ sched::SchedulerConfig scheduler_config(const ServerArgs& a, const text::Tokeniz
 Status setup_lora(App& app, sched::SchedulerConfig& sc) {
   const ServerArgs& a = app.args;
   LoraReadContext ctx;
-  ctx.base = app.runner->info().config;
+  ctx.base = app.runner().info().config;
   if (!ctx.base)
     return unsupported(
         "--enable-lora: this runner has no model config to check adapters against (test "
@@ -119,6 +120,40 @@ Status setup_lora(App& app, sched::SchedulerConfig& sc) {
   sc.lora_modules = ctx.limits.target_modules;
   sc.lora_eviction_lru = a.lora_eviction_policy != "fifo";
   return ok_status();
+}
+
+// One replica's runner, wrapped as the --test-* flags say.
+Result<std::unique_ptr<engine::ModelRunner>> create_replica_runner(const ServerArgs& args,
+                                                                   const engine::EngineConfig& ec,
+                                                                   const text::Tokenizer& tok) {
+  SGL_ASSIGN_OR_RETURN(std::unique_ptr<engine::ModelRunner> runner, engine::create_model_runner(ec));
+  if (!args.test_scripted_output.empty()) {
+    SGL_ASSIGN_OR_RETURN(auto script, scripted_output_tokens(args.test_scripted_output, tok));
+    spdlog::warn("--test-scripted-output: every output is forced to a {}-token script", script.size());
+    runner = std::make_unique<engine::ScriptedRunner>(std::move(runner), std::move(script));
+  }
+  if (args.test_zero_cost_runner) {
+    spdlog::warn("--test-zero-cost-runner: no forward runs; every output is a fixed token cycle");
+    const int64_t available = runner->available_memory_bytes();
+    runner = std::make_unique<engine::ZeroCostRunner>(runner->info(), available);
+  }
+  if (args.test_stall_step > 0) {
+    spdlog::warn("--test-stall-step: forward {} will hang", args.test_stall_step);
+    runner = std::make_unique<engine::StallingRunner>(std::move(runner), args.test_stall_step);
+  }
+  return runner;
+}
+
+Result<std::shared_ptr<engine::spec::Eagle3Draft>> load_draft(const ServerArgs& args,
+                                                              const engine::ModelInfo& info) {
+  const int64_t kv_elems = 2LL * info.num_layers * info.num_kv_heads * info.head_dim;
+  const auto elem = info.kv_bytes_per_token / std::max<int64_t>(1, kv_elems);
+  spdlog::info("Loading {} draft model {}", args.speculative_algorithm, args.speculative_draft_model_path);
+  SGL_ASSIGN_OR_RETURN(
+      std::shared_ptr<engine::spec::Eagle3Draft> draft,
+      engine::spec::Eagle3Draft::load(args.speculative_draft_model_path, args.model_path, info,
+                                      elem == 4 ? engine::DType::kF32 : engine::DType::kBF16));
+  return draft;
 }
 
 }  // namespace
@@ -154,27 +189,29 @@ Result<std::unique_ptr<App>> create_app(const ServerArgs& args) {
   SGL_ASSIGN_OR_RETURN(app->chat_template, load_chat_template(args, *app->tokenizer));
 
   engine::EngineConfig ec = engine_config_from_args(args);  // server/dist_node.cpp
+  if (args.dp_size > 1) {
+    if (args.device != "cpu")
+      return unsupported(fmt::format(
+          "--dp-size {} with --device {}: replicas on separate GPUs are not wired in sglcpp yet (the CUDA "
+          "runner always takes device 0); use --tp-size, or one server per GPU behind a router",
+          args.dp_size, args.device));
+    // Replicas split the cores: each runs its forwards in an arena of its own share.
+    const int cores =
+        ec.num_threads > 0 ? ec.num_threads : static_cast<int>(std::thread::hardware_concurrency());
+    ec.arena_threads = std::max(1, cores / args.dp_size);
+    spdlog::info("--dp-size {}: {} replicas of the model, {} threads each, requests routed by {}",
+                 args.dp_size, args.dp_size, ec.arena_threads, args.dp_schedule_policy);
+  }
   spdlog::info("Loading model {} (load_format={}, dtype={}, device={})", args.model_path, args.load_format,
                ec.dtype, args.device);
   const auto t_load = std::chrono::steady_clock::now();
-  SGL_ASSIGN_OR_RETURN(app->runner, engine::create_model_runner(ec));
+  for (int i = 0; i < args.dp_size; ++i) {
+    SGL_ASSIGN_OR_RETURN(auto runner, create_replica_runner(args, ec, *app->tokenizer));
+    app->runners.push_back(std::move(runner));
+  }
   app->metrics.engine_load_weights_seconds =
       std::chrono::duration<double>(std::chrono::steady_clock::now() - t_load).count();
-  if (!args.test_scripted_output.empty()) {
-    SGL_ASSIGN_OR_RETURN(auto script, scripted_output_tokens(args.test_scripted_output, *app->tokenizer));
-    spdlog::warn("--test-scripted-output: every output is forced to a {}-token script", script.size());
-    app->runner = std::make_unique<engine::ScriptedRunner>(std::move(app->runner), std::move(script));
-  }
-  if (args.test_zero_cost_runner) {
-    spdlog::warn("--test-zero-cost-runner: no forward runs; every output is a fixed token cycle");
-    const int64_t available = app->runner->available_memory_bytes();
-    app->runner = std::make_unique<engine::ZeroCostRunner>(app->runner->info(), available);
-  }
-  if (args.test_stall_step > 0) {
-    spdlog::warn("--test-stall-step: forward {} will hang", args.test_stall_step);
-    app->runner = std::make_unique<engine::StallingRunner>(std::move(app->runner), args.test_stall_step);
-  }
-  const auto& info = app->runner->info();
+  const auto& info = app->runner().info();
   spdlog::info("Model: {} ({}), {} layers, vocab {}, context {}, weights {:.1f} MiB", info.architecture,
                info.model_type, info.num_layers, info.vocab_size, info.context_length,
                double(info.weight_bytes) / (1 << 20));
@@ -197,14 +234,6 @@ Result<std::unique_ptr<App>> create_app(const ServerArgs& args) {
     std::_Exit(1);
   };
   if (!args.speculative_algorithm.empty()) {
-    // EAGLE3 draft head, computed in the target's precision (its KV bytes per element say which).
-    const int64_t kv_elems = 2LL * info.num_layers * info.num_kv_heads * info.head_dim;
-    const auto elem = info.kv_bytes_per_token / std::max<int64_t>(1, kv_elems);
-    spdlog::info("Loading {} draft model {}", args.speculative_algorithm, args.speculative_draft_model_path);
-    SGL_ASSIGN_OR_RETURN(
-        auto draft, engine::spec::Eagle3Draft::load(args.speculative_draft_model_path, args.model_path, info,
-                                                    elem == 4 ? engine::DType::kF32 : engine::DType::kBF16));
-    sc.spec_draft = std::move(draft);
     sc.spec_num_steps = args.speculative_num_steps.value_or(3);
     sc.spec_eagle_topk = args.speculative_eagle_topk.value_or(1);
     sc.spec_num_draft_tokens =
@@ -213,7 +242,21 @@ Result<std::unique_ptr<App>> create_app(const ServerArgs& args) {
   if (args.enable_lora) {
     SGL_TRY(setup_lora(*app, sc));
   }
-  SGL_ASSIGN_OR_RETURN(app->scheduler, sched::Scheduler::create(*app->runner, std::move(sc)));
+  sc.histograms = std::make_shared<sched::SchedulerHistograms>();  // the replicas' together
+  std::vector<std::unique_ptr<sched::Scheduler>> replicas;
+  for (auto& runner : app->runners) {
+    sched::SchedulerConfig rc = sc;
+    // EAGLE3 draft head, one per replica (it keeps state of its own), computed in the target's
+    // precision (its KV bytes per element say which).
+    if (!args.speculative_algorithm.empty()) {
+      SGL_ASSIGN_OR_RETURN(rc.spec_draft, load_draft(args, info));
+    }
+    SGL_ASSIGN_OR_RETURN(auto scheduler, sched::Scheduler::create(*runner, std::move(rc)));
+    replicas.push_back(std::move(scheduler));
+  }
+  SGL_ASSIGN_OR_RETURN(auto policy,
+                       sched::parse_dp_policy(args.dp_schedule_policy, !args.disable_radix_cache));
+  app->scheduler = std::make_unique<sched::DataParallelScheduler>(std::move(replicas), policy);
   // The scheduler logs its capacity plan (max_total_num_tokens, chunked_prefill_size, ...).
   const auto& lim = app->scheduler->limits();
   app->limits.context_length = lim.context_len;
@@ -228,11 +271,12 @@ Result<std::unique_ptr<App>> create_app(const ServerArgs& args) {
   return app;
 }
 
-Status run_warmup(App& app, std::chrono::milliseconds timeout) {
-  auto ids = app.tokenizer->encode("The capital city of France is", false);
+namespace {
+Status warm_up_replica(sched::Scheduler& scheduler, const std::vector<int32_t>& ids, const std::string& rid,
+                       std::chrono::steady_clock::time_point deadline) {
   sched::GenerateRequest r;
-  r.rid = "WARMUP";
-  r.input_ids = ids.ok() && !ids->empty() ? *ids : std::vector<int32_t>{0};
+  r.rid = rid;
+  r.input_ids = ids;
   r.sampling.temperature = 0;
   r.stop.max_new_tokens = 8;
   r.stop.ignore_eos = true;
@@ -244,8 +288,7 @@ Status run_warmup(App& app, std::chrono::milliseconds timeout) {
     signalled = true;
     cv.notify_all();
   };
-  SGL_ASSIGN_OR_RETURN(auto stream, app.scheduler->submit(std::move(r), notify));
-  auto deadline = std::chrono::steady_clock::now() + timeout;
+  SGL_ASSIGN_OR_RETURN(auto stream, scheduler.submit(std::move(r), notify));
   std::vector<sched::OutputChunk> chunks;
   for (;;) {
     stream->drain(chunks);
@@ -255,7 +298,7 @@ Status run_warmup(App& app, std::chrono::milliseconds timeout) {
     }
     std::unique_lock lock(mu);
     if (!cv.wait_until(lock, deadline, [&] { return signalled; })) {
-      app.scheduler->abort("WARMUP");
+      scheduler.abort(rid);
       return Error{ErrorCode::kUnavailable, "warm-up generate did not finish in time"};
     }
     signalled = false;
@@ -263,6 +306,19 @@ Status run_warmup(App& app, std::chrono::milliseconds timeout) {
   for (const auto& c : chunks)
     if (c.finish && c.finish->type == sched::FinishReason::Type::kAbort)
       return internal_error("warm-up generate aborted: " + c.finish->message);
+  return ok_status();
+}
+}  // namespace
+
+Status run_warmup(App& app, std::chrono::milliseconds timeout) {
+  auto ids = app.tokenizer->encode("The capital city of France is", false);
+  const std::vector<int32_t> prompt = ids.ok() && !ids->empty() ? *ids : std::vector<int32_t>{0};
+  const auto deadline = std::chrono::steady_clock::now() + timeout;
+  // Every replica, one after the other: each must answer before the server says it is healthy.
+  for (int i = 0; i < app.scheduler->size(); ++i) {
+    const std::string rid = app.scheduler->size() == 1 ? "WARMUP" : fmt::format("WARMUP-{}", i);
+    SGL_TRY(warm_up_replica(app.scheduler->replica(i), prompt, rid, deadline));
+  }
   return ok_status();
 }
 

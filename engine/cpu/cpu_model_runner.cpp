@@ -17,6 +17,7 @@ namespace sgl::engine::cpu {
 CpuModelRunner::CpuModelRunner(std::unique_ptr<DecoderModel> model, ModelInfo info, const EngineConfig& cfg)
     : model_(std::move(model)), info_(std::move(info)), sampler_(cfg.random_seed) {
   if (cfg.num_threads > 0) threads_.emplace(tbb::global_control::max_allowed_parallelism, cfg.num_threads);
+  if (cfg.arena_threads > 0) arena_ = std::make_unique<tbb::task_arena>(cfg.arena_threads);
   sampler_.set_nan_detection(cfg.enable_nan_detection);
   // create_cpu_runner validated the value (its kv_bytes_per_token is sized from it).
   const auto kv = kv_cache_dtype(cfg, model_->compute_dtype());
@@ -63,6 +64,12 @@ Status CpuModelRunner::init_kv_cache(int64_t num_slots, int page_size) {
 }
 
 Result<StepOutput> CpuModelRunner::step(const StepInput& input) {
+  if (!arena_) return step_in_arena(input);
+  // The calling (worker) thread joins the arena; the kernels' parallel loops stay inside it.
+  return arena_->execute([&] { return step_in_arena(input); });
+}
+
+Result<StepOutput> CpuModelRunner::step_in_arena(const StepInput& input) {
   SGL_TRY(validate_step_input(input, info_, kv_.num_slots));
   for (const LoraSlotLoad& load : input.lora_loads) {
     if (lora_load_) SGL_TRY(lora_load_(load));
@@ -115,6 +122,7 @@ Status CpuModelRunner::load_weights_from_disk(const std::string& model_path) {
 Status CpuModelRunner::forward_only(const ForwardBatch& batch, const std::vector<int32_t>& ids) {
   if (kv_.num_slots == 0) return invalid_argument("init_kv_cache was not called");
   SGL_TRY(model_->lora_slots().validate(batch));
+  if (arena_) return arena_->execute([&] { return model_->forward(batch, ids, kv_).status; });
   return model_->forward(batch, ids, kv_).status;
 }
 
@@ -129,6 +137,11 @@ Status CpuModelRunner::load_weights_shard(const std::string& model_path, bool dr
   }
   SGL_ASSIGN_OR_RETURN(WeightFiles files, WeightFiles::open_dir(model_path));
   return model_->load(files, dry_run);
+}
+
+void CpuModelRunner::release_idle_memory() {
+  logits_buffer_ = std::vector<float>();  // move-assigned: `= {}` would keep the capacity
+  model_->release_scratch();
 }
 
 int64_t CpuModelRunner::available_memory_bytes() const {

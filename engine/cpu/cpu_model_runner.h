@@ -3,6 +3,7 @@
 #pragma once
 
 #include <tbb/global_control.h>
+#include <tbb/task_arena.h>
 
 #include <functional>
 #include <memory>
@@ -34,6 +35,7 @@ class CpuModelRunner final : public ModelRunner {
   Result<StepOutput> step(const StepInput& input) override;
   Status load_weights_from_disk(const std::string& model_path) override;
   int64_t available_memory_bytes() const override;
+  void release_idle_memory() override;
   // The model on the host (engine/cuda/ uploads its weights).
   const DecoderModel& model() const { return *model_; }
 
@@ -54,14 +56,17 @@ class CpuModelRunner final : public ModelRunner {
   Status load_weights_shard(const std::string& model_path, bool dry_run);
 
  private:
+  Result<StepOutput> step_in_arena(const StepInput& input);
   std::unique_ptr<DecoderModel> model_;
   ModelInfo info_;
   KvPool kv_;
   Sampler sampler_;
   LastSampledTokens last_token_;
-  // The previous step's logits vector, reused as the next one's storage (its capacity only grows).
+  // The previous step's logits vector, reused as the next one's storage (its capacity only grows
+  // until release_idle_memory).
   std::vector<float> logits_buffer_;
   std::optional<tbb::global_control> threads_;
+  std::unique_ptr<tbb::task_arena> arena_;  // EngineConfig::arena_threads; null: the default arena
   PreForwardHook pre_forward_;
   LoraLoadHook lora_load_;
 };

@@ -250,6 +250,8 @@ class TpLeaderRunner final : public ModelRunner {
     return {};
   }
 
+  // The leader's logits only: the other ranks sample nothing.
+  void release_idle_memory() override { leader_.runner->release_idle_memory(); }
   int64_t available_memory_bytes() const override {
     // The node's ranks share its memory.
     return leader_.runner->available_memory_bytes() / local_ranks_;

@@ -5,6 +5,7 @@
 
 #include <cstdint>
 #include <functional>
+#include <memory>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -149,6 +150,9 @@ class DecoderModel {
   // spares the allocator a fresh (and, above glibc's mmap threshold, page-faulting) buffer per step.
   Output forward(const ForwardBatch& batch, const std::vector<int32_t>& ids, KvPool& kv,
                  std::vector<float> logits_storage = {}) const;
+  // Frees the activation buffers, which keep the size of the largest forward so far (a long
+  // prefill's can be tens of MiB); only between forwards. The next forward allocates again.
+  void release_scratch() const { scratch_.reset(); }
 
  private:
   // rope_cs: the forward's cos/sin table of the batch's positions (Rope::table), shared by layers.
@@ -187,6 +191,12 @@ class DecoderModel {
   ShardPlan shard_;
   dist::Communicator* comm_ = nullptr;
   LoraSlots lora_;
+  // Activation buffers reused by every layer and step (decoder_forward.cpp); created by the first
+  // forward. Forwards of one model run on one thread at a time (a tensor-parallel rank has a model
+  // of its own). shared_ptr: the type is complete only in decoder_forward.cpp.
+  struct ForwardScratch;
+  ForwardScratch& scratch() const;
+  mutable std::shared_ptr<ForwardScratch> scratch_;
 };
 
 }  // namespace sgl::engine

@@ -10,14 +10,15 @@
 
 namespace sgl::engine {
 
-namespace {
-// One set per thread (a forward runs on one thread; tensor-parallel ranks are threads of their
-// own), reused by every layer and step: see engine/cpu/scratch.h.
-struct ForwardScratch {
+// One set per model, reused by every layer and step: see engine/cpu/scratch.h.
+struct DecoderModel::ForwardScratch {
   cpu::ScratchBuffer<float> x, normed, delta, qkv, q, k, v, attn, gate_up, act, rope, extra;
 };
-thread_local ForwardScratch scratch;
-}  // namespace
+
+DecoderModel::ForwardScratch& DecoderModel::scratch() const {
+  if (!scratch_) scratch_ = std::make_shared<ForwardScratch>();
+  return *scratch_;
+}
 
 void DecoderModel::attention_block(int l, const ForwardBatch& batch, const float* normed, int64_t t,
                                    KvPool& kv, const float* rope_cs, float* out) const {
@@ -27,12 +28,12 @@ void DecoderModel::attention_block(int l, const ForwardBatch& batch, const float
   // by the caller.
   const int q_heads = shard_.q_heads, kv_heads = shard_.kv_heads;
   const int64_t d = c.head_dim, hq = q_heads * d, hkv = kv_heads * d, qkv_n = hq + 2 * hkv;
-  float* qkv = scratch.qkv.get(static_cast<size_t>(t * qkv_n));
+  float* qkv = scratch().qkv.get(static_cast<size_t>(t * qkv_n));
   cpu::linear(normed, t, w.qkv, w.qkv_bias.empty() ? nullptr : w.qkv_bias.data(), qkv);
   lora_.add(LoraSlots::Group::kQkv, l, batch, normed, c.hidden_size, qkv, qkv_n);
-  float* q = scratch.q.get(static_cast<size_t>(t * hq));
-  float* k = scratch.k.get(static_cast<size_t>(t * hkv));
-  float* v = scratch.v.get(static_cast<size_t>(t * hkv));
+  float* q = scratch().q.get(static_cast<size_t>(t * hq));
+  float* k = scratch().k.get(static_cast<size_t>(t * hkv));
+  float* v = scratch().v.get(static_cast<size_t>(t * hkv));
   tbb::parallel_for(tbb::blocked_range<int64_t>(0, t, 16), [&](const tbb::blocked_range<int64_t>& r) {
     for (int64_t i = r.begin(); i < r.end(); ++i) {
       const float* row = qkv + i * qkv_n;
@@ -60,7 +61,7 @@ void DecoderModel::attention_block(int l, const ForwardBatch& batch, const float
   }
   cpu::KvLayer layer = kv.layer(c, l);
   cpu::kv_store(batch, k, v, layer);
-  float* attn = scratch.attn.get(static_cast<size_t>(t * hq));
+  float* attn = scratch().attn.get(static_cast<size_t>(t * hq));
   cpu::AttentionOptions ao;
   ao.scale = c.attn_scale > 0 ? static_cast<float>(c.attn_scale) : 1.0f / std::sqrt(static_cast<float>(d));
   ao.softcap = c.attn_softcap;
@@ -77,8 +78,8 @@ void DecoderModel::gated_mlp(const ForwardBatch& batch, const float* x, int64_t 
                              const cpu::PackedWeight& gate_up, const cpu::PackedWeight& down, float* out,
                              int lora_layer) const {
   const int64_t inter = gate_up.n() / 2;
-  float* gu = scratch.gate_up.get(static_cast<size_t>(t * 2 * inter));
-  float* act = scratch.act.get(static_cast<size_t>(t * inter));
+  float* gu = scratch().gate_up.get(static_cast<size_t>(t * 2 * inter));
+  float* act = scratch().act.get(static_cast<size_t>(t * inter));
   cpu::linear(x, t, gate_up, nullptr, gu);
   if (lora_layer >= 0)
     lora_.add(LoraSlots::Group::kGateUp, lora_layer, batch, x, config_.hidden_size, gu, 2 * inter);
@@ -103,7 +104,7 @@ void DecoderModel::ffn_block(int l, const ForwardBatch& batch, const float* norm
   if (options_.shared_expert != SharedExpert::kNone) shared_expert(l, batch, normed, t, out);
   if (w.dense) {  // Grok's residual MoE: (mlp(x) + moe(x)) / √2
     const int64_t n = t * config_.hidden_size;
-    float* dense = scratch.extra.get(static_cast<size_t>(n));
+    float* dense = scratch().extra.get(static_cast<size_t>(n));
     gated_mlp(batch, normed, t, w.gate_up, w.down, dense, l);
     const float inv_sqrt2 = static_cast<float>(1.0 / std::sqrt(2.0));
     for (int64_t i = 0; i < n; ++i) out[i] = (dense[i] + out[i]) * inv_sqrt2;
@@ -114,7 +115,7 @@ void DecoderModel::shared_expert(int l, const ForwardBatch& batch, const float* 
                                  float* out) const {
   const LayerWeights& w = layers_[l];
   const int64_t h = config_.hidden_size;
-  float* y = scratch.extra.get(static_cast<size_t>(t * h));
+  float* y = scratch().extra.get(static_cast<size_t>(t * h));
   gated_mlp(batch, normed, t, w.shared_gate_up, w.shared_down, y);
   // Qwen2-MoE scales the shared expert per token by sigmoid(x·w_g) (each tensor-parallel rank
   // computes the same gate from the whole x and scales its partial sum); Bailing adds it as is.
@@ -190,13 +191,13 @@ DecoderModel::Output DecoderModel::forward(const ForwardBatch& batch, const std:
   const std::vector<int>& capture = batch.capture_hidden_layers;
   out.hidden_states.resize(capture.size());
   const auto th = static_cast<size_t>(t * h);
-  float* x = scratch.x.get(th);  // every buffer is fully written before it is read
-  float* normed = scratch.normed.get(th);
-  float* delta = scratch.delta.get(th);
+  float* x = scratch().x.get(th);  // every buffer is fully written before it is read
+  float* normed = scratch().normed.get(th);
+  float* delta = scratch().delta.get(th);
   embed(ids, x, out.status);
   cpu::scale(x, t * h, c.embedding_scale);
   // cos/sin of the batch's positions, computed once for every layer's q and k.
-  float* rope_cs = scratch.rope.get(static_cast<size_t>(t * rope_.table_width()));
+  float* rope_cs = scratch().rope.get(static_cast<size_t>(t * rope_.table_width()));
   rope_.table(batch.positions.data(), t, rope_cs);
   rebase_rope_for_ntk(batch, rope_cs);
   for (int l = 0; l < c.num_layers; ++l) {

@@ -31,6 +31,7 @@ class StallingRunner final : public ModelRunner {
     return inner_->load_weights_from_disk(model_path);
   }
   int64_t available_memory_bytes() const override { return inner_->available_memory_bytes(); }
+  void release_idle_memory() override { inner_->release_idle_memory(); }
 
  private:
   std::unique_ptr<ModelRunner> inner_;

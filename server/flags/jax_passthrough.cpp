@@ -39,7 +39,6 @@ constexpr Passthrough kRows[] = {
     {"--enable-request-time-stats-logging", Kind::kTrue, "False", "", Status::kIgnored, "per-request stage timestamps are not logged; /metrics has the latency histograms"},
     {"--kv-events-config", Kind::kStr, "None", "", Status::kRefused, "KV cache event publishing (Dynamo KV events)"},
     {"--file-storage-path", Kind::kStr, "sglang_storage", "", Status::kIgnored, "no /v1/files storage in sglcpp"},
-    {"--dp-schedule-policy", Kind::kStr, "None", "round_robin|min_running_queue|cache_aware|shape_aware", Status::kIgnored, "one model replica (--dp-size 1): there is nothing to route"},
     {"--enable-unified-radix-tree", Kind::kTrue, "False", "", Status::kIgnored, "one radix tree already serves every request"},
     {"--hicache-storage", Kind::kStr, "disable", "disable|none|file", Status::kRefused, "hierarchical KV cache (host memory / file tier)"},
     {"--hicache-ratio", Kind::kFloat, "2.0", "", Status::kIgnored, "only used with the hierarchical KV cache, which sglcpp lacks"},

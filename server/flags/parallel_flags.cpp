@@ -10,7 +10,10 @@ void add_parallel_flags(FlagTable& t) {
   t.add("--tp-size,--tensor-parallel-size", &ServerArgs::tp_size, K::kInt, "1", "Tensor-parallel ranks");
   t.add("--ep-size,--expert-parallel-size,--ep", &ServerArgs::ep_size, K::kInt, "1", "Expert-parallel ranks");
   t.add("--dp-size,--data-parallel-size", &ServerArgs::dp_size, K::kInt, "1",
-        "Data-parallel replicas: only 1 (several replicas behind one front are not built yet)");
+        "Data-parallel replicas of the model (each with --tp-size ranks) behind one front");
+  t.add("--dp-schedule-policy", &ServerArgs::dp_schedule_policy, K::kStr, "None",
+        "Which replica a request goes to (None: cache_aware; min_running_queue without the radix cache)",
+        "round_robin|min_running_queue|cache_aware|shape_aware");
   t.add("--nnodes", &ServerArgs::nnodes, K::kInt, "1", "Nodes");
   t.add("--node-rank", &ServerArgs::node_rank, K::kInt, "0", "This node's rank");
   t.add("--dist-init-addr,--nccl-init-addr", &ServerArgs::dist_init_addr, K::kStr, "None",

@@ -41,7 +41,7 @@ boost::asio::awaitable<Result<std::vector<EncodeResult>>> embed(App& app, net::E
 RouteResult handle_embeddings(App& app, net::Exchange& ex) {
   if (auto st = check_json_content_type(ex.request()); !st.ok()) co_return openai_error(st.error());
   auto req =
-      parse_embedding_request(ex.request().body, app.limits.vocab_size, app.runner->info().hidden_size);
+      parse_embedding_request(ex.request().body, app.limits.vocab_size, app.runner().info().hidden_size);
   if (!req.ok()) co_return openai_error(req.error());
   auto res = co_await embed(app, ex, *req);
   if (!res.ok()) co_return openai_error(res.error());
@@ -56,7 +56,7 @@ RouteResult handle_embeddings(App& app, net::Exchange& ex) {
 }
 
 RouteResult handle_encode(App& app, net::Exchange& ex) {
-  auto req = parse_encode_request(ex.request().body, app.limits.vocab_size, app.runner->info().hidden_size);
+  auto req = parse_encode_request(ex.request().body, app.limits.vocab_size, app.runner().info().hidden_size);
   if (!req.ok()) co_return native_error(req.error());
   auto res = co_await embed(app, ex, *req);
   if (!res.ok()) co_return native_error(res.error());

@@ -93,7 +93,7 @@ RouteResult handle_model_card(App& app, net::Exchange& ex) {
 }
 
 RouteResult handle_get_model_info(App& app, net::Exchange&) {
-  const auto& info = app.runner->info();
+  const auto& info = app.runner().info();
   ordered_json j = {{"model_path", app.args.model_path},
                     {"tokenizer_path", app.args.tokenizer_path},
                     {"is_generation", !app.args.is_embedding},
@@ -117,23 +117,38 @@ RouteResult handle_get_server_info(App& app, net::Exchange&) {
   j["max_running_requests"] = lim.max_running_requests;
   j["chunked_prefill_size"] = lim.chunked_prefill_size;
   j["max_prefill_tokens"] = lim.max_prefill_tokens;
-  j["internal_states"] = ordered_json::array(
-      {{{"last_gen_throughput", s.gen_throughput},
+  // One entry per data-parallel replica, as SGLang lists its DP ranks.
+  j["internal_states"] = ordered_json::array();
+  const auto replicas =
+      app.scheduler->size() == 1 ? std::vector<sched::SchedulerStats>{s} : app.scheduler->replica_stats();
+  const auto routed = app.scheduler->routed_counts();
+  for (size_t i = 0; i < replicas.size(); ++i) {
+    const sched::SchedulerStats& r = replicas[i];
+    const int64_t capacity = app.scheduler->replica(static_cast<int>(i)).limits().max_total_num_tokens;
+    ordered_json st = {
+        {"dp_rank", i},
+        {"last_gen_throughput", r.gen_throughput},
         {"avg_spec_accept_length",
-         s.avg_spec_accept_length > 0 ? ordered_json(s.avg_spec_accept_length) : ordered_json(nullptr)},
-        {"memory_usage", {{"kvcache", s.token_usage}, {"token_capacity", lim.max_total_num_tokens}}},
-        {"waiting_queue_size", s.num_queue_reqs},
-        {"running_batch_size", s.num_running_reqs},
-        {"num_used_tokens", s.num_used_tokens},
-        {"available_kv_tokens", lim.max_total_num_tokens - s.num_used_tokens},
-        {"token_usage", s.token_usage},
-        {"cache_hit_rate", s.cache_hit_rate},
-        {"radix_protected_tokens", s.radix_protected_tokens},
-        {"radix_locked_nodes", s.radix_locked_nodes},
-        {"num_free_pages", s.num_free_pages},
-        {"num_total_pages", s.num_total_pages},
-        {"num_generated_tokens", s.num_generated_tokens},
-        {"idle", s.idle}}});
+         r.avg_spec_accept_length > 0 ? ordered_json(r.avg_spec_accept_length) : ordered_json(nullptr)},
+        {"memory_usage", {{"kvcache", r.token_usage}, {"token_capacity", capacity}}},
+        {"waiting_queue_size", r.num_queue_reqs},
+        {"running_batch_size", r.num_running_reqs},
+        {"num_used_tokens", r.num_used_tokens},
+        {"available_kv_tokens", capacity - r.num_used_tokens},
+        {"token_usage", r.token_usage},
+        {"cache_hit_rate", r.cache_hit_rate},
+        {"radix_protected_tokens", r.radix_protected_tokens},
+        {"radix_locked_nodes", r.radix_locked_nodes},
+        {"num_free_pages", r.num_free_pages},
+        {"num_total_pages", r.num_total_pages},
+        {"num_generated_tokens", r.num_generated_tokens},
+        {"num_finished_reqs", r.num_finished_reqs},
+        {"idle", r.idle}};
+    if (app.scheduler->size() > 1) st["dp_routed_requests"] = routed[i];
+    j["internal_states"].push_back(std::move(st));
+  }
+  if (app.scheduler->size() > 1)
+    j["dp_schedule_policy_in_effect"] = sched::dp_policy_name(app.scheduler->policy());
   if (app.lora) j["lora_pool"] = lora_pool_json(app, s);
   j["version"] = "0.1.0";
   co_return net::Response::json(200, j.dump(-1, ' ', false, ordered_json::error_handler_t::replace));
@@ -180,10 +195,10 @@ RouteResult handle_abort_request(App& app, net::Exchange& ex) {
 }
 
 RouteResult handle_metrics(App& app, net::Exchange&) {
-  co_return net::Response::text(
-      200,
-      app.metrics.render(app.args.served_model_name, app.scheduler->stats(), app.scheduler->histograms()),
-      "text/plain; version=0.0.4; charset=utf-8");
+  co_return net::Response::text(200,
+                                app.metrics.render(app.args.served_model_name, app.scheduler->replica_stats(),
+                                                   app.scheduler->histograms()),
+                                "text/plain; version=0.0.4; charset=utf-8");
 }
 
 RouteResult handle_update_weights(App& app, net::Exchange& ex) {
@@ -199,9 +214,11 @@ RouteResult handle_update_weights(App& app, net::Exchange& ex) {
   std::optional<std::string> version;
   if (auto st = json::read(*obj, "weight_version", "", version); !st.ok()) co_return native_error(st.error());
   CallbackResult<Status> done;
-  engine::ModelRunner* runner = app.runner.get();
-  app.scheduler->run_exclusive([runner, path] { return runner->load_weights_from_disk(path); },
-                               done.callback());
+  // Every replica reloads (each paused while its runner swaps); a failure anywhere is reported.
+  App* a = &app;
+  app.scheduler->run_exclusive(
+      [a, path](int i) { return a->runners[static_cast<size_t>(i)]->load_weights_from_disk(path); },
+      done.callback());
   Status st = co_await done.wait();
   if (st.ok() && version) app.runtime.set_weight_version(*version);
   ordered_json j = {

@@ -20,7 +20,7 @@ namespace {
 
 bool is_classifier(const App& app) {
   constexpr std::string_view kSuffix = "ForSequenceClassification";
-  const std::string& a = app.runner->info().architecture;
+  const std::string& a = app.runner().info().architecture;
   return a.size() >= kSuffix.size() && a.compare(a.size() - kSuffix.size(), kSuffix.size(), kSuffix) == 0;
 }
 
@@ -79,7 +79,7 @@ Result<int32_t> single_token(const App& app, const std::string& word) {
 }  // namespace
 
 RouteResult handle_classify(App& app, net::Exchange& ex) {
-  auto req = parse_encode_request(ex.request().body, app.limits.vocab_size, app.runner->info().hidden_size);
+  auto req = parse_encode_request(ex.request().body, app.limits.vocab_size, app.runner().info().hidden_size);
   if (!req.ok()) co_return native_error(req.error());
   if (!is_classifier(app))
     co_return native_error(invalid_argument(

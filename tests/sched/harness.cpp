@@ -21,16 +21,17 @@ std::unique_ptr<engine::ModelRunner> tiny_qwen3_runner() {
   return r.ok() ? std::move(r).value() : nullptr;
 }
 
-bool Collector::submit(Scheduler& s, GenerateRequest req) {
-  const std::string rid = req.rid;
-  const int32_t n = req.n;
+std::function<void()> Collector::notifier() {
   // The callback holds the wake-up state itself: the scheduler thread may still run it while
   // this Collector is being destroyed (its stream's last notify races the test's scope end).
-  auto r = s.submit(std::move(req), [w = wake_] {
+  return [w = wake_] {
     std::lock_guard<std::mutex> lk(w->mu);
     w->woken = true;
     w->cv.notify_one();
-  });
+  };
+}
+
+bool Collector::record(const std::string& rid, int32_t n, Result<std::shared_ptr<RequestStream>> r) {
   if (!r.ok()) {
     errors.push_back(r.error());
     return false;
@@ -38,6 +39,18 @@ bool Collector::submit(Scheduler& s, GenerateRequest req) {
   results[rid].resize(static_cast<size_t>(n));
   streams_.push_back(std::move(r).value());
   return true;
+}
+
+bool Collector::submit(Scheduler& s, GenerateRequest req) {
+  const std::string rid = req.rid;
+  const int32_t n = req.n;
+  return record(rid, n, s.submit(std::move(req), notifier()));
+}
+
+bool Collector::submit(DataParallelScheduler& s, GenerateRequest req) {
+  const std::string rid = req.rid;
+  const int32_t n = req.n;
+  return record(rid, n, s.submit(std::move(req), notifier()));
 }
 
 void Collector::drain() {

@@ -9,6 +9,7 @@
 #include <string>
 #include <vector>
 
+#include "sched/data_parallel.h"
 #include "sched/scheduler.h"
 
 namespace sgl::sched::testing {
@@ -28,6 +29,9 @@ class Collector {
  public:
   // Submits; returns false (and records the error) when refused.
   bool submit(Scheduler& s, GenerateRequest req);
+  bool submit(DataParallelScheduler& s, GenerateRequest req);
+  // Lets go of every stream (a data-parallel replica's load counts a request until then).
+  void release_streams() { streams_.clear(); }
   // Blocks until every submitted stream has finished; `tick` runs between waits (e.g. to abort).
   void wait_all(const std::function<void()>& tick = {});
   // rid → outcome per sample index
@@ -35,6 +39,8 @@ class Collector {
   std::vector<Error> errors;
 
  private:
+  std::function<void()> notifier();
+  bool record(const std::string& rid, int32_t n, Result<std::shared_ptr<RequestStream>> r);
   void drain();
   struct Wake {
     std::mutex mu;
