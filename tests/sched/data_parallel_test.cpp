@@ -115,6 +115,8 @@ void wait_idle(DataParallelScheduler& dp) {
 }
 
 TEST(DataParallelScheduler, EveryPolicyGivesEachRequestItsSoloOutput) {
+  engine::SamplingParams greedy;
+  greedy.temperature = 0.0f;
   const auto work = testing::mixed_workload(48, 11);
   for (auto policy :
        {DpPolicy::kRoundRobin, DpPolicy::kMinRunningQueue, DpPolicy::kCacheAware, DpPolicy::kShapeAware}) {
@@ -125,7 +127,7 @@ TEST(DataParallelScheduler, EveryPolicyGivesEachRequestItsSoloOutput) {
     for (const auto& w : work) {
       const auto& o = c.results[w.rid].at(0);
       ASSERT_TRUE(o.finish.has_value());
-      EXPECT_EQ(o.tokens, fake_reference(w.prompt, w.max_new, {0.0f}, kEos))
+      EXPECT_EQ(o.tokens, fake_reference(w.prompt, w.max_new, greedy, kEos))
           << dp_policy_name(policy) << " " << w.rid;
     }
     const auto routed = r.dp->routed_counts();
