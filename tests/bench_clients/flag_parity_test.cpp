@@ -11,29 +11,16 @@
 
 #include "base/argv_prefix.h"
 #include "bench/serving/bench_serving_args.h"
+#include "tests/flag_list.h"
 
 namespace sgl::bench {
 namespace {
 
 std::vector<std::vector<std::string>> rows_of(const std::string& file) {
-  std::ifstream in(std::string(SGL_SOURCE_DIR) + "/tests/bench_clients/data/" + file);
-  std::vector<std::vector<std::string>> out;
-  std::string line;
-  std::getline(in, line);  // the header names the commit
-  while (std::getline(in, line)) {
-    std::vector<std::string> cols;
-    std::stringstream ss(line);
-    for (std::string c; std::getline(ss, c, '\t');) cols.push_back(c);
-    cols.resize(5);
-    out.push_back(cols);
-  }
-  return out;
+  return testing::read_flag_list(std::string(SGL_SOURCE_DIR) + "/tests/bench_clients/data/" + file);
 }
 
-std::string unquote(std::string s) {
-  if (s.size() >= 2 && s.front() == '"' && s.back() == '"') return s.substr(1, s.size() - 2);
-  return s;
-}
+using testing::unquote;
 
 std::vector<std::string> choices_in(const std::string& cell) {
   std::vector<std::string> out;

@@ -13,6 +13,7 @@
 #include <vector>
 
 #include "server/args.h"
+#include "tests/flag_list.h"
 
 namespace sgl::server::flags {
 namespace {
@@ -32,25 +33,10 @@ std::string read(const std::string& path) {
 }
 
 std::vector<std::vector<std::string>> rows_of(const std::string& file) {
-  std::vector<std::vector<std::string>> out;
-  std::istringstream in(read(std::string(SGL_SOURCE_DIR) + "/tests/server/data/" + file));
-  std::string line;
-  std::getline(in, line);  // the header names the commit
-  while (std::getline(in, line)) {
-    std::vector<std::string> cols;
-    size_t start = 0;
-    for (size_t tab; (tab = line.find('\t', start)) != std::string::npos; start = tab + 1)
-      cols.push_back(line.substr(start, tab - start));
-    cols.push_back(line.substr(start));
-    out.push_back(cols);
-  }
-  return out;
+  return testing::read_flag_list(std::string(SGL_SOURCE_DIR) + "/tests/server/data/" + file);
 }
 
-std::string unquote(std::string s) {
-  if (s.size() >= 2 && s.front() == '"' && s.back() == '"') return s.substr(1, s.size() - 2);
-  return s;
-}
+using testing::unquote;
 
 std::vector<std::string> names_in(const std::string& cell) {
   std::vector<std::string> out;
