@@ -1,5 +1,6 @@
 // CpuModelRunner behaviour beyond the numerics: hidden-state capture, placeholder ids resolved from
-// the request-slot token table, logits only for the rows asked for, and input validation.
+// the request-slot token table, logits only for the rows asked for, idle memory handed back, and
+// input validation.
 #include <gtest/gtest.h>
 
 #include <cmath>
@@ -142,6 +143,32 @@ TEST(Runner, LogitsOnlyForRequestedRows) {
   auto last = runner->step(single);
   ASSERT_TRUE(last.ok());
   EXPECT_TRUE(std::equal(last->logits.begin(), last->logits.end(), out->logits.begin() + 6 * vocab));
+}
+
+// The buffers handed back after an idle second (logits, activations) are made again by the next
+// step, which computes exactly what it would have with them kept.
+TEST(Runner, ReleasingIdleMemoryKeepsTheOutputs) {
+  auto runner = tiny_qwen3();
+  if (!runner) GTEST_SKIP() << "../shared not found: tiny models are not available here";
+  SlotPool pool(runner->kv_num_slots(), 16);
+  auto run = [&] {
+    Request a, b;
+    StepInput in;
+    in.return_logits = true;
+    add_chunk(in, a, kPrompt, pool, /*all_logits=*/true);
+    add_chunk(in, b, {1, 2, 3, 4, 5, 6, 7, 8}, pool, false);
+    auto out = runner->step(in);
+    EXPECT_TRUE(out.ok()) << out.error().message;
+    return out.ok() ? out->logits : std::vector<float>{};
+  };
+  const auto kept = run();
+  ASSERT_FALSE(kept.empty());
+  runner->release_idle_memory();
+  const auto again = run();
+  EXPECT_EQ(again, kept);
+  runner->release_idle_memory();
+  runner->release_idle_memory();  // twice in a row is harmless
+  EXPECT_EQ(run(), kept);
 }
 
 TEST(WeightSwap, DummyStartThenRealWeightsMatchesADirectLoad) {
