@@ -54,24 +54,24 @@ std::shared_ptr<Gather<bool>> gather_void(size_t n, std::function<void()> done) 
 // Keeps a request's load on its replica until the server lets go of the stream.
 class DataParallelScheduler::LoadTicket {
  public:
-  LoadTicket(std::shared_ptr<RequestStream> stream, ReplicaLoad& load, DpLoad item)
-      : stream(std::move(stream)), load_(load), item_(item) {
-    load_.requests += item_.requests;
-    load_.input_tokens += item_.input_tokens;
-    load_.output_tokens += item_.output_tokens;
-    ++load_.routed;
+  LoadTicket(std::shared_ptr<RequestStream> stream, std::shared_ptr<ReplicaLoad> load, DpLoad item)
+      : stream(std::move(stream)), load_(std::move(load)), item_(item) {
+    load_->requests += item_.requests;
+    load_->input_tokens += item_.input_tokens;
+    load_->output_tokens += item_.output_tokens;
+    ++load_->routed;
   }
   ~LoadTicket() {
-    load_.requests -= item_.requests;
-    load_.input_tokens -= item_.input_tokens;
-    load_.output_tokens -= item_.output_tokens;
+    load_->requests -= item_.requests;
+    load_->input_tokens -= item_.input_tokens;
+    load_->output_tokens -= item_.output_tokens;
   }
   LoadTicket(const LoadTicket&) = delete;
   LoadTicket& operator=(const LoadTicket&) = delete;
   std::shared_ptr<RequestStream> stream;
 
  private:
-  ReplicaLoad& load_;
+  std::shared_ptr<ReplicaLoad> load_;
   DpLoad item_;
 };
 
@@ -80,7 +80,7 @@ DataParallelScheduler::DataParallelScheduler(std::vector<std::unique_ptr<Schedul
     : replicas_(std::move(replicas)),
       policy_(policy),
       prefixes_(static_cast<int>(replicas_.size()), replicas_.front()->limits().max_total_num_tokens) {
-  for (size_t i = 0; i < replicas_.size(); ++i) load_.push_back(std::make_unique<ReplicaLoad>());
+  for (size_t i = 0; i < replicas_.size(); ++i) load_.push_back(std::make_shared<ReplicaLoad>());
 }
 
 DataParallelScheduler::~DataParallelScheduler() { shutdown(); }
@@ -145,7 +145,7 @@ Result<std::shared_ptr<RequestStream>> DataParallelScheduler::submit(GenerateReq
   auto stream = replicas_[static_cast<size_t>(i)]->submit(std::move(request), std::move(notify));
   if (!stream.ok()) return stream;
   if (policy_ == DpPolicy::kCacheAware) prefixes_.record(i, prompt, salt);
-  auto ticket = std::make_shared<LoadTicket>(std::move(*stream), *load_[static_cast<size_t>(i)], item);
+  auto ticket = std::make_shared<LoadTicket>(std::move(*stream), load_[static_cast<size_t>(i)], item);
   RequestStream* raw = ticket->stream.get();
   return std::shared_ptr<RequestStream>(std::move(ticket), raw);  // aliasing: owns the ticket
 }

@@ -74,7 +74,8 @@ class DataParallelScheduler {
 
   std::vector<std::unique_ptr<Scheduler>> replicas_;
   DpPolicy policy_;
-  std::vector<std::unique_ptr<ReplicaLoad>> load_;
+  // Shared with the tickets: a stream may outlive the scheduler (a handler ending after shutdown).
+  std::vector<std::shared_ptr<ReplicaLoad>> load_;
   mutable std::atomic<uint64_t> round_robin_{0};
   DpPrefixIndex prefixes_;
 };
