@@ -189,6 +189,9 @@ Result<std::unique_ptr<App>> create_app(const ServerArgs& args) {
   SGL_ASSIGN_OR_RETURN(app->chat_template, load_chat_template(args, *app->tokenizer));
 
   engine::EngineConfig ec = engine_config_from_args(args);  // server/dist_node.cpp
+  // Checked before the (long) model load.
+  SGL_ASSIGN_OR_RETURN(const sched::DpPolicy policy,
+                       sched::parse_dp_policy(args.dp_schedule_policy, !args.disable_radix_cache));
   if (args.dp_size > 1) {
     if (args.device != "cpu")
       return unsupported(fmt::format(
@@ -200,7 +203,7 @@ Result<std::unique_ptr<App>> create_app(const ServerArgs& args) {
         ec.num_threads > 0 ? ec.num_threads : static_cast<int>(std::thread::hardware_concurrency());
     ec.arena_threads = std::max(1, cores / args.dp_size);
     spdlog::info("--dp-size {}: {} replicas of the model, {} threads each, requests routed by {}",
-                 args.dp_size, args.dp_size, ec.arena_threads, args.dp_schedule_policy);
+                 args.dp_size, args.dp_size, ec.arena_threads, sched::dp_policy_name(policy));
   }
   spdlog::info("Loading model {} (load_format={}, dtype={}, device={})", args.model_path, args.load_format,
                ec.dtype, args.device);
@@ -254,8 +257,6 @@ Result<std::unique_ptr<App>> create_app(const ServerArgs& args) {
     SGL_ASSIGN_OR_RETURN(auto scheduler, sched::Scheduler::create(*runner, std::move(rc)));
     replicas.push_back(std::move(scheduler));
   }
-  SGL_ASSIGN_OR_RETURN(auto policy,
-                       sched::parse_dp_policy(args.dp_schedule_policy, !args.disable_radix_cache));
   app->scheduler = std::make_unique<sched::DataParallelScheduler>(std::move(replicas), policy);
   // The scheduler logs its capacity plan (max_total_num_tokens, chunked_prefill_size, ...).
   const auto& lim = app->scheduler->limits();
