@@ -169,8 +169,10 @@ void JsonToolCallParser::run(bool final_flush, ToolParseResult& out) {
     scan_.advance(buffer_);
     const JsonScan scan{scan_.state, scan_.value_end};
     size_t end_tag = scan_.end_tag;
-    if (end_tag == std::string::npos && scan.state == JsonScan::State::kInvalid)
-      end_tag = buffer_.find(kEnd);  // not JSON at all: quotes mean nothing
+    // Not JSON at all: quotes mean nothing, and the block ends at its first end tag — also when the
+    // quote-aware scan found a later one, which a stream may not have received yet (the fuzzer's
+    // finding: streamed and whole parses then cut the block at different tags).
+    if (scan.state == JsonScan::State::kInvalid) end_tag = buffer_.find(kEnd);
     bool bad = scan.state == JsonScan::State::kInvalid ||
                (scan.state == JsonScan::State::kIncomplete && end_tag != std::string::npos);
     if (scan.state == JsonScan::State::kComplete) {
