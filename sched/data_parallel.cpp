@@ -104,13 +104,6 @@ std::vector<int64_t> DataParallelScheduler::routed_counts() const {
   return out;
 }
 
-int DataParallelScheduler::choose(const GenerateRequest& request) const {
-  if (policy_ != DpPolicy::kCacheAware) return choose_with(request, nullptr);
-  const uint64_t salt = request.lora ? request.lora->uid : 0;
-  const auto matched = prefixes_.match(request.input_ids, salt);
-  return choose_with(request, &matched);
-}
-
 int DataParallelScheduler::choose_with(const GenerateRequest& request,
                                        const std::vector<int64_t>* matched) const {
   if (replicas_.size() == 1) return 0;

@@ -34,8 +34,6 @@ class DataParallelScheduler {
   // Routes the request to one replica (Scheduler::submit there). The stream returned keeps the
   // replica's load counted until the caller lets go of it (finished, or abandoned after abort).
   Result<std::shared_ptr<RequestStream>> submit(GenerateRequest request, std::function<void()> notify);
-  // Which replica submit() would pick now (tests, logs); does not count the request.
-  int choose(const GenerateRequest& request) const;
 
   // To every replica (a rid lives on one; the others ignore it).
   void abort(const std::string& rid);

@@ -21,6 +21,11 @@ uint64_t mix(uint64_t x) {  // splitmix64's finaliser: spreads the FNV state ove
   return x ^ (x >> 31);
 }
 
+// The order of "less loaded": unfinished requests, then their tokens.
+std::tuple<int64_t, int64_t> load_key(const DpLoad& l) {
+  return {l.requests, l.input_tokens + l.output_tokens};
+}
+
 template <class Key>
 int argmin(size_t n, Key key) {
   int best = 0;
@@ -58,9 +63,7 @@ const char* dp_policy_name(DpPolicy policy) {
 }
 
 int pick_least_loaded(std::span<const DpLoad> loads) {
-  return argmin(loads.size(), [&](size_t r) {
-    return std::make_tuple(loads[r].requests, loads[r].input_tokens + loads[r].output_tokens);
-  });
+  return argmin(loads.size(), [&](size_t r) { return load_key(loads[r]); });
 }
 
 int pick_cache_aware(std::span<const DpLoad> loads, std::span<const int64_t> matched, int64_t prompt_len) {
@@ -73,10 +76,8 @@ int pick_cache_aware(std::span<const DpLoad> loads, std::span<const int64_t> mat
     int best = -1;
     for (size_t r = 0; r < loads.size() && r < matched.size(); ++r) {
       if (static_cast<double>(matched[r]) / static_cast<double>(prompt_len) <= kCacheThreshold) continue;
-      const auto key = [&](size_t i) {
-        return std::make_tuple(loads[i].requests, loads[i].input_tokens + loads[i].output_tokens);
-      };
-      if (best < 0 || key(r) < key(static_cast<size_t>(best))) best = static_cast<int>(r);
+      if (best < 0 || load_key(loads[r]) < load_key(loads[static_cast<size_t>(best)]))
+        best = static_cast<int>(r);
     }
     if (best >= 0) return best;
   }
