@@ -5,6 +5,7 @@ find_package(spdlog REQUIRED)
 find_package(TBB REQUIRED)
 find_package(nlohmann_json REQUIRED)
 find_package(simdjson REQUIRED)
+find_package(ZLIB REQUIRED)  # gzipped profiler traces (base/trace_writer.cpp)
 find_package(OpenMP)
 
 # GEMMs: oneDNN (bf16 on AVX512-BF16/AMX), OpenBLAS as fp32 fallback.

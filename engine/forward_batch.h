@@ -49,6 +49,8 @@ struct ForwardBatch {
   // Each logits row's final hidden state (after the final norm, the LM head's input) in
   // RowResult::hidden: SGLang's return_hidden_states and last-token embeddings.
   bool return_row_hidden = false;
+  // Record per-segment statistics of the intermediate tensors (engine/tensor_stats.h).
+  bool trace_precision = false;
 
   int64_t num_tokens() const { return static_cast<int64_t>(input_ids.size()); }
   int64_t num_logit_rows() const {

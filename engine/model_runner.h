@@ -10,6 +10,7 @@
 #include <vector>
 
 #include "base/result.h"
+#include "engine/tensor_stats.h"
 #include "engine/forward_batch.h"
 #include "engine/lora/lora_adapter.h"
 #include "engine/model_config.h"
@@ -54,6 +55,9 @@ struct StepOutput {
   int64_t vocab_size = 0;
   // hidden_states[i]: num_tokens x hidden_size (fp32) after layer capture_hidden_layers[i]
   std::vector<std::vector<float>> hidden_states;
+  // ForwardBatch::trace_precision: per-segment statistics of the intermediate tensors (the CPU
+  // engine; other runners leave it empty).
+  std::vector<TensorStats> tensor_stats;
 };
 
 // Puts an adapter into a runner slot (null: empties the slot) before a step's forward. The

@@ -18,6 +18,8 @@
 #include <exception>
 #include <optional>
 
+#include "base/idle_trim.h"
+#include "base/trace.h"
 #include "net/detail/request_reading.h"
 
 namespace sgl::net::detail {
@@ -263,6 +265,13 @@ asio::awaitable<void> Connection::run() {
     keep_alive_ = parser.keep_alive() && !shared_->draining;
     Exchange exchange(shared_from_this(), to_request(parser.release(), remote_));
     Router::Match match = shared_->router.match(exchange.request());
+    // The exchange from its request to the end of its response (streamed or not), on its own
+    // async track of the profile: a coroutine moves between the reactor's threads.
+    static std::atomic<uint64_t> exchange_ids{0};
+    const uint64_t trace_id = trace::recording() ? ++exchange_ids : 0;
+    const std::string trace_name =
+        trace_id ? exchange.request().method + " " + exchange.request().path : std::string();
+    if (trace_id) trace::async_begin("http", trace_name, trace_id);
     Response response;
     bool failed = false;
     if (match.handler) {
@@ -286,7 +295,11 @@ asio::awaitable<void> Connection::run() {
       head += "Content-Length: " + std::to_string(response.body.size()) + "\r\n\r\n";
       co_await write(buffers(asio::buffer(head), asio::buffer(response.body)));
     }
+    if (trace_id)
+      trace::async_end("http", trace_name, trace_id,
+                       trace::Args().add("status", exchange.streaming() ? 200 : response.status));
     co_await stop_watch();
+    note_activity();  // the exchange's buffers are freed: worth a trim once all is quiet
     if (gone_ || !keep_alive_) break;
   }
   beast::error_code ec;

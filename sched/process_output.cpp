@@ -6,6 +6,7 @@
 #include <algorithm>
 #include <utility>
 
+#include "base/trace.h"
 #include "sched/scheduler_impl.h"
 #include "sched/spec/spec_runtime.h"
 
@@ -23,6 +24,14 @@ void SchedulerImpl::process(StepRecord& step) {
     for (auto& r : step.reqs)
       if (!r->done()) finish(*r, FinishReason{FinishReason::Type::kAbort, {}, {}, 0, err.message});
     return;
+  }
+  if (const auto& stats = step.output->value().tensor_stats; !stats.empty() && cfg_.precision_tracer) {
+    std::vector<PrecisionTracer::Segment> segs;
+    const auto& bsegs = step.input.batch.segments;
+    for (size_t i = 0; i < step.reqs.size() && i < bsegs.size(); ++i)
+      segs.push_back(
+          {&step.reqs[i]->rid, bsegs[i].prefix_len, &step.reqs[i]->tokens, step.reqs[i]->prompt_len});
+    cfg_.precision_tracer->on_step(step.is_prefill, segs, stats);
   }
   const auto& rows = step.output->value().rows;
   for (size_t i = 0; i < step.roles.size() && i < rows.size(); ++i) {
@@ -126,6 +135,12 @@ void SchedulerImpl::finish(Req& req, FinishReason reason) {
   c.finish = reason;
   if (reason.type != FinishReason::Type::kAbort) attach_input_logprobs(req, c);
   req.sent = c.completion_tokens;
+  trace::async_end("request", req.rid, reinterpret_cast<uintptr_t>(&req),
+                   trace::Args()
+                       .add("finish", aborted ? "abort" : "done")
+                       .add("completion_tokens", c.completion_tokens)
+                       .add("cached_tokens", c.cached_tokens));
+  if (cfg_.precision_tracer) cfg_.precision_tracer->on_finish(req.rid);
   req.finish = std::move(reason);
   req.state = Req::State::kDone;
   if (!req.admitted_once) queued_.fetch_sub(1);

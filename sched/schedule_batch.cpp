@@ -362,6 +362,7 @@ std::unique_ptr<StepRecord> SchedulerImpl::schedule_step() {
   lora_.take_pending(step->input.lora_loads);
   // Incremental kv_slots except under speculation, whose hooks rewrite slot tables themselves.
   step->slot_layout.begin(step->input.batch.kv_slots, /*incremental=*/!spec_);
+  step->input.batch.trace_precision = cfg_.precision_tracer && cfg_.precision_tracer->wants_stats();
   const bool admitting = !paused_ && exclusive_.empty();
   const bool mixed = cfg_.enable_mixed_chunk && limits_.chunked_prefill_size > 0;
   int64_t mixed_decodes = 0;

@@ -12,6 +12,7 @@
 
 #include "base/result.h"
 #include "engine/model_runner.h"
+#include "sched/precision_tracer.h"
 #include "sched/request.h"
 #include "sched/scheduler_metrics.h"
 
@@ -64,6 +65,8 @@ struct SchedulerConfig {
   // Where the per-request histograms go (null: the scheduler's own); data-parallel replicas share
   // one, which /metrics reports.
   std::shared_ptr<SchedulerHistograms> histograms;
+  // --enable-precision-tracer: the tracer /start_trace drives (null: off); replicas share it.
+  std::shared_ptr<PrecisionTracer> precision_tracer;
 };
 
 // The capacity the scheduler settled on at start (logged, and reported by /get_server_info).

@@ -86,7 +86,7 @@ class SchedulerImpl {
   void process_oldest();
   // --show-time-cost's line for a step just processed.
   using Clock = std::chrono::steady_clock;
-  bool worked_since_trim_ = false;  // steps ran since the last malloc_trim (drain_commands)
+  bool worked_since_trim_ = false;  // steps ran since the runner last released its idle memory
   void log_time_cost(const StepRecord& step, Clock::duration waited, Clock::duration processed) const;
   void recycle(std::unique_ptr<StepRecord> step);
   int32_t take_slot();

@@ -1,10 +1,11 @@
 // The scheduler thread: commands, the overlap/serial loop, flush and weight-swap handling.
-#include <malloc.h>
 #include <spdlog/spdlog.h>
 
 #include <algorithm>
 #include <cstdlib>
 
+#include "base/idle_trim.h"
+#include "base/trace.h"
 #include "sched/scheduler_impl.h"
 #include "sched/spec/spec_runtime.h"
 
@@ -112,15 +113,16 @@ bool SchedulerImpl::idle() const {
 bool SchedulerImpl::drain_commands(bool block) {
   if (block) {
     std::unique_lock<std::mutex> lk(wake_mu_);
-    // After a second without work following a busy spell, hand what the spell freed back to the
-    // system: glibc keeps it in its arenas, and the runner its largest batch's logits, so resident
-    // memory would stay at the burst's high-water mark (the soak measured +10 % after 10,000
-    // requests at concurrency 256; heaptrack: the logits buffer, 608 KiB a row at Qwen3's vocab).
+    // After a second without work following a busy spell, the runner hands back the buffers
+    // sized by the spell's largest batch (its logits: 608 KiB a row at Qwen3's vocabulary), and
+    // the process's IdleMemoryTrimmer (base/idle_trim.h) returns the freed memory to the system
+    // once the HTTP side is quiet too. Without it resident memory stays at the spell's high-water
+    // mark (the soak measured +10 % after 10,000 requests at concurrency 256).
     if (worked_since_trim_ &&
         !wake_cv_.wait_for(lk, std::chrono::seconds(1), [&] { return !commands_.empty(); })) {
       worked_since_trim_ = false;
       runner_.release_idle_memory();  // nothing in flight: idle() held before blocking
-      malloc_trim(0);
+      note_activity();
     }
     wake_cv_.wait(lk, [&] { return !commands_.empty(); });
   }
@@ -153,6 +155,9 @@ void SchedulerImpl::handle(Command& cmd) {
       }
       by_rid_[r->rid].push_back(r);
       waiting_.push_back(r);
+      // From arrival at the scheduler to finish (Perfetto draws it on the request's own track).
+      trace::async_begin("request", r->rid, reinterpret_cast<uintptr_t>(r.get()),
+                         trace::Args().add("prompt_tokens", r->prompt_len).add("index", r->index));
     }
   } else if (auto* c = std::get_if<CmdAbort>(&cmd)) {
     auto it = by_rid_.find(c->rid);
@@ -194,6 +199,7 @@ void SchedulerImpl::handle(Command& cmd) {
 
 void SchedulerImpl::launch(std::unique_ptr<StepRecord> step) {
   worked_since_trim_ = true;
+  note_activity();
   for (auto& r : step->reqs) ++r->inflight;
   ++pending_steps_;
   ++num_steps_;
@@ -207,7 +213,11 @@ void SchedulerImpl::process_oldest() {
   const auto got = Clock::now();
   --pending_steps_;
   for (auto& r : step->reqs) --r->inflight;
-  process(*step);
+  {
+    trace::Span span("scheduler", "process_output");
+    span.set_args(trace::Args().add("batch_size", static_cast<int64_t>(step->reqs.size())));
+    process(*step);
+  }
   if (spec_ && step->is_prefill) spec_after_prefill(*step);
   if (cfg_.show_time_cost) log_time_cost(*step, got - waited_from, Clock::now() - got);
   recycle(std::move(step));
@@ -231,6 +241,7 @@ void SchedulerImpl::recycle(std::unique_ptr<StepRecord> step) {
   // kv_slots stays: the record's SlotLayout updates it in place next time (slot_layout.h).
   b.capture_hidden_layers.clear();
   b.return_row_hidden = false;
+  b.trace_precision = false;
   step->input.sampling.clear();
   step->input.lora_loads.clear();
   step->input.return_logits = false;
@@ -244,6 +255,7 @@ void SchedulerImpl::recycle(std::unique_ptr<StepRecord> step) {
 }
 
 void SchedulerImpl::loop() {
+  trace::set_thread_name("scheduler");
   for (;;) {
     const bool was_idle = idle();
     if (!drain_commands(was_idle)) break;
@@ -251,7 +263,17 @@ void SchedulerImpl::loop() {
     if (was_idle) woke_ = std::chrono::steady_clock::now();
     sweep_aborts();
     const auto schedule_start = std::chrono::steady_clock::now();
-    auto step = frozen() ? nullptr : schedule_step();
+    std::unique_ptr<StepRecord> step;
+    {
+      trace::Span span("scheduler", "schedule");
+      step = frozen() ? nullptr : schedule_step();
+      if (step)
+        span.set_args(trace::Args()
+                          .add("kind", step->is_prefill ? "prefill" : "decode")
+                          .add("batch_size", static_cast<int64_t>(step->reqs.size()))
+                          .add("running", static_cast<int64_t>(running_.size()))
+                          .add("waiting", static_cast<int64_t>(waiting_.size())));
+    }
     const bool launched = step != nullptr;
     if (launched) step->ready_since = woke_;
     if (launched) step->schedule_time = std::chrono::steady_clock::now() - schedule_start;

@@ -2,6 +2,8 @@
 
 #include <algorithm>
 
+#include "base/trace.h"
+
 namespace sgl::sched {
 
 StepWorker::StepWorker(engine::ModelRunner& runner) : runner_(runner) {
@@ -24,6 +26,7 @@ std::unique_ptr<StepRecord> StepWorker::wait_oldest() {
 }
 
 void StepWorker::run() {
+  trace::set_thread_name("forward worker");
   for (;;) {
     StepRecord* s = nullptr;
     todo_.pop(s);
@@ -39,7 +42,14 @@ void StepWorker::run() {
     running_segments_ = static_cast<int64_t>(s->input.batch.segments.size());
     running_since_ns_ =
         std::chrono::duration_cast<std::chrono::nanoseconds>(start.time_since_epoch()).count();
-    s->output.emplace(runner_.step(s->input));
+    trace::note_forward();  // a profile's step limits count forwards
+    {
+      trace::Span span("forward", s->is_prefill ? "prefill" : "decode");
+      span.set_args(trace::Args()
+                        .add("batch_size", static_cast<int64_t>(s->input.batch.segments.size()))
+                        .add("num_tokens", s->input.batch.num_tokens()));
+      s->output.emplace(runner_.step(s->input));
+    }
     running_since_ns_ = 0;
     last_end_ = Clock::now();
     s->forward_start = start, s->forward_end = *last_end_;

@@ -16,6 +16,7 @@ PACKAGES=(
   libtbb-dev                  # thread pool, concurrent queues
   libcli11-dev                # command line
   libyaml-cpp-dev             # --config FILE.yaml
+  zlib1g-dev                  # gzipped profiler traces (/stop_profile)
   libpcre2-dev                # tokenizer split regexes
   libutf8proc-dev             # Unicode normalisation
   libdnnl-dev libopenblas-dev # GEMMs

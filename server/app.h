@@ -20,6 +20,8 @@
 #include "server/inflight_rids.h"
 #include "server/lora_registry.h"
 #include "server/metrics.h"
+#include "server/profiler.h"
+#include "server/session_store.h"
 #include "server/protocol/sampling_params.h"
 #include "server/runtime_settings.h"
 #include "server/text/chat_template.h"
@@ -41,6 +43,9 @@ struct App {
   Metrics metrics;
   InflightRids inflight;    // submitted and unfinished (abort_all)
   RuntimeSettings runtime;  // weight version, request logging (changed by ops routes)
+  std::unique_ptr<Profiler> profiler = std::make_unique<Profiler>();  // /start_profile, /stop_profile
+  std::unique_ptr<SessionStore> sessions = std::make_unique<SessionStore>();  // /open_session, session_params
+  std::shared_ptr<sched::PrecisionTracer> precision_tracer;  // --enable-precision-tracer (/start_trace)
   std::shared_ptr<CrashDumpRecorder> crash_dump =
       std::make_shared<CrashDumpRecorder>();  // --crash-dump-folder
   std::shared_ptr<spdlog::logger> http_log;   // access lines, at --log-level-http (null: the default logger)

@@ -6,6 +6,7 @@
 #include <cstdio>
 #include <optional>
 
+#include "base/idle_trim.h"
 #include "net/http_server.h"
 #include "server/app.h"
 #include "server/args.h"
@@ -53,6 +54,8 @@ int main(int argc, char** argv) {
     spdlog::error("Startup failed: {}", app.error().message);
     return 1;
   }
+  // Returns what a busy spell freed to the system once requests and steps have stopped for a second.
+  sgl::IdleMemoryTrimmer trimmer;
   std::optional<DistMonitor> dist_monitor;  // a dead or hung rank: /health 503, exit 1
   if (args.tp_size > 1 || args.nnodes > 1) dist_monitor.emplace(**app, std::chrono::milliseconds(3000));
   sgl::net::ServerOptions opts;

@@ -95,6 +95,7 @@ net::Router make_router(App& app) {
   r.get("/flush_cache", wrap(app, handle_flush_cache));
   r.post("/flush_cache", wrap(app, handle_flush_cache));
   r.post("/abort_request", wrap(app, handle_abort_request));
+  r.get("/profile_status", wrap(app, handle_profile_status));
   // As SGLang: the Prometheus page exists only with --enable-metrics (404 otherwise).
   if (app.args.enable_metrics) r.get("/metrics", wrap(app, handle_metrics));
   r.post("/update_weights_from_disk", wrap(app, handle_update_weights));
@@ -118,9 +119,16 @@ net::Router make_router(App& app) {
   r.post("/encode", wrap(app, handle_encode));
   r.post("/pause_generation", wrap(app, handle_pause_generation));
   r.post("/continue_generation", wrap(app, handle_continue_generation));
-  for (const char* m : {"GET", "POST"}) {
+  for (const char* m : {"GET", "POST"}) {  // SGLang's api_route(methods=["GET", "POST"])
     r.add(m, "/release_memory_occupation", wrap(app, handle_release_memory_occupation));
     r.add(m, "/resume_memory_occupation", wrap(app, handle_resume_memory_occupation));
+    r.add(m, "/start_profile", wrap(app, handle_start_profile));
+    r.add(m, "/stop_profile", wrap(app, handle_stop_profile));
+    r.add(m, "/open_session", wrap(app, handle_open_session));
+    r.add(m, "/close_session", wrap(app, handle_close_session));
+    r.add(m, "/start_trace", wrap(app, handle_start_trace));
+    r.add(m, "/stop_trace", wrap(app, handle_stop_trace));
+    r.add(m, "/trace_status", wrap(app, handle_trace_status));
   }
   r.post("/set_internal_state", wrap(app, handle_set_internal_state));
   r.add("PUT", "/set_internal_state", wrap(app, handle_set_internal_state));

@@ -60,6 +60,11 @@ sched::SchedulerConfig scheduler_config(const ServerArgs& a, const text::Tokeniz
     c.kv_cache_cap_bytes = static_cast<int64_t>(a.cpu_kv_cache_gib * double(int64_t(1) << 30));
   c.max_prefill_tokens = a.max_prefill_tokens;
   c.chunked_prefill_size = a.chunked_prefill_size;
+  if (a.enable_precision_tracer && c.chunked_prefill_size > 0) {
+    // SGLang-JAX: a traced prompt's prefill is one forward, so its records are one group.
+    spdlog::warn("--enable-precision-tracer: chunked prefill is disabled (as SGLang-JAX does)");
+    c.chunked_prefill_size = -1;
+  }
   c.max_running_requests = a.max_running_requests.value_or(0);
   c.max_queued_requests = a.max_queued_requests;
   c.schedule_policy = a.schedule_policy == "lof" ? "fcfs" : a.schedule_policy;
@@ -246,6 +251,10 @@ Result<std::unique_ptr<App>> create_app(const ServerArgs& args) {
     SGL_TRY(setup_lora(*app, sc));
   }
   sc.histograms = std::make_shared<sched::SchedulerHistograms>();  // the replicas' together
+  if (args.enable_precision_tracer) {
+    app->precision_tracer = std::make_shared<sched::PrecisionTracer>();
+    sc.precision_tracer = app->precision_tracer;
+  }
   std::vector<std::unique_ptr<sched::Scheduler>> replicas;
   for (auto& runner : app->runners) {
     sched::SchedulerConfig rc = sc;

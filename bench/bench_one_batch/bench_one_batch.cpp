@@ -12,6 +12,7 @@
 #include <chrono>
 #include <cmath>
 #include <cstdio>
+#include <filesystem>
 #include <fstream>
 #include <iostream>
 #include <nlohmann/json.hpp>
@@ -20,6 +21,7 @@
 #include <random>
 #include <stdexcept>
 
+#include "base/trace.h"
 #include "bench/common/parse_flags.h"
 #include "cuda_roofline.h"
 #include "custom_prompts.h"
@@ -131,13 +133,23 @@ int64_t decode_step_bytes(const ModelInfo& info, const Case& c, const LoraSetup&
          static_cast<int64_t>(c.bs) * ctx * info.kv_bytes_per_token + lora_bytes;
 }
 
+// A step as the server's forward worker records it for --profile (sched/step_worker.cpp).
+sgl::Result<StepOutput> traced_step(ModelRunner& runner, const StepInput& in, const char* kind) {
+  sgl::trace::note_forward();
+  sgl::trace::Span span("forward", kind);
+  span.set_args(sgl::trace::Args()
+                    .add("batch_size", static_cast<int64_t>(in.batch.segments.size()))
+                    .add("num_tokens", in.batch.num_tokens()));
+  return runner.step(in);
+}
+
 nlohmann::json run_once(ModelRunner& runner, const Case& c, const Layout& kv, uint64_t seed,
                         int log_decode_step, const std::string& run_name, LoraSetup& lora) {
   nlohmann::json m = {
       {"run_name", run_name}, {"batch_size", c.bs}, {"input_len", c.input_len}, {"output_len", c.output_len}};
   const StepInput prefill = prefill_input(c, kv, runner.info().vocab_size, seed, lora);
   auto t0 = std::chrono::steady_clock::now();
-  auto p = runner.step(prefill);
+  auto p = traced_step(runner, prefill, "prefill");
   const double prefill_s = seconds_since(t0);
   if (!p.ok()) throw std::runtime_error(p.error().message);
   double total_s = prefill_s;
@@ -150,7 +162,7 @@ nlohmann::json run_once(ModelRunner& runner, const Case& c, const Layout& kv, ui
   for (int i = 0; i < c.output_len - 1; ++i) {
     const StepInput d = decode_input(c, kv, i, lora);
     auto t1 = std::chrono::steady_clock::now();
-    auto o = runner.step(d);
+    auto o = traced_step(runner, d, "decode");
     lat.push_back(seconds_since(t1));
     if (!o.ok()) throw std::runtime_error(o.error().message);
     total_s += lat.back();
@@ -215,6 +227,22 @@ void add_prefill_roofline(nlohmann::json& m, const ModelInfo& info, const Case& 
   m["prefill_gemm_peak_ratio"] = flops / gemm_flops;
 }
 
+// --profile: the case's capture as SGLang's bench_one_batch names its trace.
+void write_profile(const std::string& prefix, const Case& c) {
+  std::optional<sgl::trace::Capture> cap = sgl::trace::stop();
+  if (!cap) return;
+  const std::string path =
+      fmt::format("{}_batch{}_input{}_output{}.trace.json.gz", prefix, c.bs, c.input_len, c.output_len);
+  std::error_code ec;
+  const auto parent = std::filesystem::absolute(path).parent_path();
+  std::filesystem::create_directories(parent, ec);
+  if (sgl::Status st = sgl::trace::write_chrome_trace_gz(*cap, path, "bench_one_batch"); !st.ok())
+    std::cerr << "--profile: " << st.error().message << "\n";
+  else
+    fmt::print("Chrome trace ({} forwards, {} events) saved to {}\n", cap->forwards, cap->events.size(),
+               path);
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
@@ -237,16 +265,21 @@ int main(int argc, char** argv) {
   bench(app.add_option("--prompt-filename", prompt_filename,
                        "Prompts, one per line (tokenized with --tokenizer-path), instead of random ids"));
   bench(app.add_option("--result-filename", result_filename, "JSONL records appended here ('' = none)"));
-  bench(app.add_flag("--correctness-test", correctness_test,
-                     "Prefill --cut-len tokens, extend with the rest, decode greedily; print logits and texts"));
+  bench(app.add_flag(
+      "--correctness-test", correctness_test,
+      "Prefill --cut-len tokens, extend with the rest, decode greedily; print logits and texts"));
   bench(app.add_option("--cut-len", cut_len, "Tokens of the first prefill of the correctness test"));
   bench(app.add_option("--log-decode-step", log_decode_step, "also print every n-th decode step"));
-  bench(app.add_flag("--profile", profile, "[no effect] sglcpp has no profiler yet"));
-  bench(app.add_option("--profile-filename-prefix", profile_filename_prefix, "[no effect] sglcpp has no profiler yet"));
+  bench(app.add_flag("--profile", profile,
+                     "Write a Chrome trace of each case's run (forwards, layers, kernels): "
+                     "<prefix>_batch<bs>_input<in>_output<out>.trace.json.gz"));
+  bench(app.add_option("--profile-filename-prefix", profile_filename_prefix,
+                       "Path prefix of the --profile traces"));
   bench(app.add_flag("--skip-warmup", skip_warmup));
   bench(app.add_option("--num-threads", num_threads, "0 = all cores (sglcpp's)"));
   bench(app.add_option("--lora-rank", lora_rank, "Rank of the dummy LoRA adapters (with --num-loras)"));
-  bench(app.add_option("--num-loras", num_loras, "Dummy LoRA adapters; request r runs adapter r % N (0 = base only)"));
+  bench(app.add_option("--num-loras", num_loras,
+                       "Dummy LoRA adapters; request r runs adapter r % N (0 = base only)"));
   std::vector<std::string> args = sgl::bench::expand_flags(app, argc, argv);
   if (auto merged = sgl::server::flags::expand_config_file(std::move(args), launch.table()); merged.ok()) {
     args = std::move(merged).value();
@@ -259,11 +292,6 @@ int main(int argc, char** argv) {
   for (const auto& r : launch.refusals()) std::cerr << r << "\n";
   if (!launch.refusals().empty()) return 2;
   for (const auto& w : launch.warnings()) std::cerr << "warning: " << w << "\n";
-  if (profile)
-    std::cerr << fmt::format(
-        "warning: --profile: sglcpp has no profiler yet (SGLang-JAX writes a JAX trace to "
-        "{}_batch<bs>_input<in>_output<out>.tb); the benchmark runs without writing a trace\n",
-        profile_filename_prefix);
   EngineConfig cfg = launch.engine_config();
   cfg.num_threads = num_threads;
   const int page_size = launch.args().page_size;
@@ -307,7 +335,8 @@ int main(int argc, char** argv) {
       std::cerr << runner.error().message << "\n";
       return 1;
     }
-    auto st = sgl::bench::run_correctness_test(**runner, *tokenizer, prompt_lines, cut_len, output_lens[0], page_size);
+    auto st = sgl::bench::run_correctness_test(**runner, *tokenizer, prompt_lines, cut_len, output_lens[0],
+                                               page_size);
     if (!st.ok()) {
       std::cerr << "correctness test failed: " << st.error().message << "\n";
       return 1;
@@ -399,8 +428,10 @@ int main(int argc, char** argv) {
                        custom_inputs.empty() ? std::vector<std::vector<int32_t>>{}
                                              : sgl::bench::align_to_batch(custom_inputs, bs)};
           fmt::print("\n==== batch size {} | input {} | output {} ====\n", bs, il, ol);
+          if (profile) (void)sgl::trace::start({}, nullptr);
           auto m = run_once(**runner, c, kv, cfg.random_seed + static_cast<uint64_t>(bs), log_decode_step,
                             run_name, lora);
+          if (profile) write_profile(profile_filename_prefix, c);
           if (lora.num > 0) {
             m["num_loras"] = lora.num;
             m["lora_rank"] = lora_rank;

@@ -9,6 +9,7 @@
 #include <string>
 
 #include "base/system_memory.h"
+#include "base/trace.h"
 #include "engine/cpu/kv_commit.h"
 #include "engine/step_input_checks.h"
 
@@ -85,9 +86,14 @@ Result<StepOutput> CpuModelRunner::step_in_arena(const StepInput& input) {
   const int64_t width = model_->config().logits_width();  // a classifier: its labels
   out.vocab_size = width;
   if (input.return_logits) out.logits = fwd.logits;  // sampling works in place on its copy
-  out.rows = sampler_.sample(fwd.logits.data(), width, input.sampling);
+  {
+    trace::Span span("kernel", "sample");
+    span.set_args(trace::Args().add("rows", static_cast<int64_t>(input.sampling.size())));
+    out.rows = sampler_.sample(fwd.logits.data(), width, input.sampling);
+  }
   last_token_.record(input.sampling, out.rows);
   out.hidden_states = std::move(fwd.hidden_states);
+  out.tensor_stats = std::move(fwd.tensor_stats);
   if (!fwd.row_hidden.empty()) {
     // hidden_size floats a row (a classifier's: its num_labels logits)
     const size_t h = fwd.row_hidden.size() / std::max<size_t>(1, out.rows.size());

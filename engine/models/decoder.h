@@ -11,6 +11,7 @@
 #include <vector>
 
 #include "base/result.h"
+#include "engine/tensor_stats.h"
 #include "engine/cpu/kernels.h"
 #include "engine/forward_batch.h"
 #include "engine/model_config.h"
@@ -143,6 +144,7 @@ class DecoderModel {
     std::vector<float> logits;                      // rows × vocab
     std::vector<std::vector<float>> hidden_states;  // per captured layer: tokens × hidden
     std::vector<float> row_hidden;                  // return_row_hidden: logits rows × hidden, normed
+    std::vector<TensorStats> tensor_stats;          // ForwardBatch::trace_precision
     Status status;  // a failed collective (a peer rank died or hung); the outputs are then garbage
   };
   // `ids` are resolved token ids (no placeholders); logits for the rows the segments ask for.

@@ -4,6 +4,7 @@
 #include <algorithm>
 #include <cmath>
 
+#include "base/trace.h"
 #include "engine/cpu/scratch.h"
 #include "engine/dist/communicator.h"
 #include "engine/models/decoder.h"
@@ -200,21 +201,45 @@ DecoderModel::Output DecoderModel::forward(const ForwardBatch& batch, const std:
   float* rope_cs = scratch().rope.get(static_cast<size_t>(t * rope_.table_width()));
   rope_.table(batch.positions.data(), t, rope_cs);
   rebase_rope_for_ntk(batch, rope_cs);
+  // --enable-precision-tracer: per-request statistics at SGLang-JAX's record points.
+  std::vector<int64_t> seg_tokens;
+  if (batch.trace_precision)
+    for (const Segment& s : batch.segments) seg_tokens.push_back(s.new_len);
+  auto record = [&](const float* a, const char* name, const char* module, int layer) {
+    if (batch.trace_precision) append_segment_stats(a, h, seg_tokens, name, module, layer, out.tensor_stats);
+  };
   for (int l = 0; l < c.num_layers; ++l) {
     const LayerWeights& w = layers_[l];
     cpu::rms_norm(x, w.input_norm.data(), t, h, eps, normed);
-    attention_block(l, batch, normed, t, kv, rope_cs, delta);
+    record(normed, "input_layernorm_output", "INPUT_LAYERNORM", l);
+    {
+      trace::Span span("kernel", "attention");
+      span.set_args(trace::Args().add("layer", l).add("tokens", t));
+      attention_block(l, batch, normed, t, kv, rope_cs, delta);
+    }
     all_reduce(delta, t * h, out.status);
+    record(delta, "self_attn_output", "SELF_ATTN", l);
     // Sandwich norms (Gemma 2, Grok) norm each block's output before it joins the residual.
     if (!w.attn_out_norm.empty()) cpu::rms_norm(delta, w.attn_out_norm.data(), t, h, eps, delta);
     cpu::add_rms_norm(delta, x, w.post_norm.data(), t, h, eps, normed);
-    ffn_block(l, batch, normed, t, delta);
+    {
+      trace::Span span("kernel", w.moe ? "moe" : "mlp");
+      span.set_args(trace::Args().add("layer", l).add("tokens", t));
+      ffn_block(l, batch, normed, t, delta);
+    }
     all_reduce(delta, t * h, out.status);
+    record(delta, "mlp_output", "MLP", l);
     if (!w.mlp_out_norm.empty()) cpu::rms_norm(delta, w.mlp_out_norm.data(), t, h, eps, delta);
     for (int64_t i = 0; i < t * h; ++i) x[i] += delta[i];
     // hidden_states[i] belongs to capture_hidden_layers[i], whatever order (or repeats) it lists.
     for (size_t i = 0; i < capture.size(); ++i)
       if (capture[i] == l) out.hidden_states[i].assign(x, x + th);
+  }
+  if (batch.trace_precision) {
+    // The final norm over every token (the LM head below takes only the logits rows).
+    float* all = scratch().extra.get(th);
+    cpu::rms_norm(x, final_norm_.data(), t, h, eps, all);
+    record(all, "transformer_output", "TRANSFORMER", -1);
   }
   // Only the rows whose logits were asked for go through the final norm and the LM head.
   const std::vector<int64_t> rows = batch.logit_token_indices();
@@ -225,6 +250,8 @@ DecoderModel::Output DecoderModel::forward(const ForwardBatch& batch, const std:
   const int64_t width = c.logits_width();
   if (batch.return_row_hidden && c.num_labels == 0) out.row_hidden = sel;
   out.logits.resize(static_cast<size_t>(r * width));
+  trace::Span span("kernel", "lm_head");
+  span.set_args(trace::Args().add("rows", r).add("width", width));
   lm_head(sel.data(), r, out.logits.data(), out.status);
   cpu::scale(out.logits.data(), r * width, c.logit_scale);
   cpu::softcap(out.logits.data(), r * width, c.final_softcap);

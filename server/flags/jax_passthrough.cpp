@@ -46,7 +46,6 @@ constexpr Passthrough kRows[] = {
     {"--hicache-write-policy", Kind::kStr, "write_through", "write_through|write_through_selective|write_back", Status::kIgnored, "only used with the hierarchical KV cache, which sglcpp lacks"},
     {"--enable-recurrent-extra-buffer", Kind::kTrue, "False", "", Status::kIgnored, "no recurrent (linear-attention) state pool: sglcpp serves attention-only models"},
     {"--enable-tokenizer-batch-encode", Kind::kTrue, "False", "", Status::kIgnored, "prompts of a batch are tokenized in parallel already"},
-    {"--enable-precision-tracer", Kind::kTrue, "False", "", Status::kIgnored, "a SGLang-JAX debugging tracer"},
     {"--enable-expert-balance-debug", Kind::kTrue, "False", "", Status::kIgnored, "a SGLang-JAX MoE debugging aid"},
     {"--expert-balance-segment-counter", Kind::kInt, "100", "", Status::kIgnored, "a SGLang-JAX MoE debugging aid"},
     {"--expert-balance-output-file", Kind::kStr, "None", "", Status::kIgnored, "a SGLang-JAX MoE debugging aid"},

@@ -30,6 +30,9 @@ void add_observability_flags(FlagTable& t) {
         "Bounds of sglang:prompt_tokens_histogram: default | tse <middle> <base> <count> | custom <b1> ...");
   t.add("--generation-tokens-buckets", &ServerArgs::generation_tokens_buckets, K::kStrList, "None",
         "Bounds of sglang:generation_tokens_histogram (rules as --prompt-tokens-buckets)");
+  t.add("--enable-precision-tracer", &ServerArgs::enable_precision_tracer, K::kTrue, "False",
+        "Serve /start_trace, /stop_trace, /trace_status: per-request statistics of every layer's tensors "
+        "(JSONL; slows the forwards it traces). Disables chunked prefill, as SGLang-JAX");
   t.add("--show-time-cost", &ServerArgs::show_time_cost, K::kTrue, "False",
         "Log each step's time cost: building the batch, waiting for the device, the forward, and "
         "processing its output");

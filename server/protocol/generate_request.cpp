@@ -109,6 +109,23 @@ Result<std::vector<std::string>> read_rids(json::Object body, size_t num_prompts
   return rids;
 }
 
+// SGLang's SessionParams; without an id the request is an ordinary one (as SGLang's scheduler).
+Result<std::optional<SessionParams>> read_session_params(json::Object body) {
+  auto el = json::find(body, "session_params");
+  if (!el) return std::optional<SessionParams>{};
+  SGL_ASSIGN_OR_RETURN(json::Object o, json::as_object(*el, "session_params"));
+  std::optional<std::string> id;
+  SGL_TRY(json::read(o, "id", "session_params", id));
+  if (!id) return std::optional<SessionParams>{};
+  SessionParams p;
+  p.id = *id;
+  SGL_TRY(json::read(o, "rid", "session_params", p.rid));
+  SGL_TRY(json::read(o, "offset", "session_params", p.offset));
+  SGL_TRY(json::read(o, "replace", "session_params", p.replace));
+  SGL_TRY(json::read(o, "drop_previous_output", "session_params", p.drop_previous_output));
+  return std::optional<SessionParams>{std::move(p)};
+}
+
 Status read_logprob_options(json::Object body, const RequestLimits& limits, LogprobOptions& lp) {
   if (auto el = json::find(body, "return_logprob"); el && el->type() == element_type::ARRAY) {
     // A per-prompt list: any true asks for logprobs (the arrays are per output anyway).
@@ -204,6 +221,10 @@ Result<GenerateRequest> parse_generate_request(std::string_view body, const Requ
   for (auto& it : req.items)
     it.require_reasoning = require_reasoning, it.return_hidden_states = return_hidden_states;
   req.list_response = batch || req.items.size() > req.prompts.size();
+  SGL_ASSIGN_OR_RETURN(req.session, read_session_params(obj));
+  if (req.session && req.items.size() != 1)
+    return invalid(
+        "session_params: a session request has one prompt and n = 1 (its turn continues one sequence).");
   return req;
 }
 

@@ -10,6 +10,7 @@
 
 #include "base/result.h"
 #include "server/protocol/sampling_params.h"
+#include "server/protocol/session_params.h"
 
 namespace sgl::server {
 
@@ -45,6 +46,7 @@ struct GenerateRequest {
   std::vector<GenerateItem> items;  // prompts.size() × n, prompt-major
   bool list_response = false;       // batch input or n > 1: the answer is a JSON list
   bool stream = false;
+  std::optional<SessionParams> session;  // session_params with an id: a turn of an open session
 };
 
 Result<GenerateRequest> parse_generate_request(std::string_view body, const RequestLimits& limits,

@@ -50,5 +50,13 @@ RouteResult handle_rerank(App& app, net::Exchange& ex);
 // lora_routes.cpp
 RouteResult handle_load_lora_adapter(App& app, net::Exchange& ex);
 RouteResult handle_unload_lora_adapter(App& app, net::Exchange& ex);
+RouteResult handle_start_profile(App& app, net::Exchange& ex);
+RouteResult handle_stop_profile(App& app, net::Exchange& ex);
+RouteResult handle_profile_status(App& app, net::Exchange& ex);
+RouteResult handle_open_session(App& app, net::Exchange& ex);
+RouteResult handle_close_session(App& app, net::Exchange& ex);
+RouteResult handle_start_trace(App& app, net::Exchange& ex);
+RouteResult handle_stop_trace(App& app, net::Exchange& ex);
+RouteResult handle_trace_status(App& app, net::Exchange& ex);
 
 }  // namespace sgl::server

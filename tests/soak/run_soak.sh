@@ -32,7 +32,7 @@ for _ in $(seq 1 480); do curl -sf "http://127.0.0.1:$PORT/health" >/dev/null &&
 curl -sf "http://127.0.0.1:$PORT/health" >/dev/null || { tail -20 "$TMP/server.log"; echo "FAIL: server not healthy"; exit 1; }
 
 $PY "$SRC/tests/soak/soak.py" "http://127.0.0.1:$PORT" "$N" "$CONC" --warmup "$WARMUP" --pid "$PID" --rss-tolerance "$RSS_TOL" \
-  ${SGL_SOAK_JSON:+--json "$SGL_SOAK_JSON"}
+  ${SGL_SOAK_JSON:+--json "$SGL_SOAK_JSON"} ${SGL_SOAK_INSPECT:+--inspect "$SGL_SOAK_INSPECT"}
 rc=$?
 kill -0 $PID 2>/dev/null || { echo "FAIL: the server died"; tail -30 "$TMP/server.log"; rc=1; }
 if grep -qE "AddressSanitizer|runtime error:|ThreadSanitizer" "$TMP/server.log"; then

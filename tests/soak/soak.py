@@ -21,6 +21,7 @@ import asyncio
 import json
 import os
 import random
+import subprocess
 import sys
 import time
 
@@ -457,6 +458,12 @@ def proc_status(pid):
     return rss, len(os.listdir("/proc/%d/fd" % pid))
 
 
+def inspect(a, when):
+    if a.inspect and a.pid:
+        out = subprocess.run(a.inspect.replace("{pid}", str(a.pid)), shell=True, capture_output=True, text=True)
+        print("INSPECT %s (RSS %.1f MiB):\n%s%s" % (when, proc_status(a.pid)[0] / 2**20, out.stdout, out.stderr), flush=True)
+
+
 async def main():
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     ap.add_argument("base")
@@ -467,6 +474,8 @@ async def main():
     ap.add_argument("--seed", type=int, default=25)
     ap.add_argument("--json", help="write the figures here")
     ap.add_argument("--rss-tolerance", type=float, default=0.05)
+    ap.add_argument("--inspect", help="a shell command run (its output printed) where RSS is measured, after the "
+                    "warm-up and after the run, with {pid} replaced: e.g. gdb's call of malloc_stats()")
     a = ap.parse_args()
     soak = Soak(a.base, a.seed)
     failures = []
@@ -477,6 +486,7 @@ async def main():
     # the same way both times.
     await asyncio.sleep(2.5)
     base_rss, base_fds = proc_status(a.pid) if a.pid else (None, None)
+    inspect(a, "after the warm-up")
     retracted0 = await soak.metric("sglang:num_retracted_requests_total") or 0
     soak.stats.clear()
     soak.findings.clear()
@@ -492,6 +502,7 @@ async def main():
             if fds <= base_fds:
                 break
             await asyncio.sleep(0.25)
+    inspect(a, "after the run")
     health, _, _ = await soak.call("GET", "/health", timeout=30)
 
     total = {k: sum(v[k] for v in soak.stats.values()) for k in ("ok", "refused", "vanished", "fail")}
