@@ -80,7 +80,9 @@ Status read_completion_prompts(json::Object obj, const RequestLimits& limits,
   return ok_status();
 }
 
-Status validate_message(json::Element el, size_t i) {
+// Validates message i and adds the bytes of its text that any chat template renders (every role's
+// but the assistant's, whose earlier reasoning a template may drop) to `rendered_bytes`.
+Status validate_message(json::Element el, size_t i, size_t& rendered_bytes) {
   std::string path = fmt::format("messages.{}", i);
   SGL_ASSIGN_OR_RETURN(json::Object m, json::as_object(el, path));
   auto role_el = json::find(m, "role");
@@ -95,6 +97,9 @@ Status validate_message(json::Element el, size_t i) {
         fmt::format("{}.role: Input should be 'system', 'developer', 'user', 'assistant' or 'tool', got '{}'",
                     path, role));
   auto content = json::find(m, "content");
+  const bool rendered = role != "assistant";
+  if (content && content->type() == element_type::STRING && rendered)
+    rendered_bytes += content->get_string().value_unsafe().size();
   // null content: an assistant turn that only made tool calls.
   if (!content || content->type() == element_type::STRING || content->type() == element_type::NULL_VALUE)
     return ok_status();
@@ -109,6 +114,7 @@ Status validate_message(json::Element el, size_t i) {
     if (type == "text") {
       std::string text;
       SGL_TRY(json::read(p, "text", ppath, text));
+      if (rendered) rendered_bytes += text.size();
     } else if (type == "image_url" || type == "video_url" || type == "audio_url" || type == "input_audio") {
       return invalid(
           fmt::format("{}: {} content is not supported: this server serves text-only models.", ppath, type));
@@ -127,7 +133,7 @@ Status read_messages(json::Object obj, ChatRequest& req) {
   auto arr = el->get_array().value_unsafe();
   if (arr.size() == 0) return invalid("Messages cannot be empty.");
   size_t i = 0;
-  for (json::Element m : arr) SGL_TRY(validate_message(m, i++));
+  for (json::Element m : arr) SGL_TRY(validate_message(m, i++, req.message_text_bytes));
   req.messages_json = json::to_json(*el);
   return ok_status();
 }

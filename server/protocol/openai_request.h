@@ -30,7 +30,10 @@ struct CompletionRequest {
 
 struct ChatRequest {
   std::string model;
-  std::string messages_json;              // the validated `messages` array, compact JSON
+  std::string messages_json;  // the validated `messages` array, compact JSON
+  // Bytes of message text every template renders (all roles' but the assistant's): a lower
+  // bound on the prompt's, checked against the context before the template runs.
+  size_t message_text_bytes = 0;
   std::optional<std::string> tools_json;  // the `tools` array when given
   std::string tool_choice = "none";       // none | auto | required | <function name>
   std::string chat_template_kwargs_json = "{}";

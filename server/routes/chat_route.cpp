@@ -36,6 +36,9 @@ RouteResult handle_chat_completions(App& app, net::Exchange& ex) {
   apply_model_adapter(app, req->model, req->items);
   // Strict tools decode under their schemas where the grammar backend runs (not with speculative decoding).
   if (app.limits.grammar_supported) apply_strict_tool_constraint(*req, app.args.tool_call_parser);
+  // Messages too long for the context are refused before the template copies them around.
+  if (auto st = check_prompt_bytes(req->message_text_bytes, app.limits); !st.ok())
+    co_return openai_error(st.error());
   auto prompt = render_chat_prompt(app, *req);
   if (!prompt.ok()) co_return openai_error(prompt.error());
   // A rendered prompt too long for the context is refused before the encoder's seconds on it.

@@ -79,9 +79,12 @@ d = sys.argv[1]
 json.dump({'text': t}, open(d + '/gen.json', 'w'))
 json.dump({'model': 'm', 'prompt': t}, open(d + '/cmp.json', 'w'))
 json.dump({'model': 'm', 'messages': [{'role': 'user', 'content': t}]}, open(d + '/chat.json', 'w'))
+json.dump({'model': 'm', 'messages': [{'role': 'system', 'content': 'Be brief.'},
+                                      {'role': 'user', 'content': [{'type': 'text', 'text': t}]}]},
+          open(d + '/parts.json', 'w'))
 EOF
 # "Expect:" off: curl otherwise waits up to 1 s for a 100 Continue before sending a big body.
-for route in generate:gen v1/completions:cmp v1/chat/completions:chat; do
+for route in generate:gen v1/completions:cmp v1/chat/completions:chat v1/chat/completions:parts; do
   out=$(curl -s -o $TMP/r -w '%{http_code} %{time_total}' $A/${route%%:*} -H "$J" -H "Expect:" --data-binary @$TMP/${route##*:}.json)
   code=${out% *}; secs=${out#* }
   [ "$code" = 400 ] || fail "/${route%%:*} 8 MB prompt: status $code $(head -c 200 $TMP/r)"

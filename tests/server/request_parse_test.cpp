@@ -328,5 +328,18 @@ TEST(RequestId, IsUuid4HexAndUnique) {
   EXPECT_EQ(ids.size(), 100u);
 }
 
+TEST(ChatRequestParse, CountsTheMessageTextEveryTemplateRenders) {
+  // User, system and tool text (strings and text parts) count; the assistant's does not (a
+  // template may drop its earlier reasoning), so the sum bounds the rendered prompt from below.
+  auto r = parse_chat_request(
+      R"({"model":"m","messages":[{"role":"system","content":"abc"},)"
+      R"({"role":"user","content":[{"type":"text","text":"hello"},{"type":"text","text":"!"}]},)"
+      R"({"role":"assistant","content":"<think>long</think>ok"},{"role":"tool","content":"42"},)"
+      R"({"role":"assistant","content":null}]})",
+      limits());
+  ASSERT_TRUE(r.ok()) << r.error().message;
+  EXPECT_EQ(r->message_text_bytes, 3u + 5u + 1u + 2u);
+}
+
 }  // namespace
 }  // namespace sgl::server
