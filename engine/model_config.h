@@ -58,6 +58,7 @@ struct ModelConfig {
   // *ForSequenceClassification: rows of the score head that replaces the LM head (0: a language
   // model). The embedding table keeps vocab_size rows; a logits row has logits_width() columns.
   int64_t num_labels = 0;
+  std::vector<std::string> id2label;  // num_labels names: config.json's id2label, else "LABEL_<i>"
   QuantConfig quant;  // quantization_config (none for a float checkpoint)
   int64_t logits_width() const { return num_labels > 0 ? num_labels : vocab_size; }
 

@@ -45,7 +45,8 @@ struct App {
   RuntimeSettings runtime;  // weight version, request logging (changed by ops routes)
   std::unique_ptr<Profiler> profiler = std::make_unique<Profiler>();  // /start_profile, /stop_profile
   std::unique_ptr<SessionStore> sessions = std::make_unique<SessionStore>();  // /open_session, session_params
-  std::shared_ptr<sched::PrecisionTracer> precision_tracer;  // --enable-precision-tracer (/start_trace)
+  std::shared_ptr<sched::PrecisionTracer> precision_tracer;
+  std::vector<std::string> class_labels;  // a *ForSequenceClassification model's id2label  // --enable-precision-tracer (/start_trace)
   std::shared_ptr<CrashDumpRecorder> crash_dump =
       std::make_shared<CrashDumpRecorder>();  // --crash-dump-folder
   std::shared_ptr<spdlog::logger> http_log;   // access lines, at --log-level-http (null: the default logger)

@@ -133,6 +133,7 @@ net::Router make_router(App& app) {
   r.post("/set_internal_state", wrap(app, handle_set_internal_state));
   r.add("PUT", "/set_internal_state", wrap(app, handle_set_internal_state));
   r.post("/classify", wrap(app, handle_classify));
+  r.post("/v1/classify", wrap(app, handle_v1_classify));
   r.add("PUT", "/classify", wrap(app, handle_classify));
   r.post("/v1/rerank", wrap(app, handle_rerank));
   r.add("PUT", "/v1/rerank", wrap(app, handle_rerank));

@@ -228,6 +228,7 @@ Result<std::unique_ptr<App>> create_app(const ServerArgs& args) {
   if (auto mc = engine::load_model_config(args.model_path); mc.ok()) {
     if (mc->default_temperature >= 0) app->chat_defaults.temperature = mc->default_temperature;
     if (mc->default_top_p > 0) app->chat_defaults.top_p = mc->default_top_p;
+    app->class_labels = mc->id2label;  // /v1/classify's label names
   }
 
   sched::SchedulerConfig sc = scheduler_config(args, *app->tokenizer);

@@ -1,5 +1,6 @@
 // POST /classify (SGLang's native classification route: /encode's request and answer, the
-// "embedding" being the score head's logits) and POST /v1/rerank. Both run one greedy
+// "embedding" being the score head's logits), POST /v1/classify (its OpenAI-style route: class
+// probabilities and labels) and POST /v1/rerank. Both run one greedy
 // single-token request per input. A *ForSequenceClassification model returns its last-token
 // score-head logits as the row's pooled output (return_hidden_states); a causal LM reranks
 // Qwen3-Reranker style from the "yes"/"no" logprobs after the prompt (token_ids_logprob, as
@@ -7,6 +8,7 @@
 #include <string_view>
 
 #include "server/generation.h"
+#include "server/protocol/classify_response.h"
 #include "server/protocol/embedding_request.h"
 #include "server/protocol/rerank_request.h"
 #include "server/routes/openai_common.h"
@@ -96,6 +98,37 @@ RouteResult handle_classify(App& app, net::Exchange& ex) {
   std::vector<EncodeResult> res;
   for (auto& r : *rows) res.push_back({std::move(r.logits), r.rid, r.prompt_tokens, r.cached_tokens});
   co_return net::Response::json(200, encode_response_json(res, req->batch));
+}
+
+RouteResult handle_v1_classify(App& app, net::Exchange& ex) {
+  if (auto st = check_json_content_type(ex.request()); !st.ok()) co_return openai_error(st.error());
+  auto req =
+      parse_embedding_request(ex.request().body, app.limits.vocab_size, app.runner().info().hidden_size);
+  if (!req.ok()) co_return openai_error(req.error());
+  if (!is_classifier(app))
+    co_return openai_error(invalid_argument(
+        "This model is not a sequence-classification model (*ForSequenceClassification): /v1/classify "
+        "needs one; use /v1/embeddings for embeddings"));
+  std::vector<std::vector<int32_t>> ids;
+  for (const auto& in : req->inputs) {
+    if (!in.is_ids && in.text.find_first_not_of(" \t\r\n") == std::string::npos)
+      co_return openai_error(invalid_argument("Input cannot be empty or whitespace only"));
+    auto t = tokenize_prompt(app, in, /*add_special_tokens=*/true);
+    if (!t.ok()) co_return openai_error(t.error());
+    ids.push_back(std::move(t).value());
+  }
+  auto rows = co_await run_rows(app, ex, std::move(ids), {});
+  if (!rows.ok()) co_return openai_error(rows.error());
+  std::vector<std::vector<float>> logits;
+  int64_t prompt_tokens = 0;
+  for (auto& r : *rows) {
+    logits.push_back(std::move(r.logits));
+    prompt_tokens += r.prompt_tokens;
+  }
+  // SGLang answers with the served model's name, whatever the request's `model`.
+  co_return net::Response::json(
+      200, classify_response_json(logits, app.class_labels, app.args.served_model_name, prompt_tokens,
+                                  unix_now()));
 }
 
 RouteResult handle_rerank(App& app, net::Exchange& ex) {

@@ -46,6 +46,7 @@ RouteResult handle_release_memory_occupation(App& app, net::Exchange& ex);
 RouteResult handle_resume_memory_occupation(App& app, net::Exchange& ex);
 RouteResult handle_set_internal_state(App& app, net::Exchange& ex);
 RouteResult handle_classify(App& app, net::Exchange& ex);
+RouteResult handle_v1_classify(App& app, net::Exchange& ex);
 RouteResult handle_rerank(App& app, net::Exchange& ex);
 // lora_routes.cpp
 RouteResult handle_load_lora_adapter(App& app, net::Exchange& ex);

@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# /classify and /v1/rerank. A Qwen3ForSequenceClassification made here from tiny-qwen3 (score.weight =
+# /classify, /v1/classify and /v1/rerank. A Qwen3ForSequenceClassification made here from tiny-qwen3 (score.weight =
 # three rows of its tied LM head) answers /classify with exactly those tokens' logits (golden
 # top_logits; the causal LM's logprob differences) and reranks by its positive (last) label's logit
 # for query + document; tiny-qwen3 itself reranks Qwen3-Reranker style, P(yes)/(P(yes)+P(no)) after
@@ -26,7 +26,7 @@ for f in os.listdir(src):
         shutil.copy(os.path.join(src, f), dst)
 cfg = json.load(open(os.path.join(src, "config.json")))
 cfg["architectures"] = ["Qwen3ForSequenceClassification"]
-cfg["id2label"] = {str(i): "LABEL_%d" % i for i in range(len(labels))}
+cfg["id2label"] = {str(i): name for i, name in enumerate(["negative", "neutral", "positive"][:len(labels)])}
 json.dump(cfg, open(os.path.join(dst, "config.json"), "w"))
 raw = open(os.path.join(src, "model.safetensors"), "rb").read()
 n = struct.unpack("<Q", raw[:8])[0]
@@ -80,6 +80,20 @@ rl = post(CLS, "/classify", {"text": texts})
 assert isinstance(rl, list) and len(rl) == 2 and all(len(x["embedding"]) == 3 for x in rl), rl
 one = post(CLS, "/classify", {"text": texts[1]})
 assert one["embedding"] == rl[1]["embedding"], (one, rl[1])
+# /v1/classify: the softmax of the same logits, the argmax's id2label name, usage, SGLang's keys.
+v = post(CLS, "/v1/classify", {"model": "anything", "input": texts})
+assert v["object"] == "list" and v["id"].startswith("classify-") and len(v["data"]) == 2, v
+for i, d in enumerate(v["data"]):
+    e = rl[i]["embedding"]
+    ex = [math.exp(x - max(e)) for x in e]
+    assert d["index"] == i and d["num_classes"] == 3, d
+    assert all(abs(p - q / sum(ex)) < 1e-6 for p, q in zip(d["probs"], ex)), (d, e)
+    assert d["label"] == ["negative", "neutral", "positive"][e.index(max(e))], (d, e)
+assert v["usage"] == {"prompt_tokens": sum(x["meta_info"]["prompt_tokens"] for x in rl),
+                      "total_tokens": sum(x["meta_info"]["prompt_tokens"] for x in rl),
+                      "completion_tokens": 0, "prompt_tokens_details": None}, v["usage"]
+single = post(CLS, "/v1/classify", {"input": texts[0]})
+assert len(single["data"]) == 1 and single["data"][0]["probs"] == v["data"][0]["probs"], single
 # Cross-encoder rerank: the positive (last) label's logit of query + document.
 query, docs = "The capital of France is", [" Paris.", " a city", " 42", " Berlin is in Germany."]
 rr = post(CLS, "/v1/rerank", {"query": query, "documents": docs})
@@ -130,6 +144,10 @@ code=$(curl -s -o $TMP/bad.json -w '%{http_code}' http://127.0.0.1:$P1/v1/rerank
 code=$(curl -s -o $TMP/bad.json -w '%{http_code}' http://127.0.0.1:$P2/classify -H "$J" -d '{"text":"hi"}')
 [ "$code" = 400 ] && jq -e '.error.message | test("classification")' $TMP/bad.json >/dev/null ||
   fail "/classify on a causal LM: $code $(head -c 200 $TMP/bad.json)"
+code=$(curl -s -o $TMP/bad.json -w '%{http_code}' http://127.0.0.1:$P2/v1/classify -H "$J" -d '{"input":"hi"}')
+[ "$code" = 400 ] && jq -e '.object == "error"' $TMP/bad.json >/dev/null || fail "/v1/classify on a causal LM: $code"
+code=$(curl -s -o $TMP/bad.json -w '%{http_code}' http://127.0.0.1:$P1/v1/classify -H "$J" -d '{"input":"  "}')
+[ "$code" = 400 ] || fail "/v1/classify with a blank input: $code"
 code=$(curl -s -o $TMP/bad.json -w '%{http_code}' http://127.0.0.1:$P1/classify -H "$J" -d '{"input_ids":[]}')
 [ "$code" = 400 ] || fail "/classify with empty input_ids: $code"
 echo "classify_rerank: $fails failures"
