@@ -87,6 +87,24 @@ std::string random_hex32() {
   return fmt::format("{:016x}{:016x}", gen(), gen());
 }
 
+// text.format: {"type": "text"} | {"type": "json_object"} | {"type": "json_schema", "name",
+// "schema", "strict"?, "description"?} (the Responses API's structured output).
+Status check_text_format(const RJson& text) {
+  auto f = text.find("format");
+  if (f == text.end() || f->is_null()) return ok_status();
+  if (!f->is_object()) return bad_body("text.format: Input should be a valid dictionary");
+  const std::string type = f->value("type", "");
+  if (type == "text" || type == "json_object") return ok_status();
+  if (type != "json_schema")
+    return bad_body(fmt::format(
+        "text.format.type: Input should be 'text', 'json_schema' or 'json_object', got '{}'", type));
+  auto name = f->find("name");
+  if (name == f->end() || !name->is_string()) return bad_body("text.format.name: Field required");
+  auto schema = f->find("schema");
+  if (schema == f->end() || !schema->is_object()) return bad_body("text.format.schema: Field required");
+  return ok_status();
+}
+
 }  // namespace
 
 Result<ResponsesRequest> parse_responses_request(std::string_view body) {
@@ -159,6 +177,7 @@ Result<ResponsesRequest> parse_responses_request(std::string_view body) {
   if (auto it = root.find("text"); it != root.end() && !it->is_null()) {
     if (!it->is_object()) return bad_body("text: Input should be a valid dictionary");
     req.text = *it;
+    SGL_TRY(check_text_format(req.text));
   }
   return req;
 }
@@ -238,6 +257,19 @@ std::string chat_body(const ResponsesRequest& req, const RJson& messages, std::s
   if (req.max_output_tokens) body["max_completion_tokens"] = *req.max_output_tokens;
   if (req.temperature) body["temperature"] = *req.temperature;
   if (req.top_p) body["top_p"] = *req.top_p;
+  // Structured output: the chat API's response_format of the same schema.
+  if (req.text.is_object() && req.text.contains("format") && req.text["format"].is_object()) {
+    const RJson& f = req.text["format"];
+    const std::string type = f.value("type", "text");
+    if (type == "json_object") {
+      body["response_format"] = {{"type", "json_object"}};
+    } else if (type == "json_schema") {
+      RJson js = {{"name", f["name"]}, {"schema", f["schema"]}};
+      if (f.contains("strict") && f["strict"].is_boolean()) js["strict"] = f["strict"];
+      if (f.contains("description") && f["description"].is_string()) js["description"] = f["description"];
+      body["response_format"] = {{"type", "json_schema"}, {"json_schema", std::move(js)}};
+    }
+  }
   if (!req.tools.empty()) {
     RJson tools = RJson::array();
     for (const auto& t : req.tools) {

@@ -3,7 +3,8 @@
 # --test-scripted-output forcing the answer: POST /v1/responses streamed and not (reasoning,
 # message and function_call items; the official event order with sequence numbers, no [DONE]),
 # previous_response_id, store false, GET / DELETE / cancel on stored responses, a tool round trip
-# through function_call_output, 400s and 404s in OpenAI's error shape; then the official `openai`
+# through function_call_output, 400s and 404s in OpenAI's error shape, text.format (json_schema and
+# json_object decoded under their grammar on the real model); then the official `openai`
 # Node SDK and the Vercel AI SDK (responses_sdk_check.mjs) when tests/node has them.
 # Exit 77 (CTest skip) when the model or curl/jq is missing.
 set -u
@@ -144,6 +145,27 @@ e=$(curl -s $B/v1/responses -H "$J" -d '{"input":"x","previous_response_id":"res
 echo "$e" | jq -e '.param=="previous_response_id" and (.message|contains("resp_missing"))' >/dev/null || fail "previous id error: $e"
 [ "$(status_of $B/v1/responses -H 'Content-Type: text/plain' -d '{"input":"x"}')" = 400 ] || fail "content type"
 [ "$(status_of $B/v1/responses/resp_nope)" = 404 ] || fail "GET unknown"
+
+# ---- text.format: structured output decoded under the schema (the real model, no script) -------
+kill $SRV; wait $SRV 2>/dev/null
+PORT=$(python3 -c 'import socket;s=socket.socket();s.bind(("127.0.0.1",0));print(s.getsockname()[1])')
+B=http://127.0.0.1:$PORT
+"$BIN" --model-path "$MODEL" --max-total-tokens 65536 --port "$PORT" --skip-server-warmup >"$LOG" 2>&1 &
+SRV=$!
+for _ in $(seq 1 240); do curl -sf $B/health >/dev/null && break; sleep 0.25; done
+FMT='{"format":{"type":"json_schema","name":"answer","strict":true,"schema":{"type":"object","properties":{"city":{"type":"string","maxLength":12},"population":{"type":"integer","minimum":0,"maximum":99999}},"required":["city","population"],"additionalProperties":false}}}'
+s=$(resp '{"model":"m","input":"Name a city and its population as JSON.","text":'"$FMT"',"max_output_tokens":400,"temperature":0}')
+echo "$s" | jq -e --argjson f "$FMT" '.status=="completed" and .text==$f' >/dev/null || fail "text.format echo: $s"
+out=$(echo "$s" | jq -r '.output[] | select(.type=="message") | .content[0].text')
+echo "$out" | jq -e '(keys==["city","population"]) and (.city|type=="string") and (.population|type=="number")' >/dev/null \
+  || fail "text.format json_schema output: $out"
+s=$(resp '{"model":"m","input":"Reply in JSON.","text":{"format":{"type":"json_object"}},"max_output_tokens":400,"temperature":0}')
+echo "$s" | jq -r '.output[] | select(.type=="message") | .content[0].text' | jq -e 'type=="object"' >/dev/null \
+  || fail "text.format json_object output: $s"
+for bad in '{"input":"x","text":{"format":{"type":"xml"}}}' '{"input":"x","text":{"format":{"type":"json_schema","name":"a"}}}' \
+           '{"input":"x","text":{"format":{"type":"json_schema","schema":{}}}}'; do
+  [ "$(status_of $B/v1/responses -H "$J" -d "$bad")" = 400 ] || fail "text.format not 400: $bad"
+done
 
 # ---- The SDKs on a plain text answer ------------------------------------------------------------
 if [ -n "$NODE_DIR" ] && [ -d "$NODE_DIR/node_modules/openai" ] && command -v node >/dev/null; then
