@@ -26,6 +26,9 @@ struct Segment {
   // Qwen v1's dynamic NTK: RoPE for this request uses base·α^(d/(d−2)), α fixed from its prompt
   // length (ModelInfo::dynamic_ntk_alpha); 1 = the model's own base.
   int32_t ntk_alpha = 1;
+  // Return the final hidden state (after the final norm) of every new token of this segment in
+  // StepOutput::segment_hidden (SGLang's return_hidden_states over a prompt).
+  bool return_all_hidden = false;
   // Multi-LoRA: the runner's adapter slot this request's projections add (StepInput::lora_loads
   // fills slots); -1 = the base model alone.
   int32_t lora_slot = -1;

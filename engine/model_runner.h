@@ -10,10 +10,10 @@
 #include <vector>
 
 #include "base/result.h"
-#include "engine/tensor_stats.h"
 #include "engine/forward_batch.h"
 #include "engine/lora/lora_adapter.h"
 #include "engine/model_config.h"
+#include "engine/tensor_stats.h"
 
 namespace sgl::engine {
 
@@ -58,6 +58,8 @@ struct StepOutput {
   // ForwardBatch::trace_precision: per-segment statistics of the intermediate tensors (the CPU
   // engine; other runners leave it empty).
   std::vector<TensorStats> tensor_stats;
+  // Segment::return_all_hidden: (segment index, new_len × hidden_size floats) per such segment.
+  std::vector<std::pair<int32_t, std::vector<float>>> segment_hidden;
 };
 
 // Puts an adapter into a runner slot (null: empties the slot) before a step's forward. The

@@ -33,6 +33,17 @@ void SchedulerImpl::process(StepRecord& step) {
           {&step.reqs[i]->rid, bsegs[i].prefix_len, &step.reqs[i]->tokens, step.reqs[i]->prompt_len});
     cfg_.precision_tracer->on_step(step.is_prefill, segs, stats);
   }
+  for (const auto& [seg, data] : step.output->value().segment_hidden) {
+    // A prompt's rows, kept by position: a chunk redone after a retraction overwrites its own.
+    auto& req = *step.reqs[static_cast<size_t>(seg)];
+    const auto& bseg = step.input.batch.segments[static_cast<size_t>(seg)];
+    if (req.first_token_seen || bseg.new_len <= 0) continue;
+    const size_t h = data.size() / static_cast<size_t>(bseg.new_len);
+    req.prompt_hidden.resize(static_cast<size_t>(req.prompt_len));
+    for (int32_t i = 0; i < bseg.new_len && bseg.prefix_len + i < req.prompt_len; ++i)
+      req.prompt_hidden[static_cast<size_t>(bseg.prefix_len + i)].assign(data.begin() + i * h,
+                                                                         data.begin() + (i + 1) * h);
+  }
   const auto& rows = step.output->value().rows;
   for (size_t i = 0; i < step.roles.size() && i < rows.size(); ++i) {
     const auto& role = step.roles[i];
@@ -84,7 +95,14 @@ void SchedulerImpl::append_token(Req& req, const engine::RowResult& row) {
   }
   if (spec.logprob.return_logprob)
     req.pending_logprobs.push_back(PositionLogprobs{tok, row.logprob, row.top, row.requested});
-  if (spec.return_hidden_states) req.pending_hidden.push_back(row.hidden);
+  if (spec.return_hidden_states && spec.return_prompt_hidden && req.output_ids.size() == 1) {
+    // The first token's state is the prompt block's last row: the block goes instead.
+    for (auto& r : req.prompt_hidden)
+      if (!r.empty()) req.pending_prompt_hidden.push_back(std::move(r));
+    req.prompt_hidden.clear();
+  } else if (spec.return_hidden_states) {
+    req.pending_hidden.push_back(row.hidden);
+  }
   const auto& stop = spec.stop;
   const int64_t n = static_cast<int64_t>(req.output_ids.size());
   std::optional<FinishReason> fin;
@@ -111,6 +129,8 @@ void SchedulerImpl::append_token(Req& req, const engine::RowResult& row) {
   req.pending_logprobs.clear();
   c.hidden_states = std::move(req.pending_hidden);
   req.pending_hidden.clear();
+  c.prompt_hidden = std::move(req.pending_prompt_hidden);
+  req.pending_prompt_hidden.clear();
   c.prompt_tokens = req.prompt_len;
   c.completion_tokens = n;
   c.cached_tokens = req.cached_tokens;
@@ -129,6 +149,8 @@ void SchedulerImpl::finish(Req& req, FinishReason reason) {
   req.pending_logprobs.clear();
   c.hidden_states = std::move(req.pending_hidden);
   req.pending_hidden.clear();
+  c.prompt_hidden = std::move(req.pending_prompt_hidden);
+  req.pending_prompt_hidden.clear();
   c.prompt_tokens = req.prompt_len;
   c.completion_tokens = static_cast<int64_t>(req.output_ids.size());
   c.cached_tokens = req.cached_tokens;

@@ -46,6 +46,10 @@ struct Req {
   uint64_t lora_uid = 0;
   int32_t lora_slot = -1;
   std::vector<std::vector<float>> pending_hidden;  // return_hidden_states: not yet sent
+  // return_prompt_hidden: each prompt position's final hidden state as its prefill computes it
+  // (empty for positions served from the cache), sent with the first token.
+  std::vector<std::vector<float>> prompt_hidden;
+  std::vector<std::vector<float>> pending_prompt_hidden;  // the block, not yet sent
   bool shares_prefix_cache() const {
     return ntk_alpha == 1;
   }  // outputs sampled by launched steps (known or in flight)

@@ -59,6 +59,10 @@ struct GenerateRequest {
   // Each output token's final hidden state (the row that chose it: the prompt's last position for
   // the first), in OutputChunk::hidden_states — SGLang's return_hidden_states, and embeddings.
   bool return_hidden_states = false;
+  // With return_hidden_states: the first token's state comes as the final hidden state of every
+  // prompt position the request computed (OutputChunk::prompt_hidden; SGLang's first element of
+  // meta_info.hidden_states, [prompt positions][hidden]); later tokens as above.
+  bool return_prompt_hidden = false;
   // Multi-LoRA: the adapter this request runs with (null: the base model). Its prefix cache is
   // the adapter's own (keyed by its uid), and it waits while its batch has no slot for it.
   std::shared_ptr<const engine::LoraAdapter> lora;
@@ -89,6 +93,7 @@ struct OutputChunk {
   std::vector<PositionLogprobs> output_logprobs;  // one per new token when return_logprob
   std::vector<PositionLogprobs> input_logprobs;   // prompt positions, in the first chunk only
   std::vector<std::vector<float>> hidden_states;  // one per new token when return_hidden_states
+  std::vector<std::vector<float>> prompt_hidden;  // return_prompt_hidden: the prompt's rows, once
   std::optional<FinishReason> finish;
   int64_t prompt_tokens = 0;
   int64_t completion_tokens = 0;  // so far

@@ -57,6 +57,8 @@ void SchedulerImpl::add_segment(StepRecord& step, const std::shared_ptr<Req>& re
   seg.ntk_alpha = req->ntk_alpha;
   seg.lora_slot = req->lora_slot;
   if (sample && req->spec->return_hidden_states) b.return_row_hidden = true;
+  seg.return_all_hidden =
+      req->spec->return_prompt_hidden && !req->first_token_seen && prefix_len < req->prompt_len;
   seg.logits_start = sample ? static_cast<int32_t>(new_len - 1) : -1;
   // Prompt logprobs: rows of positions [lp_from, prompt_len - 1) predict prompt tokens 1.. .
   const int64_t lp_first = lp_from < 0 ? -1 : std::max(lp_from, prefix_len);

@@ -104,6 +104,7 @@ sched::GenerateRequest to_sched(const App& app, const ItemState& s) {
   r.logprob.token_ids_logprob = s.item.logprob.token_ids_logprob;
   r.constraint = s.constraint;
   r.return_hidden_states = s.item.return_hidden_states;
+  r.return_prompt_hidden = s.item.return_hidden_states && s.item.return_prompt_hidden;
   if (s.lora) r.lora = s.lora->adapter();
   return r;
 }
@@ -307,8 +308,10 @@ void Generation::absorb(ItemState& s, sched::OutputChunk& c) {
     if (!app_.args.skip_tokenizer_init) s.out.text += s.detok->feed(id);  // ids out only
   }
   s.new_ids += c.token_ids.size();
-  if (s.out.hidden_states)
+  if (s.out.hidden_states) {
+    if (!c.prompt_hidden.empty()) s.out.prompt_hidden_states = std::move(c.prompt_hidden);
     for (auto& h : c.hidden_states) s.out.hidden_states->push_back(std::move(h));
+  }
   app_.metrics.generation_tokens.fetch_add(int64_t(c.token_ids.size()));
   if (s.out.logprobs) {
     auto& lp = *s.out.logprobs;

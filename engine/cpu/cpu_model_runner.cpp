@@ -94,6 +94,7 @@ Result<StepOutput> CpuModelRunner::step_in_arena(const StepInput& input) {
   last_token_.record(input.sampling, out.rows);
   out.hidden_states = std::move(fwd.hidden_states);
   out.tensor_stats = std::move(fwd.tensor_stats);
+  out.segment_hidden = std::move(fwd.segment_hidden);
   if (!fwd.row_hidden.empty()) {
     // hidden_size floats a row (a classifier's: its num_labels logits)
     const size_t h = fwd.row_hidden.size() / std::max<size_t>(1, out.rows.size());

@@ -11,7 +11,6 @@
 #include <vector>
 
 #include "base/result.h"
-#include "engine/tensor_stats.h"
 #include "engine/cpu/kernels.h"
 #include "engine/forward_batch.h"
 #include "engine/model_config.h"
@@ -19,6 +18,7 @@
 #include "engine/models/shard_plan.h"
 #include "engine/safetensors.h"
 #include "engine/tensor.h"
+#include "engine/tensor_stats.h"
 
 namespace sgl::engine {
 
@@ -145,6 +145,7 @@ class DecoderModel {
     std::vector<std::vector<float>> hidden_states;  // per captured layer: tokens × hidden
     std::vector<float> row_hidden;                  // return_row_hidden: logits rows × hidden, normed
     std::vector<TensorStats> tensor_stats;          // ForwardBatch::trace_precision
+    std::vector<std::pair<int32_t, std::vector<float>>> segment_hidden;  // Segment::return_all_hidden
     Status status;  // a failed collective (a peer rank died or hung); the outputs are then garbage
   };
   // `ids` are resolved token ids (no placeholders); logits for the rows the segments ask for.

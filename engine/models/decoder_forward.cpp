@@ -235,6 +235,20 @@ DecoderModel::Output DecoderModel::forward(const ForwardBatch& batch, const std:
     for (size_t i = 0; i < capture.size(); ++i)
       if (capture[i] == l) out.hidden_states[i].assign(x, x + th);
   }
+  {
+    // Segments that asked for every token's final hidden state (a prompt's, for SGLang's
+    // return_hidden_states).
+    int64_t tok = 0;
+    for (size_t s = 0; s < batch.segments.size(); ++s) {
+      const Segment& seg = batch.segments[s];
+      if (seg.return_all_hidden) {
+        std::vector<float> rows(static_cast<size_t>(seg.new_len * h));
+        cpu::rms_norm(x + tok * h, final_norm_.data(), seg.new_len, h, eps, rows.data());
+        out.segment_hidden.emplace_back(static_cast<int32_t>(s), std::move(rows));
+      }
+      tok += seg.new_len;
+    }
+  }
   if (batch.trace_precision) {
     // The final norm over every token (the LM head below takes only the logits rows).
     float* all = scratch().extra.get(th);

@@ -219,7 +219,8 @@ Result<GenerateRequest> parse_generate_request(std::string_view body, const Requ
   SGL_ASSIGN_OR_RETURN(req.items, expand_items(req.prompts.size(), sampling, rids, lp, limits));
   assign_lora_paths(lora_paths, req.items);
   for (auto& it : req.items)
-    it.require_reasoning = require_reasoning, it.return_hidden_states = return_hidden_states;
+    it.require_reasoning = require_reasoning, it.return_hidden_states = return_hidden_states,
+    it.return_prompt_hidden = return_hidden_states;
   req.list_response = batch || req.items.size() > req.prompts.size();
   SGL_ASSIGN_OR_RETURN(req.session, read_session_params(obj));
   if (req.session && req.items.size() != 1)

@@ -37,6 +37,9 @@ struct GenerateItem {
   LogprobOptions logprob;
   bool require_reasoning = false;     // count meta_info.reasoning_tokens (tokens through </think>)
   bool return_hidden_states = false;  // meta_info.hidden_states: each output token's final hidden state
+  // ... the first as every computed prompt position's (SGLang's /generate: a [positions][hidden]
+  // block first); off for the embedding and classification probes, which read one vector.
+  bool return_prompt_hidden = false;
   // SGLang's lora_path: the registered name of the LoRA adapter to run with; nullopt = the base.
   std::optional<std::string> lora_path;
 };

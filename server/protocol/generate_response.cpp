@@ -71,6 +71,15 @@ namespace {
 
 using detail::ojson;
 
+// meta_info.hidden_states: the prompt block ([positions][hidden]) first when there is one, then
+// one vector per later token.
+ojson hidden_states_json(const GenerateOutput& out) {
+  ojson a = ojson::array();
+  if (!out.prompt_hidden_states.empty()) a.push_back(out.prompt_hidden_states);
+  for (const auto& h : *out.hidden_states) a.push_back(h);
+  return a;
+}
+
 ojson triple(const TokenLogprob& t) {
   ojson j = ojson::array();
   j.push_back(t.logprob ? ojson(*t.logprob) : ojson(nullptr));
@@ -112,7 +121,7 @@ ojson output_object(const GenerateOutput& out) {
   meta["completion_tokens"] = out.completion_tokens;
   meta["cached_tokens"] = out.cached_tokens;
   meta["reasoning_tokens"] = out.reasoning_tokens;
-  if (out.hidden_states) meta["hidden_states"] = *out.hidden_states;
+  if (out.hidden_states) meta["hidden_states"] = hidden_states_json(out);
   if (out.e2e_latency) meta["e2e_latency"] = *out.e2e_latency;
   ojson j;
   if (!out.omit_text) j["text"] = out.text;
@@ -204,7 +213,7 @@ std::string assemble_event(std::string_view text_json, std::string_view ids_json
   if (out.hidden_states) {
     s += ',';
     append_key(s, "hidden_states");
-    s += detail::dump(detail::ojson(*out.hidden_states));
+    s += detail::dump(hidden_states_json(out));
   }
   if (out.e2e_latency) {
     s += ',';

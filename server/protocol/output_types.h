@@ -55,6 +55,9 @@ struct GenerateOutput {
   int64_t reasoning_tokens = 0;
   // return_hidden_states: the final hidden state (after the final norm) behind each output token.
   std::optional<std::vector<std::vector<float>>> hidden_states;
+  // With return_prompt_hidden: the first token's state as every computed prompt position's
+  // ([positions][hidden]), written as hidden_states' first element (SGLang's layout).
+  std::vector<std::vector<float>> prompt_hidden_states;
   std::optional<double> e2e_latency;  // only once finished
   std::optional<LogprobArrays> logprobs;
   std::optional<size_t> index;  // stream events of a batch name their output

@@ -2,7 +2,8 @@
 # /v1/embeddings and /encode on tiny-qwen3 served with --is-embedding (float32): last-token pooling
 # of the final hidden state, L2-normalised, equal to /generate's return_hidden_states for the same
 # prompt; `dimensions` keeps the first N components (then normalises); base64 carries the same
-# floats; list and token-id inputs; bad input is a 400. Exit 77 (CTest skip) when the model or
+# floats; list and token-id inputs; bad input is a 400. /generate's hidden_states in SGLang's layout
+# (the prompt's positions as a block, then one per token), each row checked against a request alone. Exit 77 (CTest skip) when the model or
 # curl/jq/python3 are missing.
 set -u
 BIN=$1; M=$2
@@ -35,7 +36,10 @@ assert all(d["object"] == "embedding" for d in r["data"])
 tokens = 0
 for t, d in zip(texts, r["data"]):
     g = post("/generate", {"text": t, "sampling_params": {"max_new_tokens": 1, "temperature": 0}, "return_hidden_states": True})
-    hidden = g["meta_info"]["hidden_states"][0]
+    # SGLang's layout: the prompt's block of positions first; its last row chose the first token.
+    block = g["meta_info"]["hidden_states"][0]
+    assert len(g["meta_info"]["hidden_states"]) == 1 and len(block) == g["meta_info"]["prompt_tokens"] - g["meta_info"]["cached_tokens"], g["meta_info"]
+    hidden = block[-1]
     tokens += g["meta_info"]["prompt_tokens"]
     want = normalise(hidden)
     e = d["embedding"]
@@ -60,6 +64,22 @@ assert len(one) == 1 and len(many) == 2 and many[1]["embedding"] == one[0]["embe
 assert max(abs(a - b) for a, b in zip(one[0]["embedding"], r["data"][0]["embedding"])) < 1e-6
 batch = post("/encode", {"text": texts[:2]})
 assert isinstance(batch, list) and len(batch) == 2
+# /generate's return_hidden_states in SGLang's layout: a block with every computed prompt position
+# first, then one vector per later token (prompt + completion - 1 rows). Row r is the state behind
+# token r + 1 of prompt + output: the last row of a request on that prefix alone (causal).
+ids = post("/tokenize", {"prompt": "Hidden states, position by position:"})["tokens"]
+g = post("/generate", {"input_ids": ids, "return_hidden_states": True,
+                       "sampling_params": {"max_new_tokens": 4, "temperature": 0, "ignore_eos": True}})
+hs, meta = g["meta_info"]["hidden_states"], g["meta_info"]
+assert len(hs) == 4 and len(hs[0]) == len(ids) - meta["cached_tokens"] and all(len(v) == 128 for v in hs[1:]), (len(hs), meta)
+rows = hs[0] + hs[1:]
+seq = ids + g["output_ids"]
+first = len(ids) - len(hs[0])
+for r, row in enumerate(rows):
+    p = post("/generate", {"input_ids": seq[:first + r + 1], "return_hidden_states": True,
+                           "sampling_params": {"max_new_tokens": 1, "temperature": 0}})
+    last = p["meta_info"]["hidden_states"][0][-1]
+    assert max(abs(a - b) for a, b in zip(row, last)) < 1e-4, ("row", r)
 PY
 for bad in '{"input":"x","dimensions":0}' '{"input":"x","dimensions":100000}' '{"input":[]}' \
            '{"input":"x","encoding_format":"hex"}' '{"input":[99999999]}' '{"model":"m"}' '{"input":5}'; do
