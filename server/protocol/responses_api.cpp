@@ -161,6 +161,10 @@ Result<ResponsesRequest> parse_responses_request(std::string_view body) {
   SGL_TRY(read_bool(root, "store", req.store));
   SGL_TRY(read_string(root, "previous_response_id", req.previous_response_id));
   SGL_TRY(read_bool(root, "stream", req.stream));
+  SGL_TRY(read_bool(root, "background", req.background));
+  if (req.background && !req.store) return bad("Background mode requires store to be true.");
+  if (req.background && req.stream)
+    return bad("background: streaming a background response is not supported; poll GET /v1/responses/{id}.");
   SGL_TRY(read_bool(root, "parallel_tool_calls", req.parallel_tool_calls));
   if (auto it = root.find("metadata"); it != root.end() && !it->is_null()) {
     if (!it->is_object()) return bad_body("metadata: Input should be a valid dictionary");
@@ -300,7 +304,7 @@ RJson response_object(const ResponsesRequest& req, std::string_view id, int64_t 
   r["object"] = "response";
   r["created_at"] = created_at;
   r["status"] = status;
-  r["background"] = false;
+  r["background"] = req.background;
   r["error"] = error_message ? RJson{{"code", "server_error"}, {"message", *error_message}} : RJson(nullptr);
   r["incomplete_details"] = incomplete_reason ? RJson{{"reason", *incomplete_reason}} : RJson(nullptr);
   r["instructions"] = req.instructions ? RJson(*req.instructions) : RJson(nullptr);

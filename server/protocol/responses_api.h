@@ -35,6 +35,7 @@ struct ResponsesRequest {
   bool store = true;
   std::optional<std::string> previous_response_id;
   bool stream = false;
+  bool background = false;  // run after answering "queued"; poll with GET, stop with cancel
   RJson metadata = nullptr;
   RJson user = nullptr;
   RJson reasoning = nullptr;

@@ -1,9 +1,15 @@
 // The OpenAI Responses API: POST /v1/responses (a chat completion underneath: the conversation
 // built from instructions, a stored previous response and the input items goes through the chat
 // template, the answer through the reasoning and tool-call parsers into output items), streamed as
-// the official response.* events; GET / DELETE /v1/responses/{id} and POST .../{id}/cancel on the
-// in-memory store of finished responses (store: true, the 1024 most recent).
+// the official response.* events, or run in the background (background: true: "queued" at once,
+// then GET polls it, cancel stops it); GET / DELETE /v1/responses/{id} and POST .../{id}/cancel on
+// the in-memory store of responses (store: true, the 1024 most recent).
+#include <boost/asio/co_spawn.hpp>
+#include <boost/asio/detached.hpp>
+#include <boost/asio/this_coro.hpp>
+#include <mutex>
 #include <nlohmann/json.hpp>
+#include <unordered_map>
 
 #include "server/parsers/chat_output.h"
 #include "server/protocol/openai_request.h"
@@ -62,6 +68,50 @@ std::string path_id(std::string_view path, std::string_view suffix) {
   return std::string(rest);
 }
 
+// Background responses still running, by id: cancel stops them.
+struct BackgroundRun {
+  std::weak_ptr<Generation> gen;
+  bool cancelled = false;
+};
+std::mutex g_background_mu;
+std::unordered_map<std::string, BackgroundRun>& background_runs() {
+  static std::unordered_map<std::string, BackgroundRun> runs;
+  return runs;
+}
+
+// What a finished (or stopped) generation answers as a response object.
+RJson finished_response(const App& app, const ResponsesRequest& req, const std::string& id,
+                        int64_t created_at, Generation& gen, ChatOutputParser& parser, bool cancelled) {
+  auto& s = gen.items()[0];
+  Outcome o = outcome_of(s.out.finish);
+  if (cancelled) o = Outcome{"cancelled", std::nullopt, std::nullopt};
+  ChatMessageParts parts = parse_chat_output(parser, s.out.text);
+  RJson output = output_items(parts, o.status == "incomplete" ? "incomplete" : "completed");
+  return response_object(req, id, created_at, o.status, output, response_usage(app, gen.items()),
+                         o.incomplete_reason, o.error);
+}
+
+// background: true — the generation goes on after the route answered; the stored response is
+// replaced by the finished one (a GET sees "in_progress" until then).
+boost::asio::awaitable<void> run_in_background(App& app, std::shared_ptr<Generation> gen,
+                                               std::unique_ptr<ChatOutputParser> parser, ResponsesRequest req,
+                                               std::string id, int64_t created_at, RJson history) {
+  while (co_await gen->next()) {
+  }
+  bool cancelled = false;
+  {
+    std::lock_guard lk(g_background_mu);
+    auto it = background_runs().find(id);
+    if (it != background_runs().end()) {
+      cancelled = it->second.cancelled;
+      background_runs().erase(it);
+    }
+  }
+  RJson response = finished_response(app, req, id, created_at, *gen, *parser, cancelled);
+  for (auto& m : output_messages(response["output"])) history.push_back(std::move(m));
+  store().put(id, StoredResponse{std::move(response), std::move(history)});
+}
+
 }  // namespace
 
 RouteResult handle_responses(App& app, net::Exchange& ex) {
@@ -102,6 +152,22 @@ RouteResult handle_responses(App& app, net::Exchange& ex) {
   chat->items[0].require_reasoning = (*parser)->separates_reasoning();
   auto gen = std::make_shared<Generation>(app);
   if (auto st = gen->submit(chat->items, {ids.value()}); !st.ok()) co_return openai_error(st.error());
+  if (req->background) {
+    // Answer "queued" now; the client polls GET /v1/responses/{id} (or cancels). The run does not
+    // depend on this connection.
+    RJson queued = response_object(*req, id, created_at, "queued", RJson::array(), std::nullopt);
+    RJson running = response_object(*req, id, created_at, "in_progress", RJson::array(), std::nullopt);
+    store().put(id, StoredResponse{std::move(running), history});
+    {
+      std::lock_guard lk(g_background_mu);
+      background_runs()[id] = BackgroundRun{gen, false};
+    }
+    boost::asio::co_spawn(
+        co_await boost::asio::this_coro::executor,
+        run_in_background(app, gen, std::move(parser).value(), *req, id, created_at, history),
+        boost::asio::detached);
+    co_return net::Response::json(200, dump(queued));
+  }
   LogNoteOnExit log_note(ex, gen);
   std::weak_ptr<Generation> weak = gen;
   ex.on_disconnect([weak] {
@@ -118,12 +184,7 @@ RouteResult handle_responses(App& app, net::Exchange& ex) {
   if (!req->stream) {
     while (co_await gen->next()) {
     }
-    auto& s = gen->items()[0];
-    Outcome o = outcome_of(s.out.finish);
-    ChatMessageParts parts = parse_chat_output(**parser, s.out.text);
-    RJson output = output_items(parts, o.status == "incomplete" ? "incomplete" : "completed");
-    RJson response = response_object(*req, id, created_at, o.status, output,
-                                     response_usage(app, gen->items()), o.incomplete_reason, o.error);
+    RJson response = finished_response(app, *req, id, created_at, *gen, **parser, /*cancelled=*/false);
     remember(response);
     co_return net::Response::json(200, dump(response));
   }
@@ -193,10 +254,30 @@ RouteResult handle_cancel_response(App& app, net::Exchange& ex) {
   (void)app;
   std::string id = path_id(ex.request().path, "/cancel");
   if (id.empty()) co_return error_response(404, "Not Found", "");
-  if (!store().get(id))
-    co_return error_response(404, "Response with id '" + id + "' not found.", "response_id");
-  // SGLang: only background (queued / in_progress) responses can be cancelled; stored ones are done.
-  co_return error_response(400, "Cannot cancel a synchronous response.", "");
+  auto stored = store().get(id);
+  if (!stored) co_return error_response(404, "Response with id '" + id + "' not found.", "response_id");
+  std::shared_ptr<Generation> running;
+  {
+    std::lock_guard lk(g_background_mu);
+    auto it = background_runs().find(id);
+    if (it != background_runs().end()) {
+      it->second.cancelled = true;
+      running = it->second.gen.lock();
+    }
+  }
+  if (!running) {
+    // Only a background response still running can be cancelled (SGLang's and OpenAI's rule).
+    if (stored->response.value("background", false))
+      co_return error_response(400,
+                               "Cannot cancel a response that is already " +
+                                   stored->response.value("status", std::string("done")) + ".",
+                               "");
+    co_return error_response(400, "Cannot cancel a synchronous response.", "");
+  }
+  running->abort_all();  // its run stores it as "cancelled" once the scheduler has stopped it
+  RJson r = stored->response;
+  r["status"] = "cancelled";
+  co_return net::Response::json(200, dump(r));
 }
 
 }  // namespace sgl::server

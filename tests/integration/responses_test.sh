@@ -167,6 +167,31 @@ for bad in '{"input":"x","text":{"format":{"type":"xml"}}}' '{"input":"x","text"
   [ "$(status_of $B/v1/responses -H "$J" -d "$bad")" = 400 ] || fail "text.format not 400: $bad"
 done
 
+# ---- background: "queued" at once, GET polls to "completed" (the same output as a plain run);
+# cancel stops a long one ("cancelled"); a finished one cannot be cancelled.
+q=$(resp '{"model":"m","input":"Count to ten.","background":true,"max_output_tokens":24,"temperature":0}')
+qid=$(echo "$q" | jq -r .id)
+echo "$q" | jq -e '.status=="queued" and .background==true and .output==[]' >/dev/null || fail "background queued: $q"
+for _ in $(seq 1 120); do
+  g=$(curl -s $B/v1/responses/$qid); [ "$(echo "$g" | jq -r .status)" = in_progress ] || break; sleep 0.1
+done
+plain=$(resp '{"model":"m","input":"Count to ten.","max_output_tokens":24,"temperature":0}')
+echo "$g" | jq -e --argjson p "$plain" '.status==$p.status and .background==true and .usage.output_tokens==$p.usage.output_tokens
+  and (.output[-1].content[0].text)==($p.output[-1].content[0].text)' >/dev/null || fail "background result: $g vs $plain"
+[ "$(status_of -X POST $B/v1/responses/$qid/cancel)" = 400 ] || fail "cancelling a finished background response"
+l=$(resp '{"model":"m","input":"Go on forever.","background":true,"max_output_tokens":4000,"temperature":0}')
+lid=$(echo "$l" | jq -r .id)
+sleep 0.3
+c=$(curl -s -X POST $B/v1/responses/$lid/cancel)
+echo "$c" | jq -e '.status=="cancelled"' >/dev/null || fail "cancel: $c"
+for _ in $(seq 1 100); do
+  g=$(curl -s $B/v1/responses/$lid); [ "$(echo "$g" | jq -r .status)" = in_progress ] || break; sleep 0.1
+done
+echo "$g" | jq -e '.status=="cancelled" and .usage.output_tokens < 4000' >/dev/null || fail "cancelled run stored: $(echo "$g" | jq -c '{status,usage}')"
+for bad in '{"input":"x","background":true,"store":false}' '{"input":"x","background":true,"stream":true}'; do
+  [ "$(status_of $B/v1/responses -H "$J" -d "$bad")" = 400 ] || fail "background not 400: $bad"
+done
+
 # ---- The SDKs on a plain text answer ------------------------------------------------------------
 if [ -n "$NODE_DIR" ] && [ -d "$NODE_DIR/node_modules/openai" ] && command -v node >/dev/null; then
   EXPECTED='Hello from sglcpp.'
