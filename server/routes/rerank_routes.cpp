@@ -5,6 +5,8 @@
 // score-head logits as the row's pooled output (return_hidden_states); a causal LM reranks
 // Qwen3-Reranker style from the "yes"/"no" logprobs after the prompt (token_ids_logprob, as
 // /v1/score).
+#include <fmt/format.h>
+
 #include <string_view>
 
 #include "server/generation.h"
@@ -78,22 +80,35 @@ Result<int32_t> single_token(const App& app, const std::string& word) {
   return v[0];
 }
 
+// The token ids of a classification request's inputs; an error unless the model classifies.
+// `blank_ok` false: a blank text is refused (SGLang's /v1/classify).
+Result<std::vector<std::vector<int32_t>>> classifier_inputs(const App& app, const EmbeddingRequest& req,
+                                                            std::string_view route, std::string_view instead,
+                                                            bool blank_ok) {
+  if (!is_classifier(app))
+    return invalid_argument(
+        fmt::format("This model is not a sequence-classification model (*ForSequenceClassification): {} "
+                    "needs one; use {} "
+                    "for embeddings",
+                    route, instead));
+  std::vector<std::vector<int32_t>> ids;
+  for (const auto& in : req.inputs) {
+    if (!blank_ok && !in.is_ids && in.text.find_first_not_of(" \t\r\n") == std::string::npos)
+      return invalid_argument("Input cannot be empty or whitespace only");
+    SGL_ASSIGN_OR_RETURN(std::vector<int32_t> t, tokenize_prompt(app, in, /*add_special_tokens=*/true));
+    ids.push_back(std::move(t));
+  }
+  return ids;
+}
+
 }  // namespace
 
 RouteResult handle_classify(App& app, net::Exchange& ex) {
   auto req = parse_encode_request(ex.request().body, app.limits.vocab_size, app.runner().info().hidden_size);
   if (!req.ok()) co_return native_error(req.error());
-  if (!is_classifier(app))
-    co_return native_error(invalid_argument(
-        "This model is not a sequence-classification model (*ForSequenceClassification): /classify needs "
-        "one; use /encode for embeddings"));
-  std::vector<std::vector<int32_t>> ids;
-  for (const auto& in : req->inputs) {
-    auto t = tokenize_prompt(app, in, /*add_special_tokens=*/true);
-    if (!t.ok()) co_return native_error(t.error());
-    ids.push_back(std::move(t).value());
-  }
-  auto rows = co_await run_rows(app, ex, std::move(ids), {});
+  auto ids = classifier_inputs(app, *req, "/classify", "/encode", /*blank_ok=*/true);
+  if (!ids.ok()) co_return native_error(ids.error());
+  auto rows = co_await run_rows(app, ex, std::move(ids).value(), {});
   if (!rows.ok()) co_return native_error(rows.error());
   std::vector<EncodeResult> res;
   for (auto& r : *rows) res.push_back({std::move(r.logits), r.rid, r.prompt_tokens, r.cached_tokens});
@@ -105,19 +120,9 @@ RouteResult handle_v1_classify(App& app, net::Exchange& ex) {
   auto req =
       parse_embedding_request(ex.request().body, app.limits.vocab_size, app.runner().info().hidden_size);
   if (!req.ok()) co_return openai_error(req.error());
-  if (!is_classifier(app))
-    co_return openai_error(invalid_argument(
-        "This model is not a sequence-classification model (*ForSequenceClassification): /v1/classify "
-        "needs one; use /v1/embeddings for embeddings"));
-  std::vector<std::vector<int32_t>> ids;
-  for (const auto& in : req->inputs) {
-    if (!in.is_ids && in.text.find_first_not_of(" \t\r\n") == std::string::npos)
-      co_return openai_error(invalid_argument("Input cannot be empty or whitespace only"));
-    auto t = tokenize_prompt(app, in, /*add_special_tokens=*/true);
-    if (!t.ok()) co_return openai_error(t.error());
-    ids.push_back(std::move(t).value());
-  }
-  auto rows = co_await run_rows(app, ex, std::move(ids), {});
+  auto ids = classifier_inputs(app, *req, "/v1/classify", "/v1/embeddings", /*blank_ok=*/false);
+  if (!ids.ok()) co_return openai_error(ids.error());
+  auto rows = co_await run_rows(app, ex, std::move(ids).value(), {});
   if (!rows.ok()) co_return openai_error(rows.error());
   std::vector<std::vector<float>> logits;
   int64_t prompt_tokens = 0;
