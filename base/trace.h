@@ -13,6 +13,7 @@
 #include <optional>
 #include <string>
 #include <string_view>
+#include <utility>
 #include <vector>
 
 #include "base/result.h"
@@ -67,9 +68,11 @@ class Span {
   Span(const Span&) = delete;
   Span& operator=(const Span&) = delete;
   bool active() const { return start_ns_ != 0; }
-  // Arguments shown with the span (only kept when active()).
-  void set_args(Args a) {
-    if (active()) args_ = a.take();
+  // Arguments shown with the span: `build` returns an Args, and runs only when the span
+  // records (so an idle server builds no strings).
+  template <class Build>
+  void set_args(Build&& build) {
+    if (active()) args_ = std::forward<Build>(build)().take();
   }
 
  private:

@@ -157,7 +157,8 @@ void SchedulerImpl::finish(Req& req, FinishReason reason) {
   c.finish = reason;
   if (reason.type != FinishReason::Type::kAbort) attach_input_logprobs(req, c);
   req.sent = c.completion_tokens;
-  trace::async_end("request", req.rid, reinterpret_cast<uintptr_t>(&req),
+  if (trace::recording())
+    trace::async_end("request", req.rid, reinterpret_cast<uintptr_t>(&req),
                    trace::Args()
                        .add("finish", aborted ? "abort" : "done")
                        .add("completion_tokens", c.completion_tokens)

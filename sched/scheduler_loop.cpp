@@ -1,4 +1,5 @@
 // The scheduler thread: commands, the overlap/serial loop, flush and weight-swap handling.
+#include <malloc.h>
 #include <spdlog/spdlog.h>
 
 #include <algorithm>
@@ -114,14 +115,15 @@ bool SchedulerImpl::drain_commands(bool block) {
   if (block) {
     std::unique_lock<std::mutex> lk(wake_mu_);
     // After a second without work following a busy spell, the runner hands back the buffers
-    // sized by the spell's largest batch (its logits: 608 KiB a row at Qwen3's vocabulary), and
-    // the process's IdleMemoryTrimmer (base/idle_trim.h) returns the freed memory to the system
-    // once the HTTP side is quiet too. Without it resident memory stays at the spell's high-water
-    // mark (the soak measured +10 % after 10,000 requests at concurrency 256).
+    // sized by the spell's largest batch (its logits: 608 KiB a row at Qwen3's vocabulary) and
+    // what the spell freed goes back to the system at once; the process's IdleMemoryTrimmer
+    // (base/idle_trim.h) trims again once the HTTP side is quiet too. Without this resident memory
+    // stays at the spell's high-water mark (the soak measured +10 % after 10,000 requests).
     if (worked_since_trim_ &&
         !wake_cv_.wait_for(lk, std::chrono::seconds(1), [&] { return !commands_.empty(); })) {
       worked_since_trim_ = false;
       runner_.release_idle_memory();  // nothing in flight: idle() held before blocking
+      malloc_trim(0);
       note_activity();
     }
     wake_cv_.wait(lk, [&] { return !commands_.empty(); });
@@ -156,7 +158,8 @@ void SchedulerImpl::handle(Command& cmd) {
       by_rid_[r->rid].push_back(r);
       waiting_.push_back(r);
       // From arrival at the scheduler to finish (Perfetto draws it on the request's own track).
-      trace::async_begin("request", r->rid, reinterpret_cast<uintptr_t>(r.get()),
+      if (trace::recording())
+        trace::async_begin("request", r->rid, reinterpret_cast<uintptr_t>(r.get()),
                          trace::Args().add("prompt_tokens", r->prompt_len).add("index", r->index));
     }
   } else if (auto* c = std::get_if<CmdAbort>(&cmd)) {
@@ -215,7 +218,7 @@ void SchedulerImpl::process_oldest() {
   for (auto& r : step->reqs) --r->inflight;
   {
     trace::Span span("scheduler", "process_output");
-    span.set_args(trace::Args().add("batch_size", static_cast<int64_t>(step->reqs.size())));
+    span.set_args([&] { return trace::Args().add("batch_size", static_cast<int64_t>(step->reqs.size())); });
     process(*step);
   }
   if (spec_ && step->is_prefill) spec_after_prefill(*step);
@@ -268,11 +271,11 @@ void SchedulerImpl::loop() {
       trace::Span span("scheduler", "schedule");
       step = frozen() ? nullptr : schedule_step();
       if (step)
-        span.set_args(trace::Args()
+        span.set_args([&] { return trace::Args()
                           .add("kind", step->is_prefill ? "prefill" : "decode")
                           .add("batch_size", static_cast<int64_t>(step->reqs.size()))
                           .add("running", static_cast<int64_t>(running_.size()))
-                          .add("waiting", static_cast<int64_t>(waiting_.size())));
+                          .add("waiting", static_cast<int64_t>(waiting_.size())); });
     }
     const bool launched = step != nullptr;
     if (launched) step->ready_since = woke_;

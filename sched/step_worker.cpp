@@ -45,9 +45,9 @@ void StepWorker::run() {
     trace::note_forward();  // a profile's step limits count forwards
     {
       trace::Span span("forward", s->is_prefill ? "prefill" : "decode");
-      span.set_args(trace::Args()
+      span.set_args([&] { return trace::Args()
                         .add("batch_size", static_cast<int64_t>(s->input.batch.segments.size()))
-                        .add("num_tokens", s->input.batch.num_tokens()));
+                        .add("num_tokens", s->input.batch.num_tokens()); });
       s->output.emplace(runner_.step(s->input));
     }
     running_since_ns_ = 0;

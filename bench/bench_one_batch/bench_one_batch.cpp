@@ -137,9 +137,9 @@ int64_t decode_step_bytes(const ModelInfo& info, const Case& c, const LoraSetup&
 sgl::Result<StepOutput> traced_step(ModelRunner& runner, const StepInput& in, const char* kind) {
   sgl::trace::note_forward();
   sgl::trace::Span span("forward", kind);
-  span.set_args(sgl::trace::Args()
+  span.set_args([&] { return sgl::trace::Args()
                     .add("batch_size", static_cast<int64_t>(in.batch.segments.size()))
-                    .add("num_tokens", in.batch.num_tokens()));
+                    .add("num_tokens", in.batch.num_tokens()); });
   return runner.step(in);
 }
 

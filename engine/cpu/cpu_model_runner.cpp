@@ -88,7 +88,7 @@ Result<StepOutput> CpuModelRunner::step_in_arena(const StepInput& input) {
   if (input.return_logits) out.logits = fwd.logits;  // sampling works in place on its copy
   {
     trace::Span span("kernel", "sample");
-    span.set_args(trace::Args().add("rows", static_cast<int64_t>(input.sampling.size())));
+    span.set_args([&] { return trace::Args().add("rows", static_cast<int64_t>(input.sampling.size())); });
     out.rows = sampler_.sample(fwd.logits.data(), width, input.sampling);
   }
   last_token_.record(input.sampling, out.rows);

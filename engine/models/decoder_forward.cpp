@@ -214,7 +214,7 @@ DecoderModel::Output DecoderModel::forward(const ForwardBatch& batch, const std:
     record(normed, "input_layernorm_output", "INPUT_LAYERNORM", l);
     {
       trace::Span span("kernel", "attention");
-      span.set_args(trace::Args().add("layer", l).add("tokens", t));
+      span.set_args([&] { return trace::Args().add("layer", l).add("tokens", t); });
       attention_block(l, batch, normed, t, kv, rope_cs, delta);
     }
     all_reduce(delta, t * h, out.status);
@@ -224,7 +224,7 @@ DecoderModel::Output DecoderModel::forward(const ForwardBatch& batch, const std:
     cpu::add_rms_norm(delta, x, w.post_norm.data(), t, h, eps, normed);
     {
       trace::Span span("kernel", w.moe ? "moe" : "mlp");
-      span.set_args(trace::Args().add("layer", l).add("tokens", t));
+      span.set_args([&] { return trace::Args().add("layer", l).add("tokens", t); });
       ffn_block(l, batch, normed, t, delta);
     }
     all_reduce(delta, t * h, out.status);
@@ -265,7 +265,7 @@ DecoderModel::Output DecoderModel::forward(const ForwardBatch& batch, const std:
   if (batch.return_row_hidden && c.num_labels == 0) out.row_hidden = sel;
   out.logits.resize(static_cast<size_t>(r * width));
   trace::Span span("kernel", "lm_head");
-  span.set_args(trace::Args().add("rows", r).add("width", width));
+  span.set_args([&] { return trace::Args().add("rows", r).add("width", width); });
   lm_head(sel.data(), r, out.logits.data(), out.status);
   cpu::scale(out.logits.data(), r * width, c.logit_scale);
   cpu::softcap(out.logits.data(), r * width, c.final_softcap);

@@ -25,7 +25,7 @@ int count_named(const Capture& c, const std::string& name) {
 void forward(int i) {
   note_forward();
   Span s("forward", "decode");
-  s.set_args(Args().add("i", i));
+  s.set_args([&] { return Args().add("i", i); });
 }
 
 TEST_F(TraceTest, NothingIsRecordedWithoutACapture) {
@@ -109,7 +109,7 @@ TEST_F(TraceTest, ChromeJsonHasTheEventsThreadNamesAndRelativeTimes) {
   }).join();
   {
     Span s("kernel", "mlp \"quoted\"");
-    s.set_args(Args().add("layer", 3).add("kind", "a\nb").add("ratio", 0.5));
+    s.set_args([] { return Args().add("layer", 3).add("kind", "a\nb").add("ratio", 0.5); });
   }
   async_begin("http", "POST /generate", 42);
   async_end("http", "POST /generate", 42, Args().add("status", 200));
