@@ -235,25 +235,23 @@ DecoderModel::Output DecoderModel::forward(const ForwardBatch& batch, const std:
     for (size_t i = 0; i < capture.size(); ++i)
       if (capture[i] == l) out.hidden_states[i].assign(x, x + th);
   }
-  {
-    // Segments that asked for every token's final hidden state (a prompt's, for SGLang's
-    // return_hidden_states).
-    int64_t tok = 0;
-    for (size_t s = 0; s < batch.segments.size(); ++s) {
-      const Segment& seg = batch.segments[s];
-      if (seg.return_all_hidden) {
-        std::vector<float> rows(static_cast<size_t>(seg.new_len * h));
-        cpu::rms_norm(x + tok * h, final_norm_.data(), seg.new_len, h, eps, rows.data());
-        out.segment_hidden.emplace_back(static_cast<int32_t>(s), std::move(rows));
-      }
-      tok += seg.new_len;
-    }
-  }
-  if (batch.trace_precision) {
-    // The final norm over every token (the LM head below takes only the logits rows).
+  // The final norm over every token (the LM head below takes only the logits rows), once, when
+  // the precision tracer or a segment wanting all its tokens' states (a prompt's, for SGLang's
+  // return_hidden_states) needs it.
+  const bool all_hidden = std::any_of(batch.segments.begin(), batch.segments.end(),
+                                      [](const Segment& s) { return s.return_all_hidden; });
+  if (batch.trace_precision || all_hidden) {
     float* all = scratch().extra.get(th);
     cpu::rms_norm(x, final_norm_.data(), t, h, eps, all);
     record(all, "transformer_output", "TRANSFORMER", -1);
+    int64_t tok = 0;
+    for (size_t s = 0; s < batch.segments.size(); ++s) {
+      const Segment& seg = batch.segments[s];
+      if (seg.return_all_hidden)
+        out.segment_hidden.emplace_back(static_cast<int32_t>(s),
+                                        std::vector<float>(all + tok * h, all + (tok + seg.new_len) * h));
+      tok += seg.new_len;
+    }
   }
   // Only the rows whose logits were asked for go through the final norm and the LM head.
   const std::vector<int64_t> rows = batch.logit_token_indices();

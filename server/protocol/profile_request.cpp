@@ -8,6 +8,8 @@
 #include <nlohmann/json.hpp>
 #include <string_view>
 
+#include "server/protocol/object_body.h"
+
 namespace sgl::server {
 namespace {
 
@@ -47,11 +49,7 @@ constexpr std::array<std::string_view, 6> kActivities = {"CPU", "GPU", "MEM", "R
 
 Result<ProfileOptions> parse_profile_request(const std::string& text) {
   ProfileOptions o;
-  if (text.find_first_not_of(" \t\r\n") == std::string::npos) return o;
-  json body = json::parse(text, nullptr, /*allow_exceptions=*/false);
-  if (body.is_discarded()) return invalid_argument("The request body is not valid JSON.");
-  if (body.is_null()) return o;
-  if (!body.is_object()) return invalid_argument("The request body must be a JSON object.");
+  SGL_ASSIGN_OR_RETURN(json body, parse_object_body(text));
   SGL_ASSIGN_OR_RETURN(o.output_dir, string_field(body, "output_dir"));
   SGL_ASSIGN_OR_RETURN(o.prefix, string_field(body, "profile_prefix"));
   SGL_ASSIGN_OR_RETURN(o.start_step, int_field(body, "start_step"));

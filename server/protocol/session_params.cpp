@@ -2,17 +2,12 @@
 
 #include <nlohmann/json.hpp>
 
+#include "server/protocol/object_body.h"
+
 namespace sgl::server {
 namespace {
 
 using nlohmann::json;
-
-Result<json> object_of(const std::string& body) {
-  json j = json::parse(body, nullptr, /*allow_exceptions=*/false);
-  if (j.is_discarded()) return invalid_argument("The request body is not valid JSON.");
-  if (!j.is_object()) return invalid_argument("The request body must be a JSON object.");
-  return j;
-}
 
 Result<std::optional<std::string>> session_id_of(const json& j, bool required) {
   auto it = j.find("session_id");
@@ -29,7 +24,7 @@ Result<std::optional<std::string>> session_id_of(const json& j, bool required) {
 }  // namespace
 
 Result<OpenSessionRequest> parse_open_session(const std::string& body) {
-  SGL_ASSIGN_OR_RETURN(json j, object_of(body));
+  SGL_ASSIGN_OR_RETURN(json j, parse_object_body(body));
   OpenSessionRequest r;
   SGL_ASSIGN_OR_RETURN(r.session_id, session_id_of(j, false));
   auto cap = j.find("capacity_of_str_len");
@@ -53,7 +48,7 @@ Result<OpenSessionRequest> parse_open_session(const std::string& body) {
 }
 
 Result<std::string> parse_close_session(const std::string& body) {
-  SGL_ASSIGN_OR_RETURN(json j, object_of(body));
+  SGL_ASSIGN_OR_RETURN(json j, parse_object_body(body));
   SGL_ASSIGN_OR_RETURN(std::optional<std::string> id, session_id_of(j, true));
   return *id;
 }

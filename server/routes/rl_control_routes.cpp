@@ -7,6 +7,7 @@
 #include <nlohmann/json.hpp>
 
 #include "net/async_notifier.h"
+#include "server/protocol/object_body.h"
 #include "server/routes/callback_result.h"
 #include "server/routes/route_util.h"
 #include "server/routes/routes.h"
@@ -16,16 +17,6 @@ namespace {
 
 using nlohmann::json;
 using nlohmann::ordered_json;
-
-// An optional JSON object body: empty (or whitespace) reads as {}.
-Result<json> object_body(const std::string& body) {
-  if (body.find_first_not_of(" \t\r\n") == std::string::npos) return json::object();
-  json j = json::parse(body, nullptr, /*allow_exceptions=*/false);
-  if (j.is_discarded()) return invalid_argument("The request body is not valid JSON.");
-  if (j.is_null()) return json::object();
-  if (!j.is_object()) return invalid_argument("The request body must be a JSON object.");
-  return j;
-}
 
 // SGLang's memory tags. kv_cache is released for real; weights would need the engine to free and
 // re-create its weight buffers, which it cannot; cuda_graph memory is not separately releasable.
@@ -58,7 +49,7 @@ Result<bool> wants_kv_cache(const json& body) {
 }
 
 RouteResult memory_occupation(App& app, net::Exchange& ex, bool release) {
-  auto body = object_body(ex.request().body);
+  auto body = parse_object_body(ex.request().body);
   if (!body.ok()) co_return native_error(body.error());
   auto kv = wants_kv_cache(*body);
   if (!kv.ok()) co_return native_error(kv.error());
@@ -77,7 +68,7 @@ RouteResult memory_occupation(App& app, net::Exchange& ex, bool release) {
 }  // namespace
 
 RouteResult handle_pause_generation(App& app, net::Exchange& ex) {
-  auto body = object_body(ex.request().body);
+  auto body = parse_object_body(ex.request().body);
   if (!body.ok()) co_return native_error(body.error());
   sched::PauseMode mode = sched::PauseMode::kAbort;
   if (auto it = body->find("mode"); it != body->end() && !it->is_null()) {
@@ -122,7 +113,7 @@ RouteResult handle_resume_memory_occupation(App& app, net::Exchange& ex) {
 // neither of which sglcpp has, so nothing is settable here: an empty object reads the args back,
 // any key is refused naming why.
 RouteResult handle_set_internal_state(App& app, net::Exchange& ex) {
-  auto body = object_body(ex.request().body);
+  auto body = parse_object_body(ex.request().body);
   if (!body.ok()) co_return native_error(body.error());
   auto it = body->find("server_args");
   if (it == body->end() || !it->is_object())

@@ -8,6 +8,7 @@
 #include <nlohmann/json.hpp>
 #include <random>
 
+#include "server/protocol/object_body.h"
 #include "server/routes/route_util.h"
 #include "server/routes/routes.h"
 
@@ -41,14 +42,9 @@ const char* kDisabled =
 
 RouteResult handle_start_trace(App& app, net::Exchange& ex) {
   if (!app.precision_tracer) co_return trace_error(400, kDisabled);
-  Json body = Json::object();
-  const std::string& text = ex.request().body;
-  if (text.find_first_not_of(" \t\r\n") != std::string::npos) {
-    body = Json::parse(text, nullptr, /*allow_exceptions=*/false);
-    if (body.is_discarded() || !(body.is_object() || body.is_null()))
-      co_return trace_error(400, "The request body must be a JSON object.");
-    if (body.is_null()) body = Json::object();
-  }
+  auto parsed = parse_object_body(ex.request().body);
+  if (!parsed.ok()) co_return trace_error(400, parsed.error().message);
+  const Json& body = *parsed;
   std::optional<int64_t> req_num;
   if (auto it = body.find("req_num"); it != body.end() && !it->is_null()) {
     if (!it->is_number_integer() || it->get<int64_t>() <= 0)
