@@ -3,6 +3,7 @@
 #pragma once
 
 #include <cstdint>
+#include <memory>
 #include <optional>
 #include <utility>
 #include <vector>
@@ -32,6 +33,12 @@ struct Segment {
   // Multi-LoRA: the runner's adapter slot this request's projections add (StepInput::lora_loads
   // fills slots); -1 = the base model alone.
   int32_t lora_slot = -1;
+  // SGLang's input_embeds: rows of hidden_size floats for the request's positions
+  // [input_embeds_start, input_embeds_start + rows) (its prompt); a new token whose position
+  // prefix_len + i falls there takes its row instead of its id's embedding (the model's embedding
+  // scale still applies). Null: ids only.
+  std::shared_ptr<const std::vector<float>> input_embeds;
+  int32_t input_embeds_start = 0;
 };
 
 // Placeholder input id: "the token last sampled for request slot s", resolved by the engine when
@@ -54,6 +61,9 @@ struct ForwardBatch {
   bool return_row_hidden = false;
   // Record per-segment statistics of the intermediate tensors (engine/tensor_stats.h).
   bool trace_precision = false;
+  // Return every token's top-k routed expert ids per layer (StepOutput::routed_experts): SGLang's
+  // return_routed_experts. MoE models only.
+  bool capture_routed_experts = false;
 
   int64_t num_tokens() const { return static_cast<int64_t>(input_ids.size()); }
   int64_t num_logit_rows() const {

@@ -60,6 +60,9 @@ struct StepOutput {
   std::vector<TensorStats> tensor_stats;
   // Segment::return_all_hidden: (segment index, new_len × hidden_size floats) per such segment.
   std::vector<std::pair<int32_t, std::vector<float>>> segment_hidden;
+  // ForwardBatch::capture_routed_experts: tokens × num_layers × num_experts_per_tok expert ids in
+  // batch token order (-1 for a dense layer); empty for a dense model.
+  std::vector<int32_t> routed_experts;
 };
 
 // Puts an adapter into a runner slot (null: empties the slot) before a step's forward. The
@@ -99,6 +102,14 @@ class ModelRunner {
     return unsupported(
         "this backend cannot release its KV cache memory (release_kv_cache is not implemented)");
   }
+
+  // Frees the model weights' memory (/release_memory_occupation with the "weights" tag);
+  // resume_weights allocates and fills them again from where they were last loaded. No step runs
+  // in between. Backends that cannot free them refuse.
+  virtual Status release_weights() {
+    return unsupported("this backend cannot release the model weights' memory");
+  }
+  virtual Status resume_weights() { return ok_status(); }
 
   // Multi-LoRA: allocates `config.num_slots` adapter slots (once, before the first step with a
   // LoRA segment). Backends without LoRA refuse, naming themselves.

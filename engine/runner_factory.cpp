@@ -12,6 +12,7 @@
 #include "engine/engine_config.h"
 #include "engine/models/registry.h"
 #include "engine/quant/online_quant.h"
+#include "engine/weight_source.h"
 #if SGL_HAVE_CUDA
 #include "engine/cuda/cuda_model_runner.h"
 #endif
@@ -123,19 +124,14 @@ Result<std::unique_ptr<cpu::CpuModelRunner>> cpu::create_cpu_runner(const Engine
                                                 requested_shard.ep_size));
   }
   model->set_shard(shard, comm);
-  model->allocate();
-  if (format == "dummy") {
-    model->init_dummy(cfg.random_seed);
-  } else {
-    SGL_ASSIGN_OR_RETURN(WeightFiles files, WeightFiles::open_dir(config_path));
-    if (!requested_shard.sharded() || requested_shard.tp_rank == 0) files.track_progress();  // one rank logs
-    SGL_TRY(model->load(files));
-    files.finish_progress();
-  }
-  if (online != OnlineQuant::kNone) {
-    model->quantize_linears([online](const cpu::PackedWeight& w) { return quantize_weight(w, online); });
-    spdlog::info("Quantized the linear weights at load ({})", cfg.quantization);
-  }
+  WeightSource source;
+  source.dummy = format == "dummy";
+  source.path = config_path;
+  source.seed = cfg.random_seed;
+  source.online = online;
+  source.quantization = cfg.quantization;
+  // One rank of a tensor-parallel group logs the load's progress.
+  SGL_TRY(fill_weights(*model, source, !requested_shard.sharded() || requested_shard.tp_rank == 0));
   ModelInfo info;
   info.architecture = mc.architecture;
   info.model_type = mc.model_type;
@@ -159,7 +155,7 @@ Result<std::unique_ptr<cpu::CpuModelRunner>> cpu::create_cpu_runner(const Engine
   // Per rank: its KV heads only.
   SGL_ASSIGN_OR_RETURN(DType kv_dtype, kv_cache_dtype(cfg, compute));
   info.kv_bytes_per_token = 2LL * mc.num_layers * shard.kv_heads * mc.head_dim * dtype_size(kv_dtype);
-  return std::make_unique<cpu::CpuModelRunner>(std::move(model), std::move(info), cfg);
+  return std::make_unique<cpu::CpuModelRunner>(std::move(model), std::move(info), cfg, std::move(source));
 }
 
 }  // namespace sgl::engine

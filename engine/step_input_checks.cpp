@@ -17,6 +17,8 @@ Status validate_step_input(const StepInput& in, const ModelInfo& info, int64_t n
       return invalid_argument("segment's KV slots out of range");
     if (!s.tree_mask.empty() && s.tree_mask.size() != static_cast<size_t>(s.new_len) * s.new_len)
       return invalid_argument("tree mask must be new_len × new_len");
+    if (s.input_embeds && (info.hidden_size <= 0 || s.input_embeds->size() % info.hidden_size != 0))
+      return invalid_argument("input_embeds must be whole rows of hidden_size floats");
     tokens += s.new_len;
   }
   if (tokens != b.num_tokens()) return invalid_argument("segments do not cover input_ids");

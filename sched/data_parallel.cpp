@@ -179,14 +179,14 @@ void DataParallelScheduler::continue_generation(std::function<void()> done) {
   for (auto& r : replicas_) r->continue_generation([g] { g->part(true); });
 }
 
-void DataParallelScheduler::release_memory(std::function<void(Status)> done) {
+void DataParallelScheduler::release_memory(MemoryTags tags, std::function<void(Status)> done) {
   auto g = gather_status(replicas_.size(), std::move(done));
-  for (auto& r : replicas_) r->release_memory([g](Status s) { g->part(std::move(s)); });
+  for (auto& r : replicas_) r->release_memory(tags, [g](Status s) { g->part(std::move(s)); });
 }
 
-void DataParallelScheduler::resume_memory(std::function<void(Status)> done) {
+void DataParallelScheduler::resume_memory(MemoryTags tags, std::function<void(Status)> done) {
   auto g = gather_status(replicas_.size(), std::move(done));
-  for (auto& r : replicas_) r->resume_memory([g](Status s) { g->part(std::move(s)); });
+  for (auto& r : replicas_) r->resume_memory(tags, [g](Status s) { g->part(std::move(s)); });
 }
 
 void DataParallelScheduler::drop_lora(uint64_t uid, std::function<void()> done) {

@@ -46,8 +46,8 @@ class DataParallelScheduler {
   void resume();
   void pause_generation(PauseMode mode, std::function<void()> done);
   void continue_generation(std::function<void()> done);
-  void release_memory(std::function<void(Status)> done);
-  void resume_memory(std::function<void(Status)> done);
+  void release_memory(MemoryTags tags, std::function<void(Status)> done);
+  void resume_memory(MemoryTags tags, std::function<void(Status)> done);
   void drop_lora(uint64_t uid, std::function<void()> done);
   void shutdown();
 

@@ -16,11 +16,11 @@ void Scheduler::pause_generation(PauseMode mode, std::function<void()> done) {
 void Scheduler::continue_generation(std::function<void()> done) {
   impl_->post(CmdPauseGeneration{false, PauseMode::kAbort, std::move(done)});
 }
-void Scheduler::release_memory(std::function<void(Status)> done) {
-  impl_->post(CmdMemory{true, std::move(done)});
+void Scheduler::release_memory(MemoryTags tags, std::function<void(Status)> done) {
+  impl_->post(CmdMemory{true, tags, std::move(done)});
 }
-void Scheduler::resume_memory(std::function<void(Status)> done) {
-  impl_->post(CmdMemory{false, std::move(done)});
+void Scheduler::resume_memory(MemoryTags tags, std::function<void(Status)> done) {
+  impl_->post(CmdMemory{false, tags, std::move(done)});
 }
 
 void SchedulerImpl::drain_in_flight() {
@@ -71,28 +71,46 @@ void SchedulerImpl::handle_pause_generation(CmdPauseGeneration& c) {
 }
 
 void SchedulerImpl::handle_memory(CmdMemory& c) {
-  Status st = ok_status();
-  if (c.release && !memory_released_) {
-    drain_in_flight();
-    const int64_t holding = static_cast<int64_t>(running_.size()) + (chunked_ ? 1 : 0);
-    if (holding > 0) {
-      st = invalid_argument(
-          "Cannot release memory occupation while " + std::to_string(holding) +
-          " request(s) hold KV cache; pause generation first (POST /pause_generation with mode "
-          "\"abort\" or \"retract\") or wait for them to finish.");
-    } else if (spec_) {
-      st = unsupported("Releasing memory occupation is not supported with speculative decoding.");
-    } else {
-      radix_.reset();  // every page is free now
-      st = runner_.release_kv_cache();
-      if (st.ok()) {
-        memory_released_ = true;
-        spdlog::info("Memory occupation released: KV cache of {} tokens freed.",
-                     limits_.max_total_num_tokens);
-      }
-    }
-  } else if (!c.release && memory_released_) {
-    st = runner_.init_kv_cache(limits_.max_total_num_tokens, limits_.page_size);
+  Status st = c.release ? release_memory(c.tags) : resume_memory(c.tags);
+  publish_stats(false);
+  if (c.done) c.done(std::move(st));
+}
+
+Status SchedulerImpl::release_memory(MemoryTags tags) {
+  const bool kv = tags.kv_cache && !memory_released_;
+  const bool weights = tags.weights && !weights_released_;
+  if (!kv && !weights) return ok_status();  // already released
+  drain_in_flight();
+  const int64_t holding = static_cast<int64_t>(running_.size()) + (chunked_ ? 1 : 0);
+  if (holding > 0)
+    return invalid_argument(
+        "Cannot release memory occupation while " + std::to_string(holding) +
+        " request(s) hold KV cache; pause generation first (POST /pause_generation with mode "
+        "\"abort\" or \"retract\") or wait for them to finish.");
+  if (spec_) return unsupported("Releasing memory occupation is not supported with speculative decoding.");
+  if (weights) {
+    SGL_TRY(runner_.release_weights());
+    weights_released_ = true;
+    spdlog::info("Memory occupation released: model weights ({:.1f} MiB) freed.",
+                 double(runner_.info().weight_bytes) / (1 << 20));
+  }
+  if (kv) {
+    radix_.reset();  // every page is free now
+    SGL_TRY(runner_.release_kv_cache());
+    memory_released_ = true;
+    spdlog::info("Memory occupation released: KV cache of {} tokens freed.", limits_.max_total_num_tokens);
+  }
+  return ok_status();
+}
+
+Status SchedulerImpl::resume_memory(MemoryTags tags) {
+  if (tags.weights && weights_released_) {
+    SGL_TRY(runner_.resume_weights());
+    weights_released_ = false;
+    spdlog::info("Memory occupation resumed: model weights reloaded.");
+  }
+  if (tags.kv_cache && memory_released_) {
+    Status st = runner_.init_kv_cache(limits_.max_total_num_tokens, limits_.page_size);
     // The pool must come back whole: the scheduler's pages and radix cache were planned for it.
     if (st.ok() && runner_.kv_num_slots() < limits_.max_total_num_tokens) {
       st = Error{ErrorCode::kResourceExhausted,
@@ -101,14 +119,12 @@ void SchedulerImpl::handle_memory(CmdMemory& c) {
                              runner_.kv_num_slots(), limits_.max_total_num_tokens)};
       (void)runner_.release_kv_cache();
     }
-    if (st.ok()) {
-      memory_released_ = false;
-      spdlog::info("Memory occupation resumed: KV cache of {} tokens re-created.",
-                   limits_.max_total_num_tokens);
-    }
+    SGL_TRY(st);
+    memory_released_ = false;
+    spdlog::info("Memory occupation resumed: KV cache of {} tokens re-created.",
+                 limits_.max_total_num_tokens);
   }
-  publish_stats(false);
-  if (c.done) c.done(std::move(st));
+  return ok_status();
 }
 
 }  // namespace sgl::sched

@@ -33,6 +33,7 @@ void SchedulerImpl::process(StepRecord& step) {
           {&step.reqs[i]->rid, bsegs[i].prefix_len, &step.reqs[i]->tokens, step.reqs[i]->prompt_len});
     cfg_.precision_tracer->on_step(step.is_prefill, segs, stats);
   }
+  if (routed_.enabled()) routed_.record(step.input.batch, step.output->value().routed_experts);
   for (const auto& [seg, data] : step.output->value().segment_hidden) {
     // A prompt's rows, kept by position: a chunk redone after a retraction overwrites its own.
     auto& req = *step.reqs[static_cast<size_t>(seg)];
@@ -156,13 +157,19 @@ void SchedulerImpl::finish(Req& req, FinishReason reason) {
   c.cached_tokens = req.cached_tokens;
   c.finish = reason;
   if (reason.type != FinishReason::Type::kAbort) attach_input_logprobs(req, c);
+  if (req.spec->return_routed_experts && routed_.enabled()) {
+    // SGLang's rows: every position whose KV was computed, the last sampled token's excepted.
+    const int64_t seqlen = req.prompt_len + static_cast<int64_t>(req.output_ids.size());
+    const int64_t end = std::min(seqlen - 1, req.kv_len);
+    c.routed_experts = routed_.gather(req.slot_table, std::min(req.spec->routed_experts_start_len, end), end);
+  }
   req.sent = c.completion_tokens;
   if (trace::recording())
     trace::async_end("request", req.rid, reinterpret_cast<uintptr_t>(&req),
-                   trace::Args()
-                       .add("finish", aborted ? "abort" : "done")
-                       .add("completion_tokens", c.completion_tokens)
-                       .add("cached_tokens", c.cached_tokens));
+                     trace::Args()
+                         .add("finish", aborted ? "abort" : "done")
+                         .add("completion_tokens", c.completion_tokens)
+                         .add("cached_tokens", c.cached_tokens));
   if (cfg_.precision_tracer) cfg_.precision_tracer->on_finish(req.rid);
   req.finish = std::move(reason);
   req.state = Req::State::kDone;

@@ -50,9 +50,9 @@ struct Req {
   // (empty for positions served from the cache), sent with the first token.
   std::vector<std::vector<float>> prompt_hidden;
   std::vector<std::vector<float>> pending_prompt_hidden;  // the block, not yet sent
-  bool shares_prefix_cache() const {
-    return ntk_alpha == 1;
-  }  // outputs sampled by launched steps (known or in flight)
+  // Whether the prompt's KV may come from and go to the radix cache: not with a dynamic-NTK
+  // RoPE base of its own, nor for a prompt given as embeddings (its ids are placeholders).
+  bool shares_prefix_cache() const { return ntk_alpha == 1 && !(spec && spec->input_embeds); }
 
   // KV: positions [0, kv_len) have slots; pages[i] backs positions [i*ps, (i+1)*ps).
   std::vector<int32_t> pages;

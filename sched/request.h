@@ -66,6 +66,15 @@ struct GenerateRequest {
   // Multi-LoRA: the adapter this request runs with (null: the base model). Its prefix cache is
   // the adapter's own (keyed by its uid), and it waits while its batch has no slot for it.
   std::shared_ptr<const engine::LoraAdapter> lora;
+  // SGLang's input_embeds: the prompt given as embeddings (input_ids.size() rows of hidden_size
+  // floats, in place of the embedding table's rows; input_ids then hold placeholders the length of
+  // the prompt). Such a prompt never shares the prefix cache: its ids do not identify it.
+  std::shared_ptr<const std::vector<float>> input_embeds;
+  // SGLang's return_routed_experts: the final chunk carries the top-k expert ids per layer of
+  // positions [routed_experts_start_len, prompt + output − 1) (needs the scheduler's
+  // enable_return_routed_experts).
+  bool return_routed_experts = false;
+  int64_t routed_experts_start_len = 0;
 };
 
 struct FinishReason {
@@ -94,6 +103,8 @@ struct OutputChunk {
   std::vector<PositionLogprobs> input_logprobs;   // prompt positions, in the first chunk only
   std::vector<std::vector<float>> hidden_states;  // one per new token when return_hidden_states
   std::vector<std::vector<float>> prompt_hidden;  // return_prompt_hidden: the prompt's rows, once
+  // return_routed_experts, in the final chunk: rows × num_layers × num_experts_per_tok ids.
+  std::optional<std::vector<int32_t>> routed_experts;
   std::optional<FinishReason> finish;
   int64_t prompt_tokens = 0;
   int64_t completion_tokens = 0;  // so far

@@ -56,6 +56,7 @@ void SchedulerImpl::add_segment(StepRecord& step, const std::shared_ptr<Req>& re
   seg.new_len = static_cast<int32_t>(new_len);
   seg.ntk_alpha = req->ntk_alpha;
   seg.lora_slot = req->lora_slot;
+  if (req->spec->input_embeds && seg.prefix_len < req->prompt_len) seg.input_embeds = req->spec->input_embeds;
   if (sample && req->spec->return_hidden_states) b.return_row_hidden = true;
   seg.return_all_hidden =
       req->spec->return_prompt_hidden && !req->first_token_seen && prefix_len < req->prompt_len;
@@ -365,6 +366,8 @@ std::unique_ptr<StepRecord> SchedulerImpl::schedule_step() {
   // Incremental kv_slots except under speculation, whose hooks rewrite slot tables themselves.
   step->slot_layout.begin(step->input.batch.kv_slots, /*incremental=*/!spec_);
   step->input.batch.trace_precision = cfg_.precision_tracer && cfg_.precision_tracer->wants_stats();
+  // Every step, whoever asks: a later request may take these tokens' KV from the radix cache.
+  step->input.batch.capture_routed_experts = routed_.enabled();
   const bool admitting = !paused_ && exclusive_.empty();
   const bool mixed = cfg_.enable_mixed_chunk && limits_.chunked_prefill_size > 0;
   int64_t mixed_decodes = 0;

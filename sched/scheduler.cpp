@@ -97,6 +97,15 @@ Result<std::shared_ptr<RequestStream>> Scheduler::submit(GenerateRequest request
         "speculative decoding yet; launch without --speculative-algorithm.");
   if (max_new < 0)
     return invalid_argument(fmt::format("max_new_tokens must be at least 0, got {}.", max_new));
+  if (request.return_routed_experts && !impl_->config().enable_return_routed_experts)
+    return invalid_argument(
+        "return_routed_experts requires the server to be launched with --enable-return-routed-experts "
+        "(on a MoE model).");
+  if (request.return_routed_experts &&
+      (request.routed_experts_start_len < 0 || request.routed_experts_start_len > prompt))
+    return invalid_argument(
+        fmt::format("routed_experts_start_len must be in [0, {}] (the prompt's tokens), got {}.", prompt,
+                    request.routed_experts_start_len));
   if (request.lora) {
     const auto& cfg = impl_->config();
     if (cfg.max_loras_per_batch <= 0)

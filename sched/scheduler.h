@@ -67,6 +67,9 @@ struct SchedulerConfig {
   std::shared_ptr<SchedulerHistograms> histograms;
   // --enable-precision-tracer: the tracer /start_trace drives (null: off); replicas share it.
   std::shared_ptr<PrecisionTracer> precision_tracer;
+  // --enable-return-routed-experts (MoE models): every step captures each token's top-k expert ids
+  // per layer, kept per KV slot, for requests with return_routed_experts (sched/routed_experts.h).
+  bool enable_return_routed_experts = false;
 };
 
 // The capacity the scheduler settled on at start (logged, and reported by /get_server_info).
@@ -135,6 +138,12 @@ class SchedulerImpl;
 // scheduling; kInPlace stops scheduling, keeping requests and their KV. In every mode new
 // requests queue until continue_generation().
 enum class PauseMode { kAbort, kRetract, kInPlace };
+// What /release_memory_occupation and /resume_memory_occupation act on (SGLang's tags; no tags
+// means both).
+struct MemoryTags {
+  bool kv_cache = true;
+  bool weights = true;
+};
 
 class Scheduler {
  public:
@@ -166,11 +175,12 @@ class Scheduler {
   // scheduler thread once the pause is in effect (steps in flight processed, aborts finished).
   void pause_generation(PauseMode mode, std::function<void()> done);
   void continue_generation(std::function<void()> done);
-  // /release_memory_occupation: frees the KV pool (runner.release_kv_cache) after flushing the
-  // radix cache; refused while any request holds KV (pause first). Nothing is scheduled until
-  // resume_memory() re-creates the pool. Both are no-ops when already in that state.
-  void release_memory(std::function<void(Status)> done);
-  void resume_memory(std::function<void(Status)> done);
+  // /release_memory_occupation: frees the KV pool (runner.release_kv_cache, after flushing the
+  // radix cache) and/or the weights (runner.release_weights); refused while any request holds KV
+  // (pause first). Nothing is scheduled until resume_memory() has brought back both. Each part is
+  // a no-op when already in that state.
+  void release_memory(MemoryTags tags, std::function<void(Status)> done);
+  void resume_memory(MemoryTags tags, std::function<void(Status)> done);
   // Multi-LoRA: forgets the adapter with this uid (the server unloaded it after its requests
   // finished): its slot is emptied at the next step and its prefix cache freed. `done` runs on the
   // scheduler thread.

@@ -18,6 +18,7 @@
 #include "sched/page_pool.h"
 #include "sched/radix_cache.h"
 #include "sched/req.h"
+#include "sched/routed_experts.h"
 #include "sched/scheduler.h"
 #include "sched/step_worker.h"
 
@@ -55,6 +56,7 @@ struct CmdDropLora {  // an unloaded adapter: free its slot and prefix cache
 };
 struct CmdMemory {  // /release_memory_occupation (release) and /resume_memory_occupation
   bool release = true;
+  MemoryTags tags;
   std::function<void(Status)> done;
 };
 using Command = std::variant<CmdSubmit, CmdAbort, CmdFlush, CmdExclusive, CmdPause, CmdShutdown,
@@ -135,11 +137,14 @@ class SchedulerImpl {
   // pause_control.cpp: /pause_generation, /continue_generation, memory release and resume.
   void handle_pause_generation(CmdPauseGeneration& cmd);
   void handle_memory(CmdMemory& cmd);
+  Status release_memory(MemoryTags tags);
+  Status resume_memory(MemoryTags tags);
   void drain_in_flight();  // processes every launched step and frees what finished
   // No step is built while frozen (in_place/retract pause, or the KV pool released).
-  bool frozen() const { return gen_frozen_ || memory_released_; }
+  bool frozen() const { return gen_frozen_ || memory_released_ || weights_released_; }
   bool gen_frozen_ = false;
-  bool memory_released_ = false;
+  bool memory_released_ = false;  // the KV pool
+  bool weights_released_ = false;
 
   // spec/scheduler_hooks.cpp: EAGLE3 speculation (spec_ set only when a draft is configured).
   void spec_after_prefill(StepRecord& step);
@@ -153,6 +158,7 @@ class SchedulerImpl {
   std::vector<int32_t> eos_ids_;
   PagePool pool_;
   RadixCache radix_;
+  RoutedExpertsTable routed_;  // --enable-return-routed-experts
   LoraSlotTable lora_;
   StepWorker worker_;
 

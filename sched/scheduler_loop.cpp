@@ -23,6 +23,8 @@ SchedulerImpl::SchedulerImpl(engine::ModelRunner& runner, SchedulerConfig cfg, S
       rng_(cfg_.random_seed) {
   hist_ = cfg_.histograms ? cfg_.histograms : std::make_shared<SchedulerHistograms>();
   eos_ids_ = runner.info().eos_token_ids;
+  if (cfg_.enable_return_routed_experts)
+    routed_.init(runner.kv_num_slots(), runner.info().num_layers, runner.info().num_experts_per_tok);
   lora_.init(cfg_.max_loras_per_batch, cfg_.lora_eviction_lru);
   eos_ids_.insert(eos_ids_.end(), cfg_.extra_eos_token_ids.begin(), cfg_.extra_eos_token_ids.end());
   // SGLang's new-token-ratio schedule: how much of each running request's remaining
@@ -160,7 +162,7 @@ void SchedulerImpl::handle(Command& cmd) {
       // From arrival at the scheduler to finish (Perfetto draws it on the request's own track).
       if (trace::recording())
         trace::async_begin("request", r->rid, reinterpret_cast<uintptr_t>(r.get()),
-                         trace::Args().add("prompt_tokens", r->prompt_len).add("index", r->index));
+                           trace::Args().add("prompt_tokens", r->prompt_len).add("index", r->index));
     }
   } else if (auto* c = std::get_if<CmdAbort>(&cmd)) {
     auto it = by_rid_.find(c->rid);
@@ -271,11 +273,13 @@ void SchedulerImpl::loop() {
       trace::Span span("scheduler", "schedule");
       step = frozen() ? nullptr : schedule_step();
       if (step)
-        span.set_args([&] { return trace::Args()
-                          .add("kind", step->is_prefill ? "prefill" : "decode")
-                          .add("batch_size", static_cast<int64_t>(step->reqs.size()))
-                          .add("running", static_cast<int64_t>(running_.size()))
-                          .add("waiting", static_cast<int64_t>(waiting_.size())); });
+        span.set_args([&] {
+          return trace::Args()
+              .add("kind", step->is_prefill ? "prefill" : "decode")
+              .add("batch_size", static_cast<int64_t>(step->reqs.size()))
+              .add("running", static_cast<int64_t>(running_.size()))
+              .add("waiting", static_cast<int64_t>(waiting_.size()));
+        });
     }
     const bool launched = step != nullptr;
     if (launched) step->ready_since = woke_;

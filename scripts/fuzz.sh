@@ -18,8 +18,9 @@ BUILD_DIR=${FUZZ_BUILD_DIR:-build-fuzz}
 JOBS=${JOBS:-$(nproc)}
 SECONDS_PER_TARGET=${1:-60}
 shift $(($# > 0 ? 1 : 0))
-ALL_TARGETS=(http_request generate_request completion_request chat_request sampling_params tokenizer
-             detokenizer jinja grammar tool_call_parser reasoning_parser chat_output safetensors model_config)
+ALL_TARGETS=(http_request generate_request completion_request chat_request sampling_params form_data
+             tokenizer detokenizer jinja grammar tool_call_parser reasoning_parser chat_output safetensors
+             model_config)
 TARGETS=("$@")
 [ ${#TARGETS[@]} -gt 0 ] || TARGETS=("${ALL_TARGETS[@]}")
 

@@ -111,7 +111,8 @@ struct ServerArgs {
   std::string tool_call_parser;
   std::string reasoning_parser;
   bool enable_cache_report = false;
-  bool enable_precision_tracer = false;  // /start_trace (sched/precision_tracer.h)
+  bool enable_precision_tracer = false;        // /start_trace (sched/precision_tracer.h)
+  bool enable_return_routed_experts = false;   // return_routed_experts (sched/routed_experts.h)
   bool enable_deterministic_sampling = false;  // always so: the kernels are batch-invariant
   // Hidden test hook: every request's output tokens are replaced by this script (token ids
   // "1,2,3" or text to encode); see engine/testing/scripted_runner.h.

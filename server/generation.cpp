@@ -6,6 +6,7 @@
 
 #include <algorithm>
 
+#include "server/protocol/base64.h"
 #include "server/protocol/generate_response.h"
 #include "server/protocol/request_log_json.h"
 
@@ -106,6 +107,9 @@ sched::GenerateRequest to_sched(const App& app, const ItemState& s) {
   r.return_hidden_states = s.item.return_hidden_states;
   r.return_prompt_hidden = s.item.return_hidden_states && s.item.return_prompt_hidden;
   if (s.lora) r.lora = s.lora->adapter();
+  r.input_embeds = s.item.input_embeds;
+  r.return_routed_experts = s.item.return_routed_experts;
+  r.routed_experts_start_len = s.item.routed_experts_start_len;
   return r;
 }
 
@@ -236,6 +240,7 @@ Status Generation::submit(std::vector<GenerateItem> items,
     s.out.omit_text = app_.args.skip_tokenizer_init;
     s.out.prompt_tokens = int64_t(s.prompt_ids.size());
     if (s.item.return_hidden_states) s.out.hidden_states.emplace();
+    s.out.want_routed_experts = s.item.return_routed_experts;
     if (s.item.logprob.return_logprob) {
       LogprobArrays lp;
       lp.include_input = s.item.logprob.logprob_start_len >= 0;
@@ -308,6 +313,7 @@ void Generation::absorb(ItemState& s, sched::OutputChunk& c) {
     if (!app_.args.skip_tokenizer_init) s.out.text += s.detok->feed(id);  // ids out only
   }
   s.new_ids += c.token_ids.size();
+  if (c.routed_experts) s.out.routed_experts = base64_of(*c.routed_experts);
   if (s.out.hidden_states) {
     if (!c.prompt_hidden.empty()) s.out.prompt_hidden_states = std::move(c.prompt_hidden);
     for (auto& h : c.hidden_states) s.out.hidden_states->push_back(std::move(h));
@@ -425,19 +431,28 @@ LogNoteOnExit::~LogNoteOnExit() {
 
 boost::asio::awaitable<bool> Generation::next() {
   for (;;) {
-    bool any = false;
+    bool any = false, held = false;
     for (auto& s : items_) {
       s.changed = false;
       s.new_ids = 0;
-      scratch_.clear();
-      if (s.stream && s.stream->drain(scratch_) > 0) {
-        for (auto& c : scratch_) absorb(s, c);
-        s.changed = due(s);
-        if (s.changed) s.emitted_ids = s.out.output_ids.size();
-        any = any || s.changed;
+      if (s.stream) s.stream->drain(s.held);
+      if (s.held.empty()) continue;
+      // The first token gets an event of its own, however fast the next ones came: SGLang's
+      // clients time the first token by the chunk whose completion_tokens is 1.
+      size_t used = 0;
+      while (used < s.held.size()) {
+        const bool before_first = s.out.output_ids.empty();
+        absorb(s, s.held[used++]);
+        if (before_first && !s.out.output_ids.empty()) break;
       }
+      s.held.erase(s.held.begin(), s.held.begin() + static_cast<std::ptrdiff_t>(used));
+      held = held || !s.held.empty();
+      s.changed = due(s);
+      if (s.changed) s.emitted_ids = s.out.output_ids.size();
+      any = any || s.changed;
     }
     if (any) co_return true;
+    if (held) continue;
     if (all_finished()) co_return false;
     co_await notifier_->wait();
   }

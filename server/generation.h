@@ -29,6 +29,7 @@ struct ItemState {
   std::shared_ptr<const LoraHandle> lora;
   int64_t max_new_tokens = 0;
   std::shared_ptr<sched::RequestStream> stream;
+  std::vector<sched::OutputChunk> held;  // drained from `stream`, not absorbed yet (next())
   std::unique_ptr<text::StreamingDetokenizer> detok;
   GenerateOutput out;                // cumulative text/ids/logprobs/finish
   size_t sent_text = 0;              // bytes of out.text already streamed as deltas (OpenAI)
@@ -67,7 +68,6 @@ class Generation {
   App& app_;
   std::shared_ptr<net::AsyncNotifier> notifier_;
   std::vector<ItemState> items_;
-  std::vector<sched::OutputChunk> scratch_;
 };
 
 // Puts the generation's token counts on the request's log line when the route returns, on every

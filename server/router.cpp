@@ -82,6 +82,7 @@ net::Router make_router(App& app) {
   r.get("/health_generate", wrap(app, handle_health_generate));
   r.post("/generate", wrap(app, handle_generate));
   r.add("PUT", "/generate", wrap(app, handle_generate));
+  r.post("/generate_from_file", wrap(app, handle_generate_from_file));
   r.post("/v1/completions", wrap(app, handle_completions));
   r.post("/v1/chat/completions", wrap(app, handle_chat_completions));
   r.get("/v1/models", wrap(app, handle_models));

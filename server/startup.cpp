@@ -252,6 +252,19 @@ Result<std::unique_ptr<App>> create_app(const ServerArgs& args) {
     SGL_TRY(setup_lora(*app, sc));
   }
   sc.histograms = std::make_shared<sched::SchedulerHistograms>();  // the replicas' together
+  if (args.enable_return_routed_experts) {
+    if (info.num_experts_per_tok <= 0)
+      return invalid_argument(fmt::format(
+          "--enable-return-routed-experts requires a MoE model; {} is router-less (it has no experts to "
+          "report)",
+          info.architecture));
+    if (!args.speculative_algorithm.empty())
+      return unsupported("--enable-return-routed-experts with speculative decoding is not supported yet");
+    if (args.device != "cpu")
+      return unsupported(
+          "--enable-return-routed-experts: the CUDA backend does not capture routed experts yet");
+    sc.enable_return_routed_experts = true;
+  }
   if (args.enable_precision_tracer) {
     app->precision_tracer = std::make_shared<sched::PrecisionTracer>();
     sc.precision_tracer = app->precision_tracer;
@@ -272,6 +285,8 @@ Result<std::unique_ptr<App>> create_app(const ServerArgs& args) {
   const auto& lim = app->scheduler->limits();
   app->limits.context_length = lim.context_len;
   app->limits.vocab_size = info.vocab_size;
+  // The width of an input_embeds row.
+  app->limits.hidden_size = info.hidden_size;
   app->limits.max_bytes_per_token = app->tokenizer->max_bytes_per_token();
   app->limits.allow_auto_truncate = args.allow_auto_truncate;
   app->limits.max_req_input_len = lim.max_req_input_len;

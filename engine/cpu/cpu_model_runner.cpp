@@ -15,8 +15,12 @@
 
 namespace sgl::engine::cpu {
 
-CpuModelRunner::CpuModelRunner(std::unique_ptr<DecoderModel> model, ModelInfo info, const EngineConfig& cfg)
-    : model_(std::move(model)), info_(std::move(info)), sampler_(cfg.random_seed) {
+CpuModelRunner::CpuModelRunner(std::unique_ptr<DecoderModel> model, ModelInfo info, const EngineConfig& cfg,
+                               WeightSource source)
+    : model_(std::move(model)),
+      info_(std::move(info)),
+      sampler_(cfg.random_seed),
+      source_(std::move(source)) {
   if (cfg.num_threads > 0) threads_.emplace(tbb::global_control::max_allowed_parallelism, cfg.num_threads);
   if (cfg.arena_threads > 0) arena_ = std::make_unique<tbb::task_arena>(cfg.arena_threads);
   sampler_.set_nan_detection(cfg.enable_nan_detection);
@@ -70,7 +74,42 @@ Result<StepOutput> CpuModelRunner::step(const StepInput& input) {
   return arena_->execute([&] { return step_in_arena(input); });
 }
 
+namespace {
+Error weights_are_released() {
+  return invalid_argument(
+      "the model weights are released (/release_memory_occupation); resume them first "
+      "(/resume_memory_occupation with the \"weights\" tag)");
+}
+}  // namespace
+
+Status CpuModelRunner::release_weights() {
+  if (weights_released_) return ok_status();
+  model_->release_weights();
+  model_->release_scratch();
+  weights_released_ = true;
+  return ok_status();
+}
+
+Status CpuModelRunner::resume_weights() {
+  if (!weights_released_) return ok_status();
+  try {
+    Status st = fill_weights(*model_, source_, /*log_progress=*/true);
+    if (!st.ok()) {
+      model_->release_weights();  // whatever was allocated before the failure
+      return st;
+    }
+  } catch (const std::bad_alloc&) {
+    model_->release_weights();
+    return Error{ErrorCode::kResourceExhausted,
+                 fmt::format("Cannot resume the model weights: {} bytes do not fit in memory now",
+                             info_.weight_bytes)};
+  }
+  weights_released_ = false;
+  return ok_status();
+}
+
 Result<StepOutput> CpuModelRunner::step_in_arena(const StepInput& input) {
+  if (weights_released_) return weights_are_released();
   SGL_TRY(validate_step_input(input, info_, kv_.num_slots));
   for (const LoraSlotLoad& load : input.lora_loads) {
     if (lora_load_) SGL_TRY(lora_load_(load));
@@ -95,6 +134,7 @@ Result<StepOutput> CpuModelRunner::step_in_arena(const StepInput& input) {
   out.hidden_states = std::move(fwd.hidden_states);
   out.tensor_stats = std::move(fwd.tensor_stats);
   out.segment_hidden = std::move(fwd.segment_hidden);
+  out.routed_experts = std::move(fwd.routed_experts);
   if (!fwd.row_hidden.empty()) {
     // hidden_size floats a row (a classifier's: its num_labels logits)
     const size_t h = fwd.row_hidden.size() / std::max<size_t>(1, out.rows.size());
@@ -106,6 +146,7 @@ Result<StepOutput> CpuModelRunner::step_in_arena(const StepInput& input) {
 }
 
 Status CpuModelRunner::load_weights_from_disk(const std::string& model_path) {
+  if (weights_released_) return weights_are_released();
   SGL_ASSIGN_OR_RETURN(ModelConfig cfg, load_model_config(model_path));
   const ModelConfig& cur = model_->config();
   if (cfg.architecture != cur.architecture || cfg.hidden_size != cur.hidden_size ||
@@ -123,10 +164,13 @@ Status CpuModelRunner::load_weights_from_disk(const std::string& model_path) {
   files.track_progress();
   SGL_TRY(model_->load(files));
   files.finish_progress();
+  source_.dummy = false;  // a later resume reloads these weights, not the first ones
+  source_.path = model_path;
   return ok_status();
 }
 
 Status CpuModelRunner::forward_only(const ForwardBatch& batch, const std::vector<int32_t>& ids) {
+  if (weights_released_) return weights_are_released();
   if (kv_.num_slots == 0) return invalid_argument("init_kv_cache was not called");
   SGL_TRY(model_->lora_slots().validate(batch));
   if (arena_) return arena_->execute([&] { return model_->forward(batch, ids, kv_).status; });

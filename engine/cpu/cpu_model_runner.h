@@ -15,12 +15,15 @@
 #include "engine/models/decoder.h"
 #include "engine/sampling.h"
 #include "engine/step_input_checks.h"
+#include "engine/weight_source.h"
 
 namespace sgl::engine::cpu {
 
 class CpuModelRunner final : public ModelRunner {
  public:
-  CpuModelRunner(std::unique_ptr<DecoderModel> model, ModelInfo info, const EngineConfig& cfg);
+  // `source`: where the weights came from, to fill them again after release_weights().
+  CpuModelRunner(std::unique_ptr<DecoderModel> model, ModelInfo info, const EngineConfig& cfg,
+                 WeightSource source);
 
   const ModelInfo& info() const override { return info_; }
   Status init_kv_cache(int64_t num_slots, int page_size) override;
@@ -31,6 +34,8 @@ class CpuModelRunner final : public ModelRunner {
     kv_ = std::move(empty);
     return {};
   }
+  Status release_weights() override;
+  Status resume_weights() override;
   Status init_lora(const LoraPoolConfig& config) override { return model_->init_lora(config.num_slots); }
   Result<StepOutput> step(const StepInput& input) override;
   Status load_weights_from_disk(const std::string& model_path) override;
@@ -69,6 +74,8 @@ class CpuModelRunner final : public ModelRunner {
   std::unique_ptr<tbb::task_arena> arena_;  // EngineConfig::arena_threads; null: the default arena
   PreForwardHook pre_forward_;
   LoraLoadHook lora_load_;
+  WeightSource source_;  // the last weights loaded (a weight swap moves it to the new directory)
+  bool weights_released_ = false;
 };
 
 // One rank's CPU runner: the slice `shard` of the model, collectives through `comm` (null when

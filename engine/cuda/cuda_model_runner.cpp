@@ -182,6 +182,13 @@ Result<StepOutput> CudaModelRunner::step(const StepInput& input) {
     return unsupported(
         "--device cuda: return_hidden_states and embeddings are not implemented on the CUDA "
         "backend yet");
+  if (input.batch.capture_routed_experts)
+    return unsupported("--device cuda: return_routed_experts is not implemented on the CUDA backend yet");
+  for (const Segment& s : input.batch.segments)
+    if (s.input_embeds)
+      return unsupported(
+          "--device cuda: input_embeds (a prompt given as embeddings) is not implemented "
+          "on the CUDA backend yet");
   SGL_ASSIGN_OR_RETURN(std::vector<int32_t> ids,
                        last_token_.resolve(input.batch.input_ids, info_.vocab_size));
   StepOutput out;

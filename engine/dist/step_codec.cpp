@@ -1,6 +1,8 @@
 #include "engine/dist/step_codec.h"
 
+#include <algorithm>
 #include <cstring>
+#include <memory>
 #include <type_traits>
 
 namespace sgl::engine::dist {
@@ -61,7 +63,8 @@ class Reader {
 
 }  // namespace
 
-std::vector<uint8_t> encode_forward(const ForwardBatch& b, const std::vector<int32_t>& ids) {
+std::vector<uint8_t> encode_forward(const ForwardBatch& b, const std::vector<int32_t>& ids,
+                                    int64_t hidden_size) {
   Writer w;
   w.vec(ids);
   w.vec(b.positions);
@@ -76,6 +79,21 @@ std::vector<uint8_t> encode_forward(const ForwardBatch& b, const std::vector<int
     w.pod(s.ntk_alpha);
     w.pod(s.lora_slot);
     w.vec(s.tree_mask);
+    // input_embeds: only the rows of this segment's new tokens travel.
+    std::vector<float> rows;
+    int32_t start = 0;
+    if (s.input_embeds && hidden_size > 0) {
+      const auto total = static_cast<int64_t>(s.input_embeds->size()) / hidden_size;
+      const int64_t first = std::max<int64_t>(s.prefix_len, s.input_embeds_start);
+      const int64_t end = std::min<int64_t>(s.prefix_len + s.new_len, s.input_embeds_start + total);
+      if (first < end) {
+        const float* p = s.input_embeds->data() + (first - s.input_embeds_start) * hidden_size;
+        rows.assign(p, p + (end - first) * hidden_size);
+        start = static_cast<int32_t>(first);
+      }
+    }
+    w.pod(start);
+    w.vec(rows);
   }
   return w.take();
 }
@@ -91,6 +109,9 @@ Status decode_forward(const std::vector<uint8_t>& bytes, ForwardBatch& b, std::v
     Segment s;
     ok = r.pod(s.prefix_len) && r.pod(s.new_len) && r.pod(s.slot_offset) && r.pod(s.logits_start) &&
          r.pod(s.ntk_alpha) && r.pod(s.lora_slot) && r.vec(s.tree_mask);
+    std::vector<float> rows;
+    ok = ok && r.pod(s.input_embeds_start) && r.vec(rows);
+    if (ok && !rows.empty()) s.input_embeds = std::make_shared<const std::vector<float>>(std::move(rows));
     b.segments.push_back(std::move(s));
   }
   if (!ok || !r.done()) return corrupt("tensor-parallel step message is malformed");

@@ -30,7 +30,9 @@ struct CommandHeader {
 };
 static_assert(sizeof(CommandHeader) == 16);
 
-std::vector<uint8_t> encode_forward(const ForwardBatch& batch, const std::vector<int32_t>& ids);
+// `hidden_size`: the width of the segments' input_embeds rows (only the new tokens' rows travel).
+std::vector<uint8_t> encode_forward(const ForwardBatch& batch, const std::vector<int32_t>& ids,
+                                    int64_t hidden_size);
 Status decode_forward(const std::vector<uint8_t>& bytes, ForwardBatch& batch, std::vector<int32_t>& ids);
 
 std::vector<uint8_t> encode_init_kv(int64_t num_slots, int page_size);

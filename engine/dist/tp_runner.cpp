@@ -175,7 +175,7 @@ class TpLeaderRunner final : public ModelRunner {
         local_ranks_(local_ranks),
         heartbeat_every_(std::min(milliseconds(1000), timeout / 4)) {
     leader_.runner->set_pre_forward_hook([this](const ForwardBatch& b, const std::vector<int32_t>& ids) {
-      return send(Command::kForward, encode_forward(b, ids));
+      return send(Command::kForward, encode_forward(b, ids, leader_.runner->info().hidden_size));
     });
     leader_.runner->set_lora_load_hook(
         [this](const LoraSlotLoad& load) { return send(Command::kLoadLora, encode_lora_load(load)); });

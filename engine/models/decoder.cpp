@@ -183,6 +183,14 @@ void DecoderModel::set_shard(const ShardPlan& shard, dist::Communicator* comm) {
   comm_ = shard.sharded() ? comm : nullptr;
 }
 
+void DecoderModel::release_weights() {
+  // Move-assigned from empty values, so the capacity goes back to the allocator too.
+  embed_ = Tensor();
+  lm_head_ = cpu::PackedWeight();
+  final_norm_ = std::vector<float>();
+  layers_ = std::vector<LayerWeights>();
+}
+
 void DecoderModel::allocate() {
   const auto& c = config_;
   const ShardPlan& p = shard_;

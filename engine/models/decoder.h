@@ -120,6 +120,8 @@ class DecoderModel {
 
   // Allocates every weight (uninitialised) — the shapes come from the config alone.
   void allocate();
+  // Frees every weight (LoRA slots stay); allocate() and a fill bring them back.
+  void release_weights();
   // Fills the allocated weights from a checkpoint; errors name the missing or mismatched tensor.
   // Used for the first load and for weight swaps (same buffers).
   // `dry_run`: only check that every tensor exists with the right shape (nothing is written), so a
@@ -146,6 +148,8 @@ class DecoderModel {
     std::vector<float> row_hidden;                  // return_row_hidden: logits rows × hidden, normed
     std::vector<TensorStats> tensor_stats;          // ForwardBatch::trace_precision
     std::vector<std::pair<int32_t, std::vector<float>>> segment_hidden;  // Segment::return_all_hidden
+    // ForwardBatch::capture_routed_experts: tokens × layers × top-k expert ids (-1: a dense layer).
+    std::vector<int32_t> routed_experts;
     Status status;  // a failed collective (a peer rank died or hung); the outputs are then garbage
   };
   // `ids` are resolved token ids (no placeholders); logits for the rows the segments ask for.
@@ -162,12 +166,15 @@ class DecoderModel {
   void attention_block(int l, const ForwardBatch& batch, const float* normed, int64_t t, KvPool& kv,
                        const float* rope_cs, float* out) const;
   // The MLP part of layer l: dense, MoE, MoE + shared expert, or (MoE + dense)/√2.
-  void ffn_block(int l, const ForwardBatch& batch, const float* normed, int64_t t, float* out) const;
+  // `routed` (nullable): where token 0's top-k expert ids of this layer go (ForwardBatch::
+  // capture_routed_experts), token i's at routed + i · layers · top-k.
+  void ffn_block(int l, const ForwardBatch& batch, const float* normed, int64_t t, float* out,
+                 int32_t* routed) const;
   // `lora_layer` ≥ 0: the dense MLP of that layer, which LoRA adapters may target (-1: a shared
   // expert, which they do not).
   void gated_mlp(const ForwardBatch& batch, const float* x, int64_t t, const cpu::PackedWeight& gate_up,
                  const cpu::PackedWeight& down, float* out, int lora_layer = -1) const;
-  void moe_block(int l, const float* normed, int64_t t, float* out) const;
+  void moe_block(int l, const float* normed, int64_t t, float* out, int32_t* routed) const;
   void shared_expert(int l, const ForwardBatch& batch, const float* normed, int64_t t, float* out) const;
   // Rewrites the RoPE table rows of segments with a dynamic-NTK alpha (Qwen v1).
   void rebase_rope_for_ntk(const ForwardBatch& batch, float* rope_cs) const;

@@ -94,14 +94,14 @@ void DecoderModel::gated_mlp(const ForwardBatch& batch, const float* x, int64_t 
     lora_.add(LoraSlots::Group::kDown, lora_layer, batch, act, inter, out, config_.hidden_size);
 }
 
-void DecoderModel::ffn_block(int l, const ForwardBatch& batch, const float* normed, int64_t t,
-                             float* out) const {
+void DecoderModel::ffn_block(int l, const ForwardBatch& batch, const float* normed, int64_t t, float* out,
+                             int32_t* routed) const {
   const LayerWeights& w = layers_[l];
   if (!w.moe) {
     gated_mlp(batch, normed, t, w.gate_up, w.down, out, l);
     return;
   }
-  moe_block(l, normed, t, out);
+  moe_block(l, normed, t, out, routed);
   if (options_.shared_expert != SharedExpert::kNone) shared_expert(l, batch, normed, t, out);
   if (w.dense) {  // Grok's residual MoE: (mlp(x) + moe(x)) / √2
     const int64_t n = t * config_.hidden_size;
@@ -129,7 +129,7 @@ void DecoderModel::shared_expert(int l, const ForwardBatch& batch, const float* 
     for (int64_t j = 0; j < h; ++j) out[i * h + j] += gate[i] * y[i * h + j];
 }
 
-void DecoderModel::moe_block(int l, const float* normed, int64_t t, float* out) const {
+void DecoderModel::moe_block(int l, const float* normed, int64_t t, float* out, int32_t* routed) const {
   const auto& c = config_;
   const LayerWeights& w = layers_[l];
   // This rank's experts [expert0, expert0 + experts), each its slice of the intermediate columns;
@@ -143,6 +143,10 @@ void DecoderModel::moe_block(int l, const float* normed, int64_t t, float* out) 
   std::vector<int32_t> ids(static_cast<size_t>(t * k));
   std::vector<float> weights(static_cast<size_t>(t * k));
   cpu::moe_topk_softmax(logits.data(), t, c.num_experts, k, c.norm_topk_prob, ids.data(), weights.data());
+  if (routed) {
+    const int64_t stride = static_cast<int64_t>(c.num_layers) * k;
+    for (int64_t i = 0; i < t; ++i) std::copy_n(ids.data() + i * k, k, routed + i * stride);
+  }
   // Each expert runs on the rows routed to it; its outputs land in (token, slot) so every token sums
   // its experts in slot order — independent of which other tokens share the batch.
   std::vector<float> slot_out(static_cast<size_t>(t * k * h));
@@ -182,6 +186,23 @@ void DecoderModel::moe_block(int l, const float* normed, int64_t t, float* out) 
   });
 }
 
+namespace {
+// Segment::input_embeds: the rows of a prompt given as embeddings replace the looked-up ones.
+void overwrite_input_embeds(const ForwardBatch& batch, int64_t h, float* x) {
+  int64_t tok = 0;
+  for (const Segment& s : batch.segments) {
+    if (s.input_embeds) {
+      const auto rows = static_cast<int64_t>(s.input_embeds->size()) / h;
+      for (int64_t i = 0; i < s.new_len; ++i) {
+        const int64_t row = s.prefix_len + i - s.input_embeds_start;
+        if (row >= 0 && row < rows) std::copy_n(s.input_embeds->data() + row * h, h, x + (tok + i) * h);
+      }
+    }
+    tok += s.new_len;
+  }
+}
+}  // namespace
+
 DecoderModel::Output DecoderModel::forward(const ForwardBatch& batch, const std::vector<int32_t>& ids,
                                            KvPool& kv, std::vector<float> logits_storage) const {
   const auto& c = config_;
@@ -196,6 +217,7 @@ DecoderModel::Output DecoderModel::forward(const ForwardBatch& batch, const std:
   float* normed = scratch().normed.get(th);
   float* delta = scratch().delta.get(th);
   embed(ids, x, out.status);
+  overwrite_input_embeds(batch, h, x);
   cpu::scale(x, t * h, c.embedding_scale);
   // cos/sin of the batch's positions, computed once for every layer's q and k.
   float* rope_cs = scratch().rope.get(static_cast<size_t>(t * rope_.table_width()));
@@ -208,6 +230,9 @@ DecoderModel::Output DecoderModel::forward(const ForwardBatch& batch, const std:
   auto record = [&](const float* a, const char* name, const char* module, int layer) {
     if (batch.trace_precision) append_segment_stats(a, h, seg_tokens, name, module, layer, out.tensor_stats);
   };
+  const int topk = c.num_experts_per_tok;
+  if (batch.capture_routed_experts && options_.moe && topk > 0)
+    out.routed_experts.assign(static_cast<size_t>(t * c.num_layers * topk), -1);
   for (int l = 0; l < c.num_layers; ++l) {
     const LayerWeights& w = layers_[l];
     cpu::rms_norm(x, w.input_norm.data(), t, h, eps, normed);
@@ -225,7 +250,9 @@ DecoderModel::Output DecoderModel::forward(const ForwardBatch& batch, const std:
     {
       trace::Span span("kernel", w.moe ? "moe" : "mlp");
       span.set_args([&] { return trace::Args().add("layer", l).add("tokens", t); });
-      ffn_block(l, batch, normed, t, delta);
+      ffn_block(
+          l, batch, normed, t, delta,
+          out.routed_experts.empty() ? nullptr : out.routed_experts.data() + static_cast<int64_t>(l) * topk);
     }
     all_reduce(delta, t * h, out.status);
     record(delta, "mlp_output", "MLP", l);

@@ -22,6 +22,8 @@ class StallingRunner final : public ModelRunner {
   }
   int64_t kv_num_slots() const override { return inner_->kv_num_slots(); }
   Status release_kv_cache() override { return inner_->release_kv_cache(); }
+  Status release_weights() override { return inner_->release_weights(); }
+  Status resume_weights() override { return inner_->resume_weights(); }
   Status init_lora(const LoraPoolConfig& config) override { return inner_->init_lora(config); }
   Result<StepOutput> step(const StepInput& input) override {
     if (++steps_ == stall_step_) std::this_thread::sleep_for(std::chrono::hours(1));

@@ -70,7 +70,6 @@ constexpr Passthrough kRows[] = {
     {"--enable-static-lora", Kind::kTrue, "False", "", Status::kIgnored, "adapters are applied per request; no static merge"},
     {"--lora-scaling", Kind::kFloat, "None", "", Status::kRefused, "a global LoRA scaling override (adapters use their own alpha/rank)"},
     {"--enable-engine-loop-run-forever-daemon", Kind::kTrue, "False", "", Status::kIgnored, "a SGLang-JAX engine-thread setting"},
-    {"--enable-return-routed-experts", Kind::kTrue, "False", "", Status::kRefused, "returning routed expert ids"},
     {"--disaggregation-enable-d2h", Kind::kBoolPair, "False", "", Status::kIgnored, "only used with --disaggregation-mode (prefill/decode disaggregation), which sglcpp lacks"},
     {"--disaggregation-use-raiden", Kind::kBoolPair, "False", "", Status::kIgnored, "only used with --disaggregation-mode (prefill/decode disaggregation), which sglcpp lacks"},
     {"--disaggregation-enable-chunk-prefill-transfer", Kind::kBoolPair, "False", "", Status::kIgnored, "only used with --disaggregation-mode (prefill/decode disaggregation), which sglcpp lacks"},

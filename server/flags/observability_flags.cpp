@@ -33,6 +33,9 @@ void add_observability_flags(FlagTable& t) {
   t.add("--enable-precision-tracer", &ServerArgs::enable_precision_tracer, K::kTrue, "False",
         "Serve /start_trace, /stop_trace, /trace_status: per-request statistics of every layer's tensors "
         "(JSONL; slows the forwards it traces). Disables chunked prefill, as SGLang-JAX");
+  t.add("--enable-return-routed-experts", &ServerArgs::enable_return_routed_experts, K::kTrue, "False",
+        "Let requests ask for return_routed_experts: every token's top-k expert ids per layer (MoE "
+        "models; kept per KV slot: num_layers x top-k int32 per token of the pool)");
   t.add("--show-time-cost", &ServerArgs::show_time_cost, K::kTrue, "False",
         "Log each step's time cost: building the batch, waiting for the device, the forward, and "
         "processing its output");

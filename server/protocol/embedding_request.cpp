@@ -2,11 +2,11 @@
 
 #include <fmt/format.h>
 
-#include <boost/beast/core/detail/base64.hpp>
 #include <cmath>
 #include <cstring>
 #include <nlohmann/json.hpp>
 
+#include "server/protocol/base64.h"
 #include "server/protocol/json_fields.h"
 
 namespace sgl::server {
@@ -73,13 +73,6 @@ Status read_dimensions(json::Object obj, int64_t hidden_size, std::optional<int6
   return {};
 }
 
-std::string base64_floats(const std::vector<float>& v) {
-  namespace b64 = boost::beast::detail::base64;
-  std::string out(b64::encoded_size(v.size() * sizeof(float)), '\0');
-  out.resize(b64::encode(out.data(), v.data(), v.size() * sizeof(float)));  // x86: little-endian already
-  return out;
-}
-
 }  // namespace
 
 Result<EmbeddingRequest> parse_embedding_request(std::string_view body, int64_t vocab_size,
@@ -137,7 +130,7 @@ std::string embeddings_response_json(const std::vector<std::vector<float>>& embe
     nlohmann::ordered_json e;
     e["object"] = "embedding";
     if (base64) {
-      e["embedding"] = base64_floats(embeddings[i]);
+      e["embedding"] = base64_of(embeddings[i]);
     } else {
       e["embedding"] = embeddings[i];
     }

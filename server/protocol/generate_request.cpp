@@ -31,13 +31,25 @@ Result<std::vector<int32_t>> read_ids(json::Element el, std::string_view path, c
 Result<bool> read_prompts(json::Object body, const RequestLimits& limits, std::vector<PromptInput>& prompts) {
   auto text = json::find(body, "text");
   auto ids = json::find(body, "input_ids");
-  if (!text && !ids) return invalid("At least one of text, input_ids, or image should be provided");
+  if (!text && !ids) {
+    // SGLang uses input_embeds only when neither text nor input_ids is given.
+    auto embeds = json::find(body, "input_embeds");
+    if (!embeds) return invalid("At least one of text, input_ids, or image should be provided");
+    if (limits.hidden_size <= 0) return invalid("input_embeds is not supported by this model.");
+    SGL_ASSIGN_OR_RETURN(InputEmbeds in,
+                         read_input_embeds(*embeds, limits.hidden_size, limits.context_length));
+    for (PromptEmbeds& e : in.prompts) {
+      const auto rows = e->size() / static_cast<size_t>(limits.hidden_size);
+      prompts.push_back({true, {}, std::vector<int32_t>(rows, kInputEmbedsPlaceholderId), std::move(e)});
+    }
+    return in.batch;
+  }
   if (text && ids) return invalid("text and input_ids cannot be provided at the same time");
   if (text) {
     if (text->type() == element_type::STRING) {
       SGL_ASSIGN_OR_RETURN(std::string s, json::as_string(*text, "text"));
       if (s.empty()) return invalid("text cannot be empty.");
-      prompts.push_back({false, std::move(s), {}});
+      prompts.push_back({false, std::move(s), {}, {}});
       return false;
     }
     if (text->type() != element_type::ARRAY)
@@ -46,7 +58,7 @@ Result<bool> read_prompts(json::Object body, const RequestLimits& limits, std::v
     for (json::Element item : json::Array(text->get_array().value_unsafe())) {
       SGL_ASSIGN_OR_RETURN(std::string s, json::as_string(item, fmt::format("text.{}", i++)));
       if (s.empty()) return invalid("text cannot be empty.");
-      prompts.push_back({false, std::move(s), {}});
+      prompts.push_back({false, std::move(s), {}, {}});
     }
     if (prompts.empty()) return invalid("text cannot be an empty list.");
     return true;
@@ -57,13 +69,13 @@ Result<bool> read_prompts(json::Object body, const RequestLimits& limits, std::v
   json::Element first = arr.at(0).value_unsafe();
   if (first.type() != element_type::ARRAY) {
     SGL_ASSIGN_OR_RETURN(std::vector<int32_t> v, read_ids(*ids, "input_ids", limits));
-    prompts.push_back({true, {}, std::move(v)});
+    prompts.push_back({true, {}, std::move(v), {}});
     return false;
   }
   size_t i = 0;
   for (json::Element item : arr) {
     SGL_ASSIGN_OR_RETURN(std::vector<int32_t> v, read_ids(item, fmt::format("input_ids.{}", i++), limits));
-    prompts.push_back({true, {}, std::move(v)});
+    prompts.push_back({true, {}, std::move(v), {}});
   }
   return true;
 }
@@ -124,6 +136,34 @@ Result<std::optional<SessionParams>> read_session_params(json::Object body) {
   SGL_TRY(json::read(o, "replace", "session_params", p.replace));
   SGL_TRY(json::read(o, "drop_previous_output", "session_params", p.drop_previous_output));
   return std::optional<SessionParams>{std::move(p)};
+}
+
+// return_routed_experts: a bool, or one per prompt (SGLang-JAX); routed_experts_start_len (SGLang).
+Status read_routed_experts(json::Object body, std::vector<GenerateItem>& items, size_t num_prompts) {
+  std::vector<bool> per_prompt(num_prompts, false);
+  if (auto el = json::find(body, "return_routed_experts"); el && el->type() == element_type::ARRAY) {
+    size_t i = 0;
+    for (json::Element item : json::Array(el->get_array().value_unsafe())) {
+      SGL_ASSIGN_OR_RETURN(bool b, json::as_bool(item, fmt::format("return_routed_experts.{}", i)));
+      if (i >= num_prompts)
+        return invalid(
+            fmt::format("return_routed_experts has more entries than the batch's {} prompts.", num_prompts));
+      per_prompt[i++] = b;
+    }
+    if (i != num_prompts)
+      return invalid(
+          fmt::format("return_routed_experts has {} entries but the batch has {} prompts.", i, num_prompts));
+  } else {
+    bool all = false;
+    SGL_TRY(json::read(body, "return_routed_experts", "", all));
+    per_prompt.assign(num_prompts, all);
+  }
+  int64_t start = 0;
+  SGL_TRY(json::read(body, "routed_experts_start_len", "", start));
+  if (start < 0) return invalid(fmt::format("routed_experts_start_len must be at least 0, got {}.", start));
+  for (auto& it : items)
+    it.return_routed_experts = per_prompt[it.prompt_index], it.routed_experts_start_len = start;
+  return ok_status();
 }
 
 Status read_logprob_options(json::Object body, const RequestLimits& limits, LogprobOptions& lp) {
@@ -220,12 +260,15 @@ Result<GenerateRequest> parse_generate_request(std::string_view body, const Requ
   assign_lora_paths(lora_paths, req.items);
   for (auto& it : req.items)
     it.require_reasoning = require_reasoning, it.return_hidden_states = return_hidden_states,
-    it.return_prompt_hidden = return_hidden_states;
+    it.return_prompt_hidden = return_hidden_states, it.input_embeds = req.prompts[it.prompt_index].embeds;
+  SGL_TRY(read_routed_experts(obj, req.items, req.prompts.size()));
   req.list_response = batch || req.items.size() > req.prompts.size();
   SGL_ASSIGN_OR_RETURN(req.session, read_session_params(obj));
   if (req.session && req.items.size() != 1)
     return invalid(
         "session_params: a session request has one prompt and n = 1 (its turn continues one sequence).");
+  if (req.session && req.prompts[0].embeds)
+    return invalid("session_params: a session turn takes text or input_ids, not input_embeds.");
   return req;
 }
 

@@ -9,16 +9,19 @@
 #include <vector>
 
 #include "base/result.h"
+#include "server/protocol/input_embeds.h"
 #include "server/protocol/sampling_params.h"
 #include "server/protocol/session_params.h"
 
 namespace sgl::server {
 
-// A prompt is text to tokenize or token ids given by the client.
+// A prompt is text to tokenize or token ids given by the client, or embeddings (input_embeds:
+// then `ids` are placeholders, one per row, and `embeds` the rows).
 struct PromptInput {
   bool is_ids = false;
   std::string text;
   std::vector<int32_t> ids;
+  PromptEmbeds embeds;
 };
 
 struct LogprobOptions {
@@ -42,6 +45,10 @@ struct GenerateItem {
   bool return_prompt_hidden = false;
   // SGLang's lora_path: the registered name of the LoRA adapter to run with; nullopt = the base.
   std::optional<std::string> lora_path;
+  PromptEmbeds input_embeds;  // its prompt's embeddings (input_embeds); null for text or ids
+  // SGLang's return_routed_experts / routed_experts_start_len: meta_info.routed_experts.
+  bool return_routed_experts = false;
+  int64_t routed_experts_start_len = 0;
 };
 
 struct GenerateRequest {

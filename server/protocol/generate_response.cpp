@@ -122,6 +122,8 @@ ojson output_object(const GenerateOutput& out) {
   meta["cached_tokens"] = out.cached_tokens;
   meta["reasoning_tokens"] = out.reasoning_tokens;
   if (out.hidden_states) meta["hidden_states"] = hidden_states_json(out);
+  if (out.want_routed_experts)
+    meta["routed_experts"] = out.routed_experts ? ojson(*out.routed_experts) : ojson(nullptr);
   if (out.e2e_latency) meta["e2e_latency"] = *out.e2e_latency;
   ojson j;
   if (!out.omit_text) j["text"] = out.text;
@@ -214,6 +216,17 @@ std::string assemble_event(std::string_view text_json, std::string_view ids_json
     s += ',';
     append_key(s, "hidden_states");
     s += detail::dump(hidden_states_json(out));
+  }
+  if (out.want_routed_experts) {
+    s += ',';
+    append_key(s, "routed_experts");
+    if (out.routed_experts) {
+      s += '"';
+      s += *out.routed_experts;  // base64: nothing to escape
+      s += '"';
+    } else {
+      s += "null";
+    }
   }
   if (out.e2e_latency) {
     s += ',';

@@ -253,6 +253,11 @@ Result<CompletionRequest> parse_completion_request(std::string_view body, const 
   SGL_ASSIGN_OR_RETURN(auto lora_paths, read_lora_paths(obj, req.prompts.size()));
   SGL_ASSIGN_OR_RETURN(req.items, expand_items(req.prompts.size(), per_prompt, rids, lp, limits));
   assign_lora_paths(lora_paths, req.items);
+  // SGLang-JAX's extra: choices[i].routed_experts (not streamed).
+  bool routed = false;
+  SGL_TRY(json::read(obj, "return_routed_experts", "", routed));
+  if (routed && req.stream) return invalid("return_routed_experts is not supported with stream=true.");
+  for (auto& it : req.items) it.return_routed_experts = routed;
   return req;
 }
 

@@ -31,11 +31,13 @@ ojson completion_logprobs_json(const std::optional<CompletionLogprobs>& lp) {
 
 ojson completion_choice_json(const CompletionChoice& c) {
   const char* fin = c.finish.openai_name();
-  return {{"index", c.index},
-          {"text", c.text},
-          {"logprobs", completion_logprobs_json(c.logprobs)},
-          {"finish_reason", fin ? ojson(fin) : ojson(nullptr)},
-          {"matched_stop", detail::matched_stop_json(c.finish)}};
+  ojson j = {{"index", c.index},
+             {"text", c.text},
+             {"logprobs", completion_logprobs_json(c.logprobs)},
+             {"finish_reason", fin ? ojson(fin) : ojson(nullptr)},
+             {"matched_stop", detail::matched_stop_json(c.finish)}};
+  if (c.routed_experts) j["routed_experts"] = *c.routed_experts;
+  return j;
 }
 
 ojson bytes_of(const std::string& s) {
@@ -44,10 +46,9 @@ ojson bytes_of(const std::string& s) {
   return b;
 }
 
-ojson chat_logprobs_json(const std::optional<std::vector<ChatTokenLogprob>>& lp) {
-  if (!lp) return nullptr;
+ojson chat_logprob_entries(const std::vector<ChatTokenLogprob>& tokens) {
   ojson content = ojson::array();
-  for (const auto& t : *lp) {
+  for (const auto& t : tokens) {
     ojson top = ojson::array();
     for (const auto& e : t.top)
       top.push_back({{"token", e.token}, {"bytes", bytes_of(e.token)}, {"logprob", e.logprob}});
@@ -56,7 +57,12 @@ ojson chat_logprobs_json(const std::optional<std::vector<ChatTokenLogprob>>& lp)
                        {"logprob", t.logprob},
                        {"top_logprobs", std::move(top)}});
   }
-  return {{"content", std::move(content)}};
+  return content;
+}
+
+ojson chat_logprobs_json(const std::optional<std::vector<ChatTokenLogprob>>& lp) {
+  if (!lp) return nullptr;
+  return {{"content", chat_logprob_entries(*lp)}};
 }
 
 ojson opt_str(const std::optional<std::string>& s) { return s ? ojson(*s) : ojson(nullptr); }
@@ -140,6 +146,10 @@ std::string usage_chunk_json(const ResponseHead& head, const char* object, const
   j["choices"] = ojson::array();
   j["usage"] = detail::usage_json(usage);
   return detail::dump(j);
+}
+
+std::string chat_logprob_entries_json(const std::vector<ChatTokenLogprob>& tokens) {
+  return chat_logprob_entries(tokens).dump(-1, ' ', false, ojson::error_handler_t::replace);
 }
 
 }  // namespace sgl::server

@@ -29,6 +29,7 @@ struct CompletionChoice {
   std::string text;  // the whole text, or the delta in a stream chunk
   FinishReason finish;
   std::optional<CompletionLogprobs> logprobs;
+  std::optional<std::string> routed_experts;  // return_routed_experts (SGLang-JAX): base64 int32 ids
 };
 
 struct ChatTokenLogprob {
@@ -67,5 +68,8 @@ std::string chat_chunk_json(const ResponseHead& head, const ChatChoice& delta,
 // The last chunk with include_usage: "choices": [] and the usage object.
 // `object` is "text_completion" or "chat.completion.chunk".
 std::string usage_chunk_json(const ResponseHead& head, const char* object, const Usage& usage);
+// The entries of chat logprobs ([{token, bytes, logprob, top_logprobs}...], chat's `content`
+// list), also the Responses API's output_text logprobs.
+std::string chat_logprob_entries_json(const std::vector<ChatTokenLogprob>& tokens);
 
 }  // namespace sgl::server

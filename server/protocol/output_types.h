@@ -58,6 +58,10 @@ struct GenerateOutput {
   // With return_prompt_hidden: the first token's state as every computed prompt position's
   // ([positions][hidden]), written as hidden_states' first element (SGLang's layout).
   std::vector<std::vector<float>> prompt_hidden_states;
+  // return_routed_experts: meta_info.routed_experts, null until the final chunk brings the base64
+  // of its int32 ids ([positions][layers][top-k], little-endian, SGLang's layout).
+  bool want_routed_experts = false;
+  std::optional<std::string> routed_experts;
   std::optional<double> e2e_latency;  // only once finished
   std::optional<LogprobArrays> logprobs;
   std::optional<size_t> index;  // stream events of a batch name their output

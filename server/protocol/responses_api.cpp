@@ -2,6 +2,8 @@
 
 #include <fmt/format.h>
 
+#include <algorithm>
+#include <array>
 #include <random>
 
 #include "server/protocol/api_error.h"
@@ -107,6 +109,41 @@ Status check_text_format(const RJson& text) {
 
 }  // namespace
 
+namespace {
+
+// SGLang's ResponsesRequest.include: a list of these literals (pydantic refuses any other).
+constexpr std::array<std::string_view, 6> kIncludable = {
+    "code_interpreter_call.outputs", "computer_call_output.output.image_url", "file_search_call.results",
+    "message.input_image.image_url", "message.output_text.logprobs",          "reasoning.encrypted_content"};
+
+Status read_include(const RJson& root, ResponsesRequest& req) {
+  if (auto it = root.find("include"); it != root.end() && !it->is_null()) {
+    if (!it->is_array()) return bad_body("include: Input should be a valid list");
+    for (size_t i = 0; i < it->size(); ++i) {
+      const RJson& v = (*it)[i];
+      const bool known = v.is_string() && std::find(kIncludable.begin(), kIncludable.end(),
+                                                    v.get<std::string>()) != kIncludable.end();
+      if (!known)
+        return bad_body(
+            fmt::format("include[{}]: Input should be 'code_interpreter_call.outputs', "
+                        "'computer_call_output.output.image_url', 'file_search_call.results', "
+                        "'message.input_image.image_url', 'message.output_text.logprobs' or "
+                        "'reasoning.encrypted_content'",
+                        i));
+      req.include.push_back(v.get<std::string>());
+    }
+  }
+  if (auto it = root.find("top_logprobs"); it != root.end() && !it->is_null()) {
+    if (!it->is_number_integer()) return bad_body("top_logprobs: Input should be a valid integer");
+    req.top_logprobs = it->get<int64_t>();
+    if (req.top_logprobs < 0 || req.top_logprobs > 20)
+      return bad(fmt::format("top_logprobs must be between 0 and 20, got {}.", req.top_logprobs));
+  }
+  return ok_status();
+}
+
+}  // namespace
+
 Result<ResponsesRequest> parse_responses_request(std::string_view body) {
   RJson root = RJson::parse(body, nullptr, false);
   if (root.is_discarded()) return bad_body("Invalid JSON body");
@@ -163,8 +200,6 @@ Result<ResponsesRequest> parse_responses_request(std::string_view body) {
   SGL_TRY(read_bool(root, "stream", req.stream));
   SGL_TRY(read_bool(root, "background", req.background));
   if (req.background && !req.store) return bad("Background mode requires store to be true.");
-  if (req.background && req.stream)
-    return bad("background: streaming a background response is not supported; poll GET /v1/responses/{id}.");
   SGL_TRY(read_bool(root, "parallel_tool_calls", req.parallel_tool_calls));
   if (auto it = root.find("metadata"); it != root.end() && !it->is_null()) {
     if (!it->is_object()) return bad_body("metadata: Input should be a valid dictionary");
@@ -183,7 +218,20 @@ Result<ResponsesRequest> parse_responses_request(std::string_view body) {
     req.text = *it;
     SGL_TRY(check_text_format(req.text));
   }
+  SGL_TRY(read_include(root, req));
   return req;
+}
+
+bool ResponsesRequest::wants_output_logprobs() const {
+  return std::find(include.begin(), include.end(), "message.output_text.logprobs") != include.end();
+}
+
+void attach_output_logprobs(RJson& output, const RJson& entries) {
+  for (auto& item : output) {
+    if (item.value("type", "") != "message" || !item.contains("content")) continue;
+    for (auto& part : item["content"])
+      if (part.value("type", "") == "output_text") part["logprobs"] = entries;
+  }
 }
 
 Result<RJson> input_messages(const RJson& input) {
@@ -261,6 +309,10 @@ std::string chat_body(const ResponsesRequest& req, const RJson& messages, std::s
   if (req.max_output_tokens) body["max_completion_tokens"] = *req.max_output_tokens;
   if (req.temperature) body["temperature"] = *req.temperature;
   if (req.top_p) body["top_p"] = *req.top_p;
+  if (req.wants_output_logprobs()) {
+    body["logprobs"] = true;
+    body["top_logprobs"] = req.top_logprobs;
+  }
   // Structured output: the chat API's response_format of the same schema.
   if (req.text.is_object() && req.text.contains("format") && req.text["format"].is_object()) {
     const RJson& f = req.text["format"];

@@ -41,7 +41,16 @@ struct ResponsesRequest {
   RJson reasoning = nullptr;
   RJson text = nullptr;
   bool parallel_tool_calls = true;
+  // SGLang's accepted `include` values; "message.output_text.logprobs" fills output_text's
+  // logprobs (top_logprobs alternatives each), the others have nothing to add here.
+  std::vector<std::string> include;
+  int64_t top_logprobs = 0;
+  bool wants_output_logprobs() const;
 };
+
+// Puts `entries` (chat-style token logprobs: token, bytes, logprob, top_logprobs) into the
+// output_text part of the response's message item.
+void attach_output_logprobs(RJson& output, const RJson& entries);
 
 // Body checks (types, required `input`, function tools only) → 400 errors.
 Result<ResponsesRequest> parse_responses_request(std::string_view body);

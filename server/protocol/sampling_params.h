@@ -17,6 +17,7 @@ namespace sgl::server {
 struct RequestLimits {
   int64_t context_length = 32768;
   int64_t vocab_size = 151936;
+  int64_t hidden_size = 0;  // the width of an input_embeds row (0: embeddings input refused)
   size_t max_stop_strings = 64;
   size_t max_stop_string_bytes = 1024;
   int64_t max_n = 128;

@@ -39,6 +39,7 @@ RouteResult handle_completions(App& app, net::Exchange& ex) {
       c.text = (req->echo ? prompt_texts[items[i].item.prompt_index] : std::string()) + items[i].out.text;
       c.finish = items[i].out.finish;
       if (want_logprobs) c.logprobs = completion_logprobs(app, items[i], 0, items[i].out.output_ids.size());
+      c.routed_experts = items[i].out.routed_experts;
       choices.push_back(std::move(c));
     }
     co_return net::Response::json(200, completion_response_json(head, choices, usage_of(app, items)));

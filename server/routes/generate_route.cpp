@@ -36,6 +36,11 @@ class SessionTurn {
 boost::asio::awaitable<net::Response> handle_generate(App& app, net::Exchange& ex) {
   auto req = parse_generate_request(ex.request().body, app.limits);
   if (!req.ok()) co_return native_error(req.error());
+  co_return co_await serve_generate(app, ex, std::move(req).value());
+}
+
+boost::asio::awaitable<net::Response> serve_generate(App& app, net::Exchange& ex, GenerateRequest request) {
+  auto req = &request;
   std::vector<std::vector<int32_t>> ids;
   for (const auto& p : req->prompts) {
     auto t = tokenize_prompt(app, p, /*add_special_tokens=*/true);

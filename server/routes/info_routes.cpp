@@ -12,6 +12,8 @@
 namespace sgl::server {
 namespace {
 
+constexpr double kGiB = 1024.0 * 1024.0 * 1024.0;
+
 using nlohmann::ordered_json;
 
 ordered_json model_card(const App& app) {
@@ -125,12 +127,19 @@ RouteResult handle_get_server_info(App& app, net::Exchange&) {
   for (size_t i = 0; i < replicas.size(); ++i) {
     const sched::SchedulerStats& r = replicas[i];
     const int64_t capacity = app.scheduler->replica(static_cast<int>(i)).limits().max_total_num_tokens;
+    const engine::ModelInfo& info = app.runners[std::min(i, app.runners.size() - 1)]->info();
     ordered_json st = {
         {"dp_rank", i},
         {"last_gen_throughput", r.gen_throughput},
         {"avg_spec_accept_length",
          r.avg_spec_accept_length > 0 ? ordered_json(r.avg_spec_accept_length) : ordered_json(nullptr)},
-        {"memory_usage", {{"kvcache", r.token_usage}, {"token_capacity", capacity}}},
+        // SGLang's units: GB of weights and of KV pool (unrounded: a tiny model's would read 0),
+        // the pool's size in tokens.
+        {"memory_usage",
+         {{"weight", double(info.weight_bytes) / kGiB},
+          {"kvcache", double(info.kv_bytes_per_token) * double(capacity) / kGiB},
+          {"token_capacity", capacity},
+          {"graph", 0.0}}},
         {"waiting_queue_size", r.num_queue_reqs},
         {"running_batch_size", r.num_running_reqs},
         {"num_used_tokens", r.num_used_tokens},

@@ -2,20 +2,26 @@
 // built from instructions, a stored previous response and the input items goes through the chat
 // template, the answer through the reasoning and tool-call parsers into output items), streamed as
 // the official response.* events, or run in the background (background: true: "queued" at once,
-// then GET polls it, cancel stops it); GET / DELETE /v1/responses/{id} and POST .../{id}/cancel on
-// the in-memory store of responses (store: true, the 1024 most recent).
+// then GET polls it, cancel stops it; with stream: true its events stream and, as OpenAI's, can be
+// followed again from any sequence number by GET ?stream=true&starting_after=N); GET / DELETE
+// /v1/responses/{id} and POST .../{id}/cancel on the in-memory store of responses (store: true,
+// the 1024 most recent).
 #include <boost/asio/co_spawn.hpp>
 #include <boost/asio/detached.hpp>
 #include <boost/asio/this_coro.hpp>
+#include <charconv>
+#include <deque>
 #include <mutex>
 #include <nlohmann/json.hpp>
 #include <unordered_map>
 
 #include "server/parsers/chat_output.h"
 #include "server/protocol/openai_request.h"
+#include "server/protocol/query_params.h"
 #include "server/protocol/responses_api.h"
 #include "server/routes/chat_stream.h"
 #include "server/routes/openai_common.h"
+#include "server/routes/response_event_log.h"
 #include "server/routes/route_util.h"
 #include "server/routes/routes.h"
 
@@ -68,15 +74,62 @@ std::string path_id(std::string_view path, std::string_view suffix) {
   return std::string(rest);
 }
 
-// Background responses still running, by id: cancel stops them.
+// Background responses still running, by id: cancel stops them; a streamed one's event log is
+// followed by GET ?stream=true.
 struct BackgroundRun {
   std::weak_ptr<Generation> gen;
   bool cancelled = false;
+  std::shared_ptr<ResponseEventLog> log;  // background + stream only
 };
 std::mutex g_background_mu;
 std::unordered_map<std::string, BackgroundRun>& background_runs() {
   static std::unordered_map<std::string, BackgroundRun> runs;
   return runs;
+}
+// The event logs of finished background streams, the 64 most recent (GET ?stream=true replays).
+std::deque<std::pair<std::string, std::shared_ptr<ResponseEventLog>>>& finished_logs() {
+  static std::deque<std::pair<std::string, std::shared_ptr<ResponseEventLog>>> logs;
+  return logs;
+}
+
+// Whether /cancel was called for the background run `id` (still registered).
+bool cancelled(const std::string& id) {
+  std::lock_guard lk(g_background_mu);
+  auto it = background_runs().find(id);
+  return it != background_runs().end() && it->second.cancelled;
+}
+
+// Unregisters a finished background run (its log, if any, joins the finished ones); returns
+// whether it was cancelled.
+bool end_background_run(const std::string& id) {
+  std::lock_guard lk(g_background_mu);
+  auto it = background_runs().find(id);
+  if (it == background_runs().end()) return false;
+  const bool was_cancelled = it->second.cancelled;
+  if (it->second.log) {
+    finished_logs().emplace_back(id, std::move(it->second.log));
+    if (finished_logs().size() > 64) finished_logs().pop_front();
+  }
+  background_runs().erase(it);
+  return was_cancelled;
+}
+
+// The event log of a background stream, running or among the recent finished ones.
+std::shared_ptr<ResponseEventLog> find_event_log(const std::string& id) {
+  std::lock_guard lk(g_background_mu);
+  if (auto it = background_runs().find(id); it != background_runs().end()) return it->second.log;
+  for (const auto& [rid, log] : finished_logs())
+    if (rid == id) return log;
+  return nullptr;
+}
+
+// include: ["message.output_text.logprobs"]: the answer's tokens (the reasoning block's, which
+// the reasoning item holds, left out).
+void attach_logprobs(const App& app, const ResponsesRequest& req, const ItemState& s, RJson& output) {
+  if (!req.wants_output_logprobs()) return;
+  const size_t from = static_cast<size_t>(std::max<int64_t>(0, s.out.reasoning_tokens));
+  attach_output_logprobs(
+      output, RJson::parse(chat_logprob_entries_json(chat_logprobs(app, s, from, s.out.output_ids.size()))));
 }
 
 // What a finished (or stopped) generation answers as a response object.
@@ -87,6 +140,7 @@ RJson finished_response(const App& app, const ResponsesRequest& req, const std::
   if (cancelled) o = Outcome{"cancelled", std::nullopt, std::nullopt};
   ChatMessageParts parts = parse_chat_output(parser, s.out.text);
   RJson output = output_items(parts, o.status == "incomplete" ? "incomplete" : "completed");
+  attach_logprobs(app, req, s, output);
   return response_object(req, id, created_at, o.status, output, response_usage(app, gen.items()),
                          o.incomplete_reason, o.error);
 }
@@ -98,18 +152,59 @@ boost::asio::awaitable<void> run_in_background(App& app, std::shared_ptr<Generat
                                                std::string id, int64_t created_at, RJson history) {
   while (co_await gen->next()) {
   }
-  bool cancelled = false;
-  {
-    std::lock_guard lk(g_background_mu);
-    auto it = background_runs().find(id);
-    if (it != background_runs().end()) {
-      cancelled = it->second.cancelled;
-      background_runs().erase(it);
-    }
-  }
-  RJson response = finished_response(app, req, id, created_at, *gen, *parser, cancelled);
+  const bool was_cancelled = end_background_run(id);
+  RJson response = finished_response(app, req, id, created_at, *gen, *parser, was_cancelled);
   for (auto& m : output_messages(response["output"])) history.push_back(std::move(m));
   store().put(id, StoredResponse{std::move(response), std::move(history)});
+}
+
+// The whole run as Responses events appended to `log` (created, in_progress, the output items'
+// events, the final response's event), then the log closed. A background run starts "queued"
+// and is unregistered at its end; the response is stored (history appended) when req.store.
+boost::asio::awaitable<void> produce_response_events(App& app, std::shared_ptr<Generation> gen,
+                                                     std::unique_ptr<ChatOutputParser> parser,
+                                                     ResponsesRequest req, std::string id, int64_t created_at,
+                                                     RJson history, std::shared_ptr<ResponseEventLog> log) {
+  ResponseStreamState st;
+  RJson initial = response_object(req, id, created_at, req.background ? "queued" : "in_progress",
+                                  RJson::array(), std::nullopt);
+  RJson running = response_object(req, id, created_at, "in_progress", RJson::array(), std::nullopt);
+  log->append(st.event("response.created", RJson{{"response", initial}}));
+  log->append(st.event("response.in_progress", RJson{{"response", running}}));
+  auto& items = gen->items();
+  while (co_await gen->next()) {
+    auto& s = items[0];
+    if (!s.changed) continue;
+    std::string_view text = s.out.text;
+    std::string delta(text.substr(std::min(s.sent_text, text.size())));
+    s.sent_text = std::max(s.sent_text, text.size());
+    ChatPieces pieces = parser->feed(delta);
+    if (s.out.finish.finished()) {
+      ChatPieces rest = parser->finish();
+      pieces.reasoning += rest.reasoning;
+      pieces.content += rest.content;
+      pieces.calls.insert(pieces.calls.end(), rest.calls.begin(), rest.calls.end());
+    }
+    for (auto& e : st.feed(pieces)) log->append(std::move(e));
+  }
+  Outcome o = outcome_of(items[0].out.finish);
+  if (cancelled(id)) o = Outcome{"cancelled", std::nullopt, std::nullopt};
+  for (auto& e : st.close(o.status == "incomplete" ? "incomplete" : "completed")) log->append(std::move(e));
+  RJson output = st.output();
+  attach_logprobs(app, req, items[0], output);
+  RJson response = response_object(req, id, created_at, o.status, output, response_usage(app, items),
+                                   o.incomplete_reason, o.error);
+  const char* final_type = o.status == "completed"    ? "response.completed"
+                           : o.status == "incomplete" ? "response.incomplete"
+                           : o.status == "cancelled"  ? "response.cancelled"
+                                                      : "response.failed";
+  log->append(st.event(final_type, RJson{{"response", response}}));
+  if (req.store) {
+    for (auto& m : output_messages(response["output"])) history.push_back(std::move(m));
+    store().put(id, StoredResponse{std::move(response), std::move(history)});
+  }
+  if (req.background) end_background_run(id);
+  log->close();
 }
 
 }  // namespace
@@ -153,14 +248,23 @@ RouteResult handle_responses(App& app, net::Exchange& ex) {
   auto gen = std::make_shared<Generation>(app);
   if (auto st = gen->submit(chat->items, {ids.value()}); !st.ok()) co_return openai_error(st.error());
   if (req->background) {
-    // Answer "queued" now; the client polls GET /v1/responses/{id} (or cancels). The run does not
-    // depend on this connection.
+    // Answer "queued" now (or stream the run's events, which it logs for GET ?stream=true); the
+    // client polls GET /v1/responses/{id} or cancels. The run does not depend on this connection.
     RJson queued = response_object(*req, id, created_at, "queued", RJson::array(), std::nullopt);
     RJson running = response_object(*req, id, created_at, "in_progress", RJson::array(), std::nullopt);
     store().put(id, StoredResponse{std::move(running), history});
+    auto log = req->stream ? std::make_shared<ResponseEventLog>() : nullptr;
     {
       std::lock_guard lk(g_background_mu);
-      background_runs()[id] = BackgroundRun{gen, false};
+      background_runs()[id] = BackgroundRun{gen, false, log};
+    }
+    if (log) {
+      boost::asio::co_spawn(
+          co_await boost::asio::this_coro::executor,
+          produce_response_events(app, gen, std::move(parser).value(), *req, id, created_at, history, log),
+          boost::asio::detached);
+      co_await follow_event_log(ex, log, 0);  // a client that leaves stops following, not the run
+      co_return net::Response{};
     }
     boost::asio::co_spawn(
         co_await boost::asio::this_coro::executor,
@@ -189,48 +293,13 @@ RouteResult handle_responses(App& app, net::Exchange& ex) {
     co_return net::Response::json(200, dump(response));
   }
 
-  ResponseStreamState st;
-  auto send = [&](const std::string& e) -> boost::asio::awaitable<bool> {
-    if ((co_await ex.write_raw(e)).ok()) co_return true;
-    gen->abort_all();
-    co_return false;
-  };
-  RJson initial = response_object(*req, id, created_at, "in_progress", RJson::array(), std::nullopt);
-  // (Events are built before each co_await: g++ 12 miscompiles braced JSON inside co_await.)
-  std::vector<std::string> head{st.event("response.created", RJson{{"response", initial}}),
-                                st.event("response.in_progress", RJson{{"response", initial}})};
-  for (const auto& e : head)
-    if (!co_await send(e)) co_return net::Response{};
-  auto& items = gen->items();
-  while (co_await gen->next()) {
-    auto& s = items[0];
-    if (!s.changed) continue;
-    std::string_view text = s.out.text;
-    std::string delta(text.substr(std::min(s.sent_text, text.size())));
-    s.sent_text = std::max(s.sent_text, text.size());
-    ChatPieces pieces = (*parser)->feed(delta);
-    if (s.out.finish.finished()) {
-      ChatPieces rest = (*parser)->finish();
-      pieces.reasoning += rest.reasoning;
-      pieces.content += rest.content;
-      pieces.calls.insert(pieces.calls.end(), rest.calls.begin(), rest.calls.end());
-    }
-    for (const auto& e : st.feed(pieces))
-      if (!co_await send(e)) co_return net::Response{};
-  }
-  Outcome o = outcome_of(items[0].out.finish);
-  for (const auto& e : st.close(o.status == "incomplete" ? "incomplete" : "completed"))
-    if (!co_await send(e)) co_return net::Response{};
-  RJson response = response_object(*req, id, created_at, o.status, st.output(), response_usage(app, items),
-                                   o.incomplete_reason, o.error);
-  remember(response);
-  const char* final_type = o.status == "completed"    ? "response.completed"
-                           : o.status == "incomplete" ? "response.incomplete"
-                                                      : "response.failed";
-  std::string last = st.event(final_type, RJson{{"response", response}});
-  if (!co_await send(last)) co_return net::Response{};
   // SGLang's and OpenAI's Responses streams end after the last event, without data: [DONE].
-  co_await ex.end_stream();
+  auto log = std::make_shared<ResponseEventLog>();
+  boost::asio::co_spawn(
+      co_await boost::asio::this_coro::executor,
+      produce_response_events(app, gen, std::move(parser).value(), *req, id, created_at, history, log),
+      boost::asio::detached);
+  if (!co_await follow_event_log(ex, log, 0)) gen->abort_all();  // the client left
   co_return net::Response{};
 }
 
@@ -239,6 +308,27 @@ RouteResult handle_get_response(App& app, net::Exchange& ex) {
   std::string id = path_id(ex.request().path, "");
   auto r = store().get(id);
   if (!r) co_return error_response(404, "Response with id '" + id + "' not found.", "response_id");
+  // OpenAI's ?stream=true&starting_after=N: a background stream's events after sequence number N.
+  const auto& query = ex.request().query;
+  if (query_param(query, "stream").value_or("false") == "true") {
+    auto log = find_event_log(id);
+    if (!log)
+      co_return error_response(
+          400,
+          "Response '" + id + "' cannot be streamed: only background responses created with stream=true can.",
+          "stream");
+    size_t from = 0;
+    if (auto after = query_param(query, "starting_after")) {
+      int64_t n = -1;
+      const auto [p, ec] = std::from_chars(after->data(), after->data() + after->size(), n);
+      if (ec != std::errc() || p != after->data() + after->size() || n < 0)
+        co_return error_response(
+            400, "starting_after: expected a non-negative integer, got '" + *after + "'.", "starting_after");
+      from = static_cast<size_t>(n) + 1;
+    }
+    (void)co_await follow_event_log(ex, log, from);
+    co_return net::Response{};
+  }
   co_return net::Response::json(200, dump(r->response));
 }
 

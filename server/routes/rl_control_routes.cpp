@@ -18,47 +18,40 @@ namespace {
 using nlohmann::json;
 using nlohmann::ordered_json;
 
-// SGLang's memory tags. kv_cache is released for real; weights would need the engine to free and
-// re-create its weight buffers, which it cannot; cuda_graph memory is not separately releasable.
-Result<bool> wants_kv_cache(const json& body) {
+// SGLang's memory tags: kv_cache (the KV pool) and weights (freed, then reloaded on resume from
+// the checkpoint last loaded); no tags means every kind. cuda_graph memory is not separately
+// releasable: the tag is accepted and has nothing to do.
+Result<sched::MemoryTags> memory_tags(const json& body) {
   auto it = body.find("tags");
-  // SGLang's default (no tags) releases weights too: refuse rather than silently keep them.
-  if (it == body.end() || it->is_null())
-    return unsupported(
-        "Releasing/resuming the model weights is not supported by sglcpp (the engine cannot free and "
-        "re-create its weight memory); pass {\"tags\": [\"kv_cache\"]} to release the KV cache only.");
+  if (it == body.end() || it->is_null()) return sched::MemoryTags{};
   if (!it->is_array()) return invalid_argument("tags: must be a list of strings");
-  bool kv = false;
+  sched::MemoryTags tags{false, false};
   for (const auto& t : *it) {
     if (!t.is_string()) return invalid_argument("tags: must be a list of strings");
     const auto tag = t.get<std::string>();
     if (tag == "kv_cache") {
-      kv = true;
+      tags.kv_cache = true;
     } else if (tag == "weights") {
-      return unsupported(
-          "The \"weights\" tag is not supported by sglcpp: the engine cannot free and re-create its "
-          "weight memory (no weight release API). Only \"kv_cache\" can be released.");
-    } else if (tag == "cuda_graph") {
-      // Nothing separate to free: graphs are re-used as they are.
-    } else {
+      tags.weights = true;
+    } else if (tag != "cuda_graph") {
       return invalid_argument("tags: unknown tag '" + tag +
                               "' (expected \"kv_cache\", \"weights\" or \"cuda_graph\")");
     }
   }
-  return kv;
+  return tags;
 }
 
 RouteResult memory_occupation(App& app, net::Exchange& ex, bool release) {
   auto body = parse_object_body(ex.request().body);
   if (!body.ok()) co_return native_error(body.error());
-  auto kv = wants_kv_cache(*body);
-  if (!kv.ok()) co_return native_error(kv.error());
-  if (*kv) {
+  auto tags = memory_tags(*body);
+  if (!tags.ok()) co_return native_error(tags.error());
+  if (tags->kv_cache || tags->weights) {
     CallbackResult<Status> done;
     if (release)
-      app.scheduler->release_memory(done.callback());
+      app.scheduler->release_memory(*tags, done.callback());
     else
-      app.scheduler->resume_memory(done.callback());
+      app.scheduler->resume_memory(*tags, done.callback());
     Status st = co_await done.wait();
     if (!st.ok()) co_return native_error(st.error());
   }

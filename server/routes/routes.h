@@ -6,12 +6,16 @@
 #include "net/exchange.h"
 #include "net/http_message.h"
 #include "server/app.h"
+#include "server/protocol/generate_request.h"
 
 namespace sgl::server {
 
 using RouteResult = boost::asio::awaitable<net::Response>;
 
 RouteResult handle_generate(App& app, net::Exchange& ex);
+// /generate once its body is parsed (also /generate_from_file's): tokenize, submit, answer.
+RouteResult serve_generate(App& app, net::Exchange& ex, GenerateRequest req);
+RouteResult handle_generate_from_file(App& app, net::Exchange& ex);
 RouteResult handle_completions(App& app, net::Exchange& ex);
 RouteResult handle_chat_completions(App& app, net::Exchange& ex);
 RouteResult handle_health(App& app, net::Exchange& ex);

@@ -131,7 +131,10 @@ TEST(CudaRunner, RefusesWithoutGpuOrBadInput) {
     in.batch.input_ids = {1};
     in.batch.positions = {0};
     in.batch.kv_slots = {300};  // outside the pool
-    in.batch.segments.push_back({0, 1, 0, 0, {}});
+    engine::Segment seg;
+    seg.new_len = 1;
+    seg.logits_start = 0;
+    in.batch.segments.push_back(seg);
     in.sampling.resize(1);
     auto out = runner->step(in);
     ASSERT_FALSE(out.ok());

@@ -19,11 +19,12 @@ inline std::string model_dir(const std::string& name) {
 }
 
 inline std::unique_ptr<ModelRunner> make_runner(const std::string& path, const std::string& dtype,
-                                                int64_t slots = 8192, int page_size = 16) {
+                                                int64_t slots = 8192, int page_size = 16,
+                                                const std::string& load_format = "auto") {
   EngineConfig cfg;
   cfg.model_path = path;
   cfg.dtype = dtype;
-  cfg.load_format = "auto";
+  cfg.load_format = load_format;
   auto r = create_model_runner(cfg);
   if (!r.ok()) return nullptr;
   auto runner = std::move(*r);

@@ -42,7 +42,8 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
     return 0;
   }
   const sgl::server::ChatRequest& req = *parsed;
-  sgl::fuzz::check_items({sgl::server::PromptInput{false, "the rendered messages", {}}}, req.items, limits);
+  sgl::fuzz::check_items({sgl::server::PromptInput{false, "the rendered messages", {}, {}}}, req.items,
+                         limits);
   auto messages = ordered_json::parse(req.messages_json, nullptr, false);
   FUZZ_CHECK(messages.is_array() && !messages.empty(), req.messages_json);
   if (req.tools_json)

@@ -18,6 +18,7 @@ inline server::RequestLimits fuzz_limits() {
   l.vocab_size = 151936;
   l.max_n = 16;
   l.max_batch = 64;
+  l.hidden_size = 4;  // input_embeds rows of 4 floats
   return l;
 }
 

@@ -51,6 +51,20 @@ echo "$r" | jq -e --arg rs "$REASONING" '.object=="response" and (.id|test("^res
     and .usage.input_tokens_details.cached_tokens>=0 and .usage.output_tokens_details.reasoning_tokens>0' >/dev/null \
   || fail "non-stream with tools: $r"
 ID=$(echo "$r" | jq -r .id)
+echo "$r" | jq -e '.output[1].content[0].logprobs==[]' >/dev/null || fail "logprobs without include: $(echo "$r" | jq -c .output[1])"
+# include: message.output_text.logprobs — the answer's tokens (not the reasoning block's), with
+# top_logprobs alternatives; the same in a stream's final response.
+lp=$(resp '{"model":"m","input":"Weather in Paris?","tools":'"$TOOLS"',"include":["message.output_text.logprobs"],"top_logprobs":2}')
+echo "$lp" | jq -e '.output[1].content[0].logprobs as $l | ($l|length)>3
+    and ($l|all(.logprob<=0 and (.top_logprobs|length)==2 and (.bytes|length)>0))
+    and ([$l[].token]|join("")|contains("Let me check.")) and ([$l[].token]|join("")|contains("wants the")|not)' >/dev/null \
+  || fail "include logprobs: $(echo "$lp" | jq -c .output[1])"
+lps=$(curl -sN $B/v1/responses -H "$J" -d '{"model":"m","input":"Weather in Paris?","tools":'"$TOOLS"',"include":["message.output_text.logprobs"],"top_logprobs":2,"stream":true}' \
+  | sed -n 's/^data: \({.*\)$/\1/p' | jq -sc '[.[-1].response.output[1].content[0].logprobs[] | {token, top_logprobs}]')
+# (The scripted runner forces each token, so its own logprob is that of whatever was sampled
+# underneath: only the tokens and the alternatives are compared.)
+[ "$lps" = "$(echo "$lp" | jq -c '[.output[1].content[0].logprobs[] | {token, top_logprobs}]')" ] || fail "streamed include logprobs: $lps"
+[ "$(status_of $B/v1/responses -H "$J" -d '{"input":"x","include":["web_search_call.results"]}')" = 400 ] || fail "unknown include value not 400"
 
 # Without tools the call text stays in the message.
 n=$(resp '{"model":"m","input":[{"role":"user","content":[{"type":"input_text","text":"Weather?"}]}]}')
@@ -188,9 +202,38 @@ for _ in $(seq 1 100); do
   g=$(curl -s $B/v1/responses/$lid); [ "$(echo "$g" | jq -r .status)" = in_progress ] || break; sleep 0.1
 done
 echo "$g" | jq -e '.status=="cancelled" and .usage.output_tokens < 4000' >/dev/null || fail "cancelled run stored: $(echo "$g" | jq -c '{status,usage}')"
-for bad in '{"input":"x","background":true,"store":false}' '{"input":"x","background":true,"stream":true}'; do
-  [ "$(status_of $B/v1/responses -H "$J" -d "$bad")" = 400 ] || fail "background not 400: $bad"
-done
+[ "$(status_of $B/v1/responses -H "$J" -d '{"input":"x","background":true,"store":false}')" = 400 ] || fail "background without store not 400"
+# background + stream (OpenAI's): the events stream with "queued" first; the run goes on when its
+# client leaves, and GET ?stream=true&starting_after=N replays what followed event N.
+events() { sed -n 's/^data: \({.*\)$/\1/p' | jq -sc .; }
+bs=$(curl -sN $B/v1/responses -H "$J" -d '{"model":"m","input":"Count to ten.","background":true,"stream":true,"max_output_tokens":24,"temperature":0}' | events)
+bid=$(echo "$bs" | jq -r '.[0].response.id')
+echo "$bs" | jq -e --argjson p "$plain" '.[0].type=="response.created" and .[0].response.status=="queued" and .[0].response.background==true
+  and .[1].type=="response.in_progress" and ([.[].sequence_number]==[range(0; length)])
+  and .[-1].type==("response."+$p.status) and (.[-1].response.output[-1].content[0].text)==($p.output[-1].content[0].text)' >/dev/null \
+  || fail "background stream: $(echo "$bs" | jq -c '[.[0], .[-1]]' | head -c 600)"
+replay=$(curl -sN "$B/v1/responses/$bid?stream=true&starting_after=2" | events)
+[ "$replay" = "$(echo "$bs" | jq -c '.[3:]')" ] || fail "replay after 2: $(echo "$replay" | head -c 300)"
+[ "$(curl -sN "$B/v1/responses/$bid?stream=true" | events)" = "$bs" ] || fail "replay from the start"
+[ "$(curl -s $B/v1/responses/$bid | jq -c .output)" = "$(echo "$bs" | jq -c '.[-1].response.output')" ] || fail "GET after a background stream"
+[ "$(status_of "$B/v1/responses/$qid?stream=true")" = 400 ] || fail "streaming a background response made without stream"
+[ "$(status_of "$B/v1/responses/$bid?stream=true&starting_after=x")" = 400 ] || fail "starting_after not a number"
+# The client leaves at once: the run finishes anyway and its events can be followed from the start.
+curl -sN --max-time 0.3 $B/v1/responses -H "$J" -d '{"model":"m","input":"Count to ten.","background":true,"stream":true,"max_output_tokens":200,"temperature":0}' >$LOG.left 2>/dev/null
+lid2=$(sed -n 's/^data: \({.*\)$/\1/p' $LOG.left | head -1 | jq -r .response.id)
+full=$(curl -sN --max-time 60 "$B/v1/responses/$lid2?stream=true" | events)
+echo "$full" | jq -e '.[-1].type=="response.completed" or .[-1].type=="response.incomplete"' >/dev/null || fail "run after its client left: $(echo "$full" | jq -c '.[-1]' | head -c 300)"
+# Cancelled mid-stream: the follower sees the final response.cancelled event.
+curl -sN $B/v1/responses -H "$J" -d '{"model":"m","input":"Go on forever.","background":true,"stream":true,"max_output_tokens":4000,"temperature":0}' >$LOG.long &
+CP=$!
+for _ in $(seq 1 100); do grep -q '^data: ' $LOG.long 2>/dev/null && break; sleep 0.05; done
+cid=$(sed -n 's/^data: \({.*\)$/\1/p' $LOG.long | head -1 | jq -r .response.id)
+sleep 0.3
+curl -s -X POST $B/v1/responses/$cid/cancel >/dev/null
+wait $CP
+sed -n 's/^data: \({.*\)$/\1/p' $LOG.long | tail -1 | jq -e '.type=="response.cancelled" and .response.status=="cancelled"' >/dev/null \
+  || fail "cancelled background stream: $(tail -c 300 $LOG.long)"
+rm -f $LOG.left $LOG.long
 
 # ---- The SDKs on a plain text answer ------------------------------------------------------------
 if [ -n "$NODE_DIR" ] && [ -d "$NODE_DIR/node_modules/openai" ] && command -v node >/dev/null; then

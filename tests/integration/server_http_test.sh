@@ -50,6 +50,14 @@ echo "$cs" | grep '^data: {' | tail -1 | sed 's/^data: //' | jq -e '.choices==[]
 [ "$(code $B/health_generate)" = 200 ] || fail "health_generate"
 curl -sf $B/metrics | grep -q '^sglang:generation_tokens_total{engine_type="unified",model_name=' || fail "metrics"
 [ "$(code -X POST $B/abort_request -H "$J" -d '{"rid":"nope"}')" = 200 ] || fail "abort_request"
+# The first event of every stream carries exactly the first token (SGLang's clients take the
+# chunk whose completion_tokens is 1 as the first token), batched and with the cache flushed.
+for i in $(seq 1 12); do
+  curl -s -X POST $B/flush_cache >/dev/null
+  firsts=$(curl -sN $B/generate -H "$J" -d '{"input_ids":[[1,2,3,'$i'],[4,5,6,'$i'],[7,8,9,'$i']],"stream":true,"sampling_params":{"max_new_tokens":12,"temperature":0,"ignore_eos":true,"stream_interval":1}}' \
+    | sed -n 's/^data: \({.*\)$/\1/p' | jq -s -c 'group_by(.index) | map(.[0].meta_info.completion_tokens)')
+  [ "$firsts" = "[1,1,1]" ] || { fail "first events' completion_tokens: $firsts (try $i)"; break; }
+done
 # 32 concurrent streams all finish; a client vanishing mid-stream leaves the server healthy, no KV held.
 for i in $(seq 1 32); do (curl -sN -m 120 $B/generate -H "$J" -d "{\"text\":\"x$i\",\"stream\":true,\"sampling_params\":{\"max_new_tokens\":8,\"ignore_eos\":true}}" | grep -c '^data: \[DONE\]' > $LOG.c$i) & pids="${pids:-} $!"; done
 wait $pids; ok=$(cat $LOG.c* | paste -sd+ | bc); rm -f $LOG.c*

@@ -30,3 +30,12 @@ serve_whole_script() {
   for _ in $(seq 1 240); do curl -sf $A/health >/dev/null && break; sleep 0.25; done
   curl -sf $A/health >/dev/null || { cat $TMP/log; echo "FAIL: server not healthy"; exit 1; }
 }
+
+# The scripts that start servers on ../shared models themselves (start/stop): sets TMP, J and the
+# trap; exit 77 (CTest skip) without curl/jq or without the models named (../shared paths).
+shared_script_setup() {
+  TMP=$(mktemp -d); J='Content-Type: application/json'
+  trap 'stop; rm -rf $TMP' EXIT
+  for t in curl jq; do command -v $t >/dev/null || { echo "SKIP: needs $t"; exit 77; }; done
+  for m in "$@"; do [ -d "$m" ] || { echo "SKIP: $m absent"; exit 77; }; done
+}

@@ -45,6 +45,7 @@ Status FakeRunner::init_kv_cache(int64_t num_slots, int) {
 }
 
 Result<engine::StepOutput> FakeRunner::step(const engine::StepInput& in) {
+  if (weights_released_) return invalid_argument("FakeRunner: a step while the weights are released");
   const auto& b = in.batch;
   engine::StepOutput out;
   out.vocab_size = kFakeVocab;

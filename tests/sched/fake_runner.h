@@ -36,12 +36,22 @@ class FakeRunner final : public engine::ModelRunner {
     kv_pos_.clear();
     return ok_status();
   }
+  Status release_weights() override {  // a step before resume_weights would fail
+    weights_released_ = true;
+    return ok_status();
+  }
+  Status resume_weights() override {
+    weights_released_ = false;
+    return ok_status();
+  }
+  bool weights_released() const { return weights_released_; }
   Result<engine::StepOutput> step(const engine::StepInput& input) override;
   Status load_weights_from_disk(const std::string&) override { return ok_status(); }
   int64_t available_memory_bytes() const override { return 1 << 20; }
 
  private:
   engine::ModelInfo info_;
+  bool weights_released_ = false;
   std::vector<uint64_t> kv_;
   std::vector<int32_t> kv_pos_;
   std::vector<int32_t> last_token_;
@@ -55,6 +65,9 @@ class WrappedFakeRunner : public engine::ModelRunner {
   Status init_kv_cache(int64_t n, int ps) override { return inner_.init_kv_cache(n, ps); }
   int64_t kv_num_slots() const override { return inner_.kv_num_slots(); }
   Status release_kv_cache() override { return inner_.release_kv_cache(); }
+  Status release_weights() override { return inner_.release_weights(); }
+  Status resume_weights() override { return inner_.resume_weights(); }
+  bool weights_released() const { return inner_.weights_released(); }
   Status load_weights_from_disk(const std::string& p) override { return inner_.load_weights_from_disk(p); }
   int64_t available_memory_bytes() const override { return inner_.available_memory_bytes(); }
 

@@ -62,7 +62,7 @@ void resume(Scheduler& s) {
   wait_flag(done);
 }
 
-Status memory(Scheduler& s, bool release) {
+Status memory(Scheduler& s, bool release, MemoryTags tags = {true, false}) {
   std::atomic<bool> done{false};
   Status out = ok_status();
   auto cb = [&](Status st) {
@@ -70,9 +70,9 @@ Status memory(Scheduler& s, bool release) {
     done = true;
   };
   if (release)
-    s.release_memory(cb);
+    s.release_memory(tags, cb);
   else
-    s.resume_memory(cb);
+    s.resume_memory(tags, cb);
   wait_flag(done);
   return out;
 }
@@ -201,6 +201,24 @@ TEST(SchedulerPause, ReleaseMemoryNeedsIdleAndResumeGivesTheSameOutputs) {
     EXPECT_EQ(c.results["after"].at(0).finish->type, FinishReason::Type::kLength);
     EXPECT_EQ(c.results["after"].at(0).tokens, ref);
     EXPECT_TRUE(memory(*s, false).ok());  // resume when not released: a no-op
+    expect_no_leaks(*s);
+
+    // Weights (SGLang's default, no tags, releases both): a request waits until both are back;
+    // resuming the KV cache alone does not let it run.
+    ASSERT_TRUE(memory(*s, true, MemoryTags{}).ok());
+    EXPECT_TRUE(runner.weights_released());
+    EXPECT_EQ(runner.kv_num_slots(), 0);
+    auto req2 = make_request("weights", p, 40);
+    req2.stop.ignore_eos = true;
+    ASSERT_TRUE(c.submit(*s, std::move(req2)));
+    ASSERT_TRUE(memory(*s, false, MemoryTags{true, false}).ok());
+    std::this_thread::sleep_for(std::chrono::milliseconds(30));
+    EXPECT_EQ(s->stats().num_queue_reqs, 1);
+    EXPECT_EQ(s->stats().num_generated_tokens, 80);  // "before" and "after" only
+    ASSERT_TRUE(memory(*s, false, MemoryTags{false, true}).ok());
+    EXPECT_FALSE(runner.weights_released());
+    c.wait_all();
+    EXPECT_EQ(c.results["weights"].at(0).tokens, ref);
     expect_no_leaks(*s);
   }
 }

@@ -71,6 +71,38 @@ TEST(ResponsesRequest, RejectsBadBodies) {
   }
 }
 
+TEST(ResponsesRequest, IncludeTakesSglangsValuesAndLogprobsReachTheChatBody) {
+  auto r = parse_responses_request(
+      R"({"input":"x","include":["reasoning.encrypted_content","message.output_text.logprobs"],"top_logprobs":3})");
+  ASSERT_TRUE(r.ok()) << r.error().message;
+  EXPECT_TRUE(r->wants_output_logprobs());
+  RJson body = RJson::parse(chat_body(*r, RJson::array(), "resp_x"));
+  EXPECT_EQ(body["logprobs"], true);
+  EXPECT_EQ(body["top_logprobs"], 3);
+  r = parse_responses_request(R"({"input":"x","include":["file_search_call.results"]})");
+  ASSERT_TRUE(r.ok());
+  EXPECT_FALSE(r->wants_output_logprobs());
+  EXPECT_FALSE(RJson::parse(chat_body(*r, RJson::array(), "resp_x")).contains("logprobs"));
+  for (const char* body :
+       {R"({"input":"x","include":["web_search_call.action.sources"]})",
+        R"({"input":"x","include":"message.output_text.logprobs"})", R"({"input":"x","include":[3]})",
+        R"({"input":"x","top_logprobs":21})", R"({"input":"x","top_logprobs":"2"})"}) {
+    auto bad = parse_responses_request(body);
+    ASSERT_FALSE(bad.ok()) << body;
+    EXPECT_EQ(http_status_of(bad.error()), 400) << body;
+  }
+  auto bad = parse_responses_request(R"({"input":"x","include":["message.output_text.logprobs","nope"]})");
+  ASSERT_FALSE(bad.ok());
+  EXPECT_NE(bad.error().message.find("include[1]"), std::string::npos) << bad.error().message;
+  // The entries land in the message's output_text part only.
+  RJson output = RJson::array(
+      {{{"type", "reasoning"}, {"content", RJson::array()}},
+       {{"type", "message"}, {"content", RJson::array({{{"type", "output_text"}, {"text", "a"}}})}}});
+  attach_output_logprobs(output, RJson::array({{{"token", "a"}, {"logprob", -0.5}}}));
+  EXPECT_FALSE(output[0].contains("logprobs"));
+  EXPECT_EQ(output[1]["content"][0]["logprobs"][0]["token"], "a");
+}
+
 TEST(ResponsesInput, StringAndMessageItems) {
   auto m = input_messages("hello");
   ASSERT_TRUE(m.ok());
