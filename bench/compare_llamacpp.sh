@@ -3,7 +3,7 @@
 # (issue 29). Each round measures, one after the other:
 #   sglcpp engine alone  bench_one_batch, batch 1, 128 in / 64 out: decode tok/s and its fraction of
 #                        the bandwidth roofline (weights + KV bytes per step at the read bandwidth
-#                        it measures in the same run)
+#                        it measures in the same run); batch 16, 128 in / 32 out: decode tok/s
 #   sglcpp server        (started once, default flags but the model) bench_serving:
 #                          decode-1:  one stream, 128-token prompt, 64 new tokens: 1 / median ITL
 #                          decode-16: 16 concurrent streams of 128 + 32: 16 / median ITL (the
@@ -54,7 +54,10 @@ curl -sf "http://127.0.0.1:$PORT/health" >/dev/null || { tail -20 "$WORK/server.
 
 serving() {  # name, prompts, concurrency, input, output → the JSON result in $WORK/$name.json
   rm -f "$WORK/$1.json"
+  # A prompt seen before would come from the radix cache: flush it, and new prompts every round.
+  curl -sf -X POST "http://127.0.0.1:$PORT/flush_cache" >/dev/null
   "$BIN/bench_serving" --backend sglang --host 127.0.0.1 --port "$PORT" --tokenizer "$TOK" --model "$PRESET" \
+    --seed "$((round * 7 + ${#1}))" \
     --dataset-name random --random-range-ratio 1 --num-prompts "$2" --max-concurrency "$3" \
     --random-input-len "$4" --random-output-len "$5" --output-file "$WORK/$1.json" >"$WORK/$1.log" 2>&1
 }
@@ -68,6 +71,9 @@ for round in $(seq 1 "$ROUNDS"); do
     --output-len 64 "${SGL_THREAD_FLAGS[@]}" --result-filename "$WORK/obo.jsonl" >"$WORK/obo.log" 2>&1
   record engine_decode1_tok_s "$round" "$($PY -c "import json; d=[json.loads(l) for l in open('$WORK/obo.jsonl')][-1]; print(1/d['median_decode_latency'])")"
   record engine_roofline_pct "$round" "$($PY -c "import json; d=[json.loads(l) for l in open('$WORK/obo.jsonl')][-1]; print(100*d['decode_roofline_ratio'])")"
+  "$BIN/bench_one_batch" --model-path "$PRESET" --load-format dummy --batch-size 16 --input-len 128 \
+    --output-len 32 "${SGL_THREAD_FLAGS[@]}" --result-filename "$WORK/obo16.jsonl" >"$WORK/obo16.log" 2>&1
+  record engine_decode16_tok_s "$round" "$($PY -c "import json; d=[json.loads(l) for l in open('$WORK/obo16.jsonl')][-1]; print(16/d['median_decode_latency'])")"
   serving d1 2 1 128 64
   record server_decode1_tok_s "$round" "$($PY -c "print(1000/$(jget "$WORK/d1.json" median_itl_ms))")"
   serving d16 16 16 128 32
@@ -106,6 +112,7 @@ def ratio(a, b): return m[a] / m[b] if m.get(b) else float("nan")
 print(f"decode, 1 stream:     server {ratio('server_decode1_tok_s', 'llama_tg64_tok_s'):.2f}x llama.cpp "
       f"(engine {ratio('engine_decode1_tok_s', 'llama_tg64_tok_s'):.2f}x, {m['engine_roofline_pct']:.1f} % of its roofline; "
       f"server / engine {ratio('server_decode1_tok_s', 'engine_decode1_tok_s'):.2f})")
-print(f"decode, 16 streams:   server {ratio('server_decode16_tok_s', 'llama_batched16_tg_tok_s'):.2f}x llama.cpp")
+print(f"decode, 16 streams:   server {ratio('server_decode16_tok_s', 'llama_batched16_tg_tok_s'):.2f}x llama.cpp "
+      f"(server / engine {ratio('server_decode16_tok_s', 'engine_decode16_tok_s'):.2f})")
 print(f"prefill, 512 tokens:  server {ratio('server_prefill512_tok_s', 'llama_pp512_tok_s'):.2f}x llama.cpp")
 PY

@@ -43,6 +43,7 @@ struct ServerArgs {
   int port = 30000;
   std::string api_key;
   int http_threads = 0;                     // 0 = min(4, cores)
+  int num_threads = 0;                      // the CPU kernels' threads (0 = one per usable core)
   int64_t max_payload_size = 32 << 20;      // body limit in bytes (413 above it); SGLang's name
   int64_t max_queued_requests = 0;          // 0 = unlimited; else 503 + Retry-After when full
   double graceful_shutdown_timeout = 30.0;  // seconds running streams get on SIGTERM

@@ -15,6 +15,7 @@ engine::EngineConfig engine_config_from_args(const ServerArgs& a) {
   ec.dtype = a.dtype == "half" ? "float16" : a.dtype == "float" ? "float32" : a.dtype;
   ec.device = a.device;
   ec.random_seed = uint64_t(a.random_seed);
+  ec.num_threads = a.num_threads;
   ec.context_length = a.context_length.value_or(0);
   ec.model_layer_nums = a.model_layer_nums.value_or(0);
   ec.tp_size = a.tp_size;

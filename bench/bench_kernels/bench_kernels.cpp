@@ -10,11 +10,14 @@
 #include <tbb/parallel_for.h>
 #include <tbb/parallel_reduce.h>
 
+#include <chrono>
 #include <cstring>
 #include <ctime>
 #include <random>
+#include <thread>
 #include <vector>
 
+#include "engine/cpu/gemm_amx.h"
 #include "engine/cpu/kernels.h"
 
 #if defined(__AVX512F__)
@@ -86,11 +89,103 @@ void BM_Memcpy(benchmark::State& state) {
 }
 BENCHMARK(BM_Memcpy)->Unit(benchmark::kMillisecond)->UseRealTime();
 
-// args: M, N, K, weight dtype (0 f32, 1 bf16, 2 bf16 laid out in output lanes).
+// The compute peaks GEMM rates are read against: every core runs a loop of independent
+// multiply-adds with nothing else (no loads), one std::thread per core. vdpbf16ps: 12
+// accumulators of 16 fp32 lanes, 32 multiply-adds each per instruction; AMX: TDPBF16PS into four
+// 16×16 fp32 tiles from resident 16×32 bf16 tiles, 16·16·32 multiply-adds per instruction.
+template <class Loop>
+double all_cores_gflops(int64_t flop_per_iter, Loop loop) {
+  const int cores = static_cast<int>(std::max(1u, std::thread::hardware_concurrency()));
+  constexpr int64_t kIters = 2'000'000;
+  const auto t0 = std::chrono::steady_clock::now();
+  std::vector<std::thread> threads;
+  for (int c = 0; c < cores; ++c) threads.emplace_back([&] { loop(kIters); });
+  for (auto& t : threads) t.join();
+  const double s = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+  return static_cast<double>(cores) * kIters * static_cast<double>(flop_per_iter) / s * 1e-9;
+}
+
+void BM_PeakVdpbf16ps(benchmark::State& state) {
+#if defined(__AVX512BF16__)
+  double gflops = 0;
+  for (auto _ : state) {
+    gflops = all_cores_gflops(12 * 16 * 2 * 2, [](int64_t iters) {
+      __m512 acc[12];
+      for (auto& a : acc) a = _mm512_setzero_ps();
+      const __m512bh x = (__m512bh)_mm512_set1_epi16(0x3f80), y = (__m512bh)_mm512_set1_epi16(0x3f00);
+      for (int64_t i = 0; i < iters; ++i) {
+#pragma GCC unroll 12
+        for (int a = 0; a < 12; ++a) acc[a] = _mm512_dpbf16_ps(acc[a], x, y);
+      }
+      float sink = 0;
+      for (auto& a : acc) sink += _mm512_reduce_add_ps(a);
+      benchmark::DoNotOptimize(sink);
+    });
+  }
+  state.counters["GFLOPS"] = gflops;
+#else
+  state.SkipWithError("built without AVX512-BF16");
+#endif
+}
+BENCHMARK(BM_PeakVdpbf16ps)->Iterations(3)->Unit(benchmark::kMillisecond)->UseRealTime();
+
+void BM_PeakAmxBf16(benchmark::State& state) {
+#if defined(__AMX_TILE__) && defined(__AMX_BF16__)
+  if (!amx_available()) {
+    state.SkipWithError("AMX is not available (CPU, OS permission or SGLCPP_DISABLE_AMX)");
+    return;
+  }
+  double gflops = 0;
+  for (auto _ : state) {
+    gflops = all_cores_gflops(4 * 16 * 16 * 32 * 2,
+                              [](int64_t iters) {
+                                struct alignas(64) {
+                                  uint8_t palette = 1, start_row = 0, reserved[14] = {};
+                                  uint16_t colsb[16] = {};
+                                  uint8_t rows[16] = {};
+                                } cfg;
+                                for (int t = 0; t < 8; ++t) cfg.colsb[t] = 64, cfg.rows[t] = 16;
+                                _tile_loadconfig(&cfg);
+                                alignas(64) static const uint16_t ones[16 * 32] = {};
+                                _tile_loadd(0, ones, 64);
+                                _tile_loadd(1, ones, 64);
+                                _tile_loadd(2, ones, 64);
+                                _tile_loadd(3, ones, 64);
+                                _tile_zero(4);  // (the tile number must be a constant)
+                                _tile_zero(5);
+                                _tile_zero(6);
+                                _tile_zero(7);
+                                for (int64_t i = 0; i < iters / 16;
+                                     ++i) {  // 16× fewer: each instruction is 16384 FLOP·2
+                                  _tile_dpbf16ps(4, 0, 2);
+                                  _tile_dpbf16ps(5, 0, 3);
+                                  _tile_dpbf16ps(6, 1, 2);
+                                  _tile_dpbf16ps(7, 1, 3);
+                                }
+                                alignas(64) float out[16][16];
+                                _tile_stored(4, out, 64);
+                                benchmark::DoNotOptimize(out[0][0]);
+                                _tile_release();
+                              }) /
+             16;
+  }
+  state.counters["GFLOPS"] = gflops;
+#else
+  state.SkipWithError("built without AMX");
+#endif
+}
+BENCHMARK(BM_PeakAmxBf16)->Iterations(3)->Unit(benchmark::kMillisecond)->UseRealTime();
+
+// args: M, N, K, weight dtype (0 f32, 1 bf16, 2 bf16 laid out in output lanes, 3 bf16 in AMX
+// tiles: what the models use on a CPU with AMX).
 void BM_Linear(benchmark::State& state) {
   const int64_t m = state.range(0), n = state.range(1), k = state.range(2);
   const DType dt = state.range(3) ? DType::kBF16 : DType::kF32;
-  const bool lanes = state.range(3) == 2;
+  const bool lanes = state.range(3) == 2, amx = state.range(3) == 3;
+  if (amx && !amx_available()) {
+    state.SkipWithError("AMX is not available");
+    return;
+  }
   const int64_t wbytes = n * k * dtype_size(dt);
   // Decode-sized M streams weights from DRAM as a real step does; large M is compute-bound.
   const int copies = m >= 64 ? 1 : static_cast<int>(std::max<int64_t>(1, kStreamBytes / wbytes));
@@ -99,6 +194,7 @@ void BM_Linear(benchmark::State& state) {
   for (int c = 0; c < copies; ++c) {
     ws.push_back(PackedWeight::pack(w.data(), DType::kF32, n, k, dt));
     if (lanes) ws.back().use_output_lanes();
+    if (amx) ws.back().use_amx_tiles();
   }
   auto x = random_floats(static_cast<size_t>(m * k), 2);
   std::vector<float> y(static_cast<size_t>(m * n));
@@ -119,12 +215,13 @@ void BM_Linear(benchmark::State& state) {
 // qwen3-0.6b decode / small batch: qkv (4096x1024), o (1024x2048), gate_up (6144x1024), down (1024x3072).
 BENCHMARK(BM_Linear)
     ->ArgNames({"M", "N", "K", "bf16"})
-    ->ArgsProduct({{1, 8, 32}, {4096}, {1024}, {1}})
-    ->ArgsProduct({{1}, {1024}, {2048}, {1}})
-    ->ArgsProduct({{1, 8, 32}, {6144}, {1024}, {1}})
-    ->ArgsProduct({{1}, {1024}, {3072}, {1}})
+    ->ArgsProduct({{1, 8, 32}, {4096}, {1024}, {1, 3}})
+    ->ArgsProduct({{1}, {1024}, {2048}, {1, 3}})
+    ->ArgsProduct({{1, 8, 16, 32}, {6144}, {1024}, {1, 3}})
+    ->ArgsProduct({{1}, {1024}, {3072}, {1, 3}})
     ->ArgsProduct({{1}, {6144}, {1024}, {0}})
-    ->ArgsProduct({{256}, {6144}, {1024}, {0, 1}})
+    ->ArgsProduct({{256, 512}, {6144}, {1024}, {0, 1, 3}})
+    ->ArgsProduct({{512}, {1024}, {3072}, {1, 3}})
     // A small model's LM head (tiny-qwen3: K = 128): decode and EAGLE verify row counts, rows
     // and output lanes (what the model uses for it).
     ->ArgsProduct({{1, 2, 4, 8}, {151936}, {128}, {1, 2}})

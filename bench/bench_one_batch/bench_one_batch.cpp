@@ -137,9 +137,11 @@ int64_t decode_step_bytes(const ModelInfo& info, const Case& c, const LoraSetup&
 sgl::Result<StepOutput> traced_step(ModelRunner& runner, const StepInput& in, const char* kind) {
   sgl::trace::note_forward();
   sgl::trace::Span span("forward", kind);
-  span.set_args([&] { return sgl::trace::Args()
-                    .add("batch_size", static_cast<int64_t>(in.batch.segments.size()))
-                    .add("num_tokens", in.batch.num_tokens()); });
+  span.set_args([&] {
+    return sgl::trace::Args()
+        .add("batch_size", static_cast<int64_t>(in.batch.segments.size()))
+        .add("num_tokens", in.batch.num_tokens());
+  });
   return runner.step(in);
 }
 
@@ -247,7 +249,7 @@ void write_profile(const std::string& prefix, const Case& c) {
 
 int main(int argc, char** argv) {
   std::vector<int> batch_sizes = {1}, input_lens = {1024}, output_lens = {16};
-  int log_decode_step = 0, cut_len = 4, num_threads = 0;
+  int log_decode_step = 0, cut_len = 4;
   std::string run_name = "default", result_filename = "result.jsonl", prompt_filename;
   std::string profile_filename_prefix = "profile";
   bool skip_warmup = false, correctness_test = false, profile = false;
@@ -276,7 +278,6 @@ int main(int argc, char** argv) {
   bench(app.add_option("--profile-filename-prefix", profile_filename_prefix,
                        "Path prefix of the --profile traces"));
   bench(app.add_flag("--skip-warmup", skip_warmup));
-  bench(app.add_option("--num-threads", num_threads, "0 = all cores (sglcpp's)"));
   bench(app.add_option("--lora-rank", lora_rank, "Rank of the dummy LoRA adapters (with --num-loras)"));
   bench(app.add_option("--num-loras", num_loras,
                        "Dummy LoRA adapters; request r runs adapter r % N (0 = base only)"));
@@ -292,8 +293,7 @@ int main(int argc, char** argv) {
   for (const auto& r : launch.refusals()) std::cerr << r << "\n";
   if (!launch.refusals().empty()) return 2;
   for (const auto& w : launch.warnings()) std::cerr << "warning: " << w << "\n";
-  EngineConfig cfg = launch.engine_config();
-  cfg.num_threads = num_threads;
+  EngineConfig cfg = launch.engine_config();  // --num-threads among them
   const int page_size = launch.args().page_size;
   std::vector<std::string> lora_targets = launch.args().lora_target_modules;
   if (lora_targets.empty()) lora_targets = {"all"};

@@ -13,6 +13,7 @@
 #include <algorithm>
 #include <vector>
 
+#include "engine/cpu/gemm_amx.h"
 #include "engine/cpu/gemm_bf16.h"
 #include "engine/cpu/gemm_lanes.h"
 #include "engine/cpu/kernels.h"
@@ -30,8 +31,10 @@ struct PackedWeight::Impl {
   int64_t n = 0, k = 0;
   DType dtype = DType::kF32;
   std::vector<float> f32;
-  std::vector<uint16_t> bf16;  // row-major, or in output lanes (gemm_lanes.h) when `lanes`
+  std::vector<uint16_t> bf16;  // row-major, in output lanes (gemm_lanes.h) when `lanes`, in AMX
+                               // tiles (gemm_amx.h) when `amx`
   bool lanes = false;
+  bool amx = false;
   std::unique_ptr<QuantWeight> quant;  // set: a quantized weight (f32 / bf16 unused)
 };
 
@@ -117,19 +120,30 @@ QuantWeight* PackedWeight::quant() { return impl_ ? impl_->quant.get() : nullptr
 const QuantWeight* PackedWeight::quant() const { return impl_ ? impl_->quant.get() : nullptr; }
 
 void PackedWeight::reload(const void* src, DType src_type) {
-  const bool lanes = impl_->lanes;
-  if (lanes) {
-    impl_->lanes = false;
+  const bool lanes = impl_->lanes, amx = impl_->amx;
+  if (lanes || amx) {
+    impl_->lanes = impl_->amx = false;
     impl_->bf16.resize(static_cast<size_t>(impl_->n * impl_->k));
   }
   convert_into(src, src_type, impl_->n * impl_->k, impl_->dtype, impl_->f32.data(), impl_->bf16.data());
   if (lanes) use_output_lanes();
+  if (amx) use_amx_tiles();
+}
+
+void PackedWeight::use_amx_tiles() {
+  if (!impl_) return;
+  Impl& im = *impl_;
+  if (im.amx || im.lanes || im.quant || im.dtype != DType::kBF16 || !amx_available()) return;
+  std::vector<uint16_t> laid(static_cast<size_t>(amx_layout_elements(im.n, im.k)));
+  to_amx_layout(im.bf16.data(), im.n, im.k, laid.data());
+  im.bf16.swap(laid);
+  im.amx = true;
 }
 
 void PackedWeight::use_output_lanes() {
   if (!impl_) return;  // an empty weight (e.g. the router of a dense layer)
   Impl& im = *impl_;
-  if (im.lanes || im.quant || im.dtype != DType::kBF16 || !kHaveBf16Dot) return;
+  if (im.lanes || im.amx || im.quant || im.dtype != DType::kBF16 || !kHaveBf16Dot) return;
   std::vector<uint16_t> laid(static_cast<size_t>(lane_layout_elements(im.n, im.k)));
   to_lane_layout(im.bf16.data(), im.n, im.k, laid.data());
   im.bf16.swap(laid);
@@ -137,13 +151,17 @@ void PackedWeight::use_output_lanes() {
 }
 
 bool PackedWeight::output_lanes() const { return impl_ && impl_->lanes; }
+bool PackedWeight::amx_tiles() const { return impl_ && impl_->amx; }
 
 const void* PackedWeight::row_major_data(std::vector<uint16_t>& scratch) const {
   const Impl& im = *impl_;
   if (im.dtype == DType::kF32) return im.f32.data();
-  if (!im.lanes) return im.bf16.data();
+  if (!im.lanes && !im.amx) return im.bf16.data();
   scratch.resize(static_cast<size_t>(im.n * im.k));
-  from_lane_layout(im.bf16.data(), im.n, im.k, scratch.data());
+  if (im.amx)
+    from_amx_layout(im.bf16.data(), im.n, im.k, scratch.data());
+  else
+    from_lane_layout(im.bf16.data(), im.n, im.k, scratch.data());
   return scratch.data();
 }
 
@@ -157,11 +175,11 @@ int64_t PackedWeight::bytes() const {
 }
 void* PackedWeight::mutable_data() {
   Impl& im = *impl_;
-  if (im.lanes) {
+  if (im.lanes || im.amx) {
     std::vector<uint16_t> rows;
     row_major_data(rows);
     im.bf16.swap(rows);
-    im.lanes = false;
+    im.lanes = im.amx = false;
   }
   return im.dtype == DType::kF32 ? static_cast<void*>(im.f32.data()) : im.bf16.data();
 }
@@ -302,6 +320,10 @@ void linear(const float* x, int64_t m, const PackedWeight& w, const float* bias,
     return;
   }
   const int64_t n = im.n, k = im.k;
+  if (im.amx) {
+    linear_amx(x, m, im.bf16.data(), n, k, bias, y);
+    return;
+  }
   if (im.lanes) {
     linear_in_lanes(x, m, im.bf16.data(), n, k, bias, y);
     return;

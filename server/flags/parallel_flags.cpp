@@ -27,6 +27,9 @@ void add_parallel_flags(FlagTable& t) {
         "--device cuda: launch every kernel each step");
 
   t.group("Kernels");
+  t.add("--num-threads", &ServerArgs::num_threads, K::kInt, "0",
+        "sglcpp: CPU threads for the model's kernels (0: one per core the process may use)")
+      .option->check(CLI::NonNegativeNumber);
   // Every value is accepted so that SGLang's and SGLang-JAX's launch lines start; none selects
   // anything, since sglcpp has one paged-attention kernel per device.
   t.add("--attention-backend", &ServerArgs::attention_backend, K::kStr, "fa", "",

@@ -32,6 +32,7 @@ struct Case {
   bool bias;
   DType compute;
   bool lanes = false;  // the weight laid out in output lanes (gemm_lanes.h)
+  bool amx = false;    // the weight laid out in AMX tiles (gemm_amx.h)
 };
 
 // The weight as stored (bf16 rounds it) is the reference's weight; with bf16 weights the kernel
@@ -46,6 +47,10 @@ void check_linear(const Case& c) {
   if (c.lanes) {
     pw.use_output_lanes();
     if (!pw.output_lanes()) GTEST_SKIP() << "no AVX512-BF16 on this CPU: output lanes unused";
+  }
+  if (c.amx) {
+    pw.use_amx_tiles();
+    if (!pw.amx_tiles()) GTEST_SKIP() << "no AMX on this CPU (or the OS refused it): AMX tiles unused";
   }
   ASSERT_EQ(pw.n(), c.n);
   ASSERT_EQ(pw.k(), c.k);
@@ -88,6 +93,41 @@ TEST(KernelsGemm, LinearBf16InOutputLanesMatchesDoubleReference) {
                  Case{9, 65, 33, true, DType::kBF16, true}, Case{17, 128, 256, false, DType::kBF16, true},
                  Case{2, 5, 7, true, DType::kBF16, true}, Case{6, 1000, 128, true, DType::kBF16, true}})
     check_linear(c);
+}
+
+TEST(KernelsGemm, LinearBf16InAmxTilesMatchesDoubleReference) {
+  // n and k not multiples of 16 / 32 (padded tiles), M across the 16-row A tiles and 2×2 blocks.
+  for (Case c :
+       {Case{1, 37, 64, false, DType::kBF16, false, true}, Case{3, 70, 100, true, DType::kBF16, false, true},
+        Case{9, 65, 33, true, DType::kBF16, false, true},
+        Case{17, 128, 256, false, DType::kBF16, false, true}, Case{2, 5, 7, true, DType::kBF16, false, true},
+        Case{40, 1000, 128, true, DType::kBF16, false, true},
+        Case{33, 48, 1024, false, DType::kBF16, false, true}})
+    check_linear(c);
+}
+
+// The AMX layout likewise: rows read back, reload keeps it, mutable_data() returns to rows.
+TEST(KernelsGemm, AmxTilesKeepTheRowsAndReloadKeepsTheLayout) {
+  const int64_t n = 37, k = 70;
+  auto wb = to_bf16(random_floats(static_cast<size_t>(n * k), 9));
+  auto pw = PackedWeight::pack(wb.data(), DType::kBF16, n, k, DType::kBF16);
+  pw.use_amx_tiles();
+  if (!pw.amx_tiles()) GTEST_SKIP() << "no AMX on this CPU (or the OS refused it): AMX tiles unused";
+  std::vector<uint16_t> scratch;
+  EXPECT_EQ(std::memcmp(pw.row_major_data(scratch), wb.data(), wb.size() * 2), 0);
+  auto x = random_floats(static_cast<size_t>(3 * k), 10);
+  std::vector<float> y1(static_cast<size_t>(3 * n)), y2(y1.size());
+  auto w2 = to_bf16(random_floats(static_cast<size_t>(n * k), 11));
+  pw.reload(w2.data(), DType::kBF16);
+  EXPECT_TRUE(pw.amx_tiles());
+  EXPECT_EQ(std::memcmp(pw.row_major_data(scratch), w2.data(), w2.size() * 2), 0);
+  auto fresh = PackedWeight::pack(w2.data(), DType::kBF16, n, k, DType::kBF16);
+  fresh.use_amx_tiles();
+  linear(x.data(), 3, pw, nullptr, y1.data());
+  linear(x.data(), 3, fresh, nullptr, y2.data());
+  EXPECT_EQ(std::memcmp(y1.data(), y2.data(), y1.size() * 4), 0);
+  EXPECT_EQ(std::memcmp(pw.mutable_data(), w2.data(), w2.size() * 2), 0);
+  EXPECT_FALSE(pw.amx_tiles()) << "a loader writing rows gets the weight back in rows";
 }
 
 // The lane layout is an internal re-arrangement: the rows read back bit for bit, mutable_data()
@@ -174,8 +214,8 @@ TEST(KernelsGemm, ConvertTensorRoundsToNearestEven) {
 
 // Every row of y for M = 1, 37 and 300 (different tilings and thread splits) is bitwise the same
 // as computing that row alone.
-void check_invariance(DType compute, bool bias, bool lanes = false) {
-  SCOPED_TRACE(::testing::Message() << dtype_name(compute) << " lanes=" << lanes);
+void check_invariance(DType compute, bool bias, bool lanes = false, bool amx = false) {
+  SCOPED_TRACE(::testing::Message() << dtype_name(compute) << " lanes=" << lanes << " amx=" << amx);
   const int64_t n = 200, k = 136;  // n, k not multiples of the tile sizes: tails exercised
   auto x = random_floats(static_cast<size_t>(300 * k), 6);
   auto w = random_floats(static_cast<size_t>(n * k), 7);
@@ -184,6 +224,10 @@ void check_invariance(DType compute, bool bias, bool lanes = false) {
   if (lanes) {
     pw.use_output_lanes();
     if (!pw.output_lanes()) GTEST_SKIP() << "no AVX512-BF16 on this CPU: output lanes unused";
+  }
+  if (amx) {
+    pw.use_amx_tiles();
+    if (!pw.amx_tiles()) GTEST_SKIP() << "no AMX on this CPU (or the OS refused it): AMX tiles unused";
   }
   const float* bp = bias ? b.data() : nullptr;
   std::vector<float> big(static_cast<size_t>(300 * n));
@@ -224,6 +268,11 @@ TEST(KernelsGemm, RowsBitwiseIdenticalAcrossMBf16) {
 TEST(KernelsGemm, RowsBitwiseIdenticalAcrossMBf16OutputLanes) {
   check_invariance(DType::kBF16, false, true);
   check_invariance(DType::kBF16, true, true);
+}
+
+TEST(KernelsGemm, RowsBitwiseIdenticalAcrossMBf16AmxTiles) {
+  check_invariance(DType::kBF16, false, false, true);
+  check_invariance(DType::kBF16, true, false, true);
 }
 
 // The vector dot product is bit-for-bit the documented order: 16 lane-wise fma chains over K,
