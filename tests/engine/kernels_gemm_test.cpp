@@ -106,54 +106,41 @@ TEST(KernelsGemm, LinearBf16InAmxTilesMatchesDoubleReference) {
     check_linear(c);
 }
 
-// The AMX layout likewise: rows read back, reload keeps it, mutable_data() returns to rows.
-TEST(KernelsGemm, AmxTilesKeepTheRowsAndReloadKeepsTheLayout) {
-  const int64_t n = 37, k = 70;
+// A layout (output lanes, AMX tiles) is an internal re-arrangement: the rows read back bit for bit,
+// mutable_data() returns the weight to rows, and reload() keeps the layout. False: the layout is
+// not available on this CPU.
+bool check_relayout(int64_t n, int64_t k, void (PackedWeight::*lay_out)(),
+                    bool (PackedWeight::*laid)() const) {
   auto wb = to_bf16(random_floats(static_cast<size_t>(n * k), 9));
   auto pw = PackedWeight::pack(wb.data(), DType::kBF16, n, k, DType::kBF16);
-  pw.use_amx_tiles();
-  if (!pw.amx_tiles()) GTEST_SKIP() << "no AMX on this CPU (or the OS refused it): AMX tiles unused";
+  (pw.*lay_out)();
+  if (!(pw.*laid)()) return false;
   std::vector<uint16_t> scratch;
   EXPECT_EQ(std::memcmp(pw.row_major_data(scratch), wb.data(), wb.size() * 2), 0);
   auto x = random_floats(static_cast<size_t>(3 * k), 10);
   std::vector<float> y1(static_cast<size_t>(3 * n)), y2(y1.size());
   auto w2 = to_bf16(random_floats(static_cast<size_t>(n * k), 11));
   pw.reload(w2.data(), DType::kBF16);
-  EXPECT_TRUE(pw.amx_tiles());
+  EXPECT_TRUE((pw.*laid)());
   EXPECT_EQ(std::memcmp(pw.row_major_data(scratch), w2.data(), w2.size() * 2), 0);
   auto fresh = PackedWeight::pack(w2.data(), DType::kBF16, n, k, DType::kBF16);
-  fresh.use_amx_tiles();
+  (fresh.*lay_out)();
   linear(x.data(), 3, pw, nullptr, y1.data());
   linear(x.data(), 3, fresh, nullptr, y2.data());
   EXPECT_EQ(std::memcmp(y1.data(), y2.data(), y1.size() * 4), 0);
   EXPECT_EQ(std::memcmp(pw.mutable_data(), w2.data(), w2.size() * 2), 0);
-  EXPECT_FALSE(pw.amx_tiles()) << "a loader writing rows gets the weight back in rows";
+  EXPECT_FALSE((pw.*laid)()) << "a loader writing rows gets the weight back in rows";
+  return true;
 }
 
-// The lane layout is an internal re-arrangement: the rows read back bit for bit, mutable_data()
-// returns the weight to rows, and reload() keeps the layout.
+TEST(KernelsGemm, AmxTilesKeepTheRowsAndReloadKeepsTheLayout) {
+  if (!check_relayout(37, 70, &PackedWeight::use_amx_tiles, &PackedWeight::amx_tiles))
+    GTEST_SKIP() << "no AMX on this CPU (or the OS refused it): AMX tiles unused";
+}
+
 TEST(KernelsGemm, OutputLanesKeepTheRowsAndReloadKeepsTheLayout) {
-  const int64_t n = 37, k = 33;
-  auto wb = to_bf16(random_floats(static_cast<size_t>(n * k), 9));
-  auto pw = PackedWeight::pack(wb.data(), DType::kBF16, n, k, DType::kBF16);
-  pw.use_output_lanes();
-  if (!pw.output_lanes()) GTEST_SKIP() << "no AVX512-BF16 on this CPU: output lanes unused";
-  std::vector<uint16_t> scratch;
-  EXPECT_EQ(std::memcmp(pw.row_major_data(scratch), wb.data(), wb.size() * 2), 0);
-  auto x = random_floats(static_cast<size_t>(3 * k), 10);
-  std::vector<float> y1(static_cast<size_t>(3 * n)), y2(y1.size());
-  linear(x.data(), 3, pw, nullptr, y1.data());
-  auto w2 = to_bf16(random_floats(static_cast<size_t>(n * k), 11));
-  pw.reload(w2.data(), DType::kBF16);
-  EXPECT_TRUE(pw.output_lanes());
-  EXPECT_EQ(std::memcmp(pw.row_major_data(scratch), w2.data(), w2.size() * 2), 0);
-  auto fresh = PackedWeight::pack(w2.data(), DType::kBF16, n, k, DType::kBF16);
-  fresh.use_output_lanes();
-  linear(x.data(), 3, pw, nullptr, y1.data());
-  linear(x.data(), 3, fresh, nullptr, y2.data());
-  EXPECT_EQ(std::memcmp(y1.data(), y2.data(), y1.size() * 4), 0);
-  EXPECT_EQ(std::memcmp(pw.mutable_data(), w2.data(), w2.size() * 2), 0);
-  EXPECT_FALSE(pw.output_lanes()) << "a loader writing rows gets the weight back in rows";
+  if (!check_relayout(37, 33, &PackedWeight::use_output_lanes, &PackedWeight::output_lanes))
+    GTEST_SKIP() << "no AVX512-BF16 on this CPU: output lanes unused";
 }
 
 TEST(KernelsGemm, PackFromBf16SourceKeepsBitsAndReloadRewrites) {
