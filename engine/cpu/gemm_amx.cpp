@@ -136,8 +136,8 @@ void linear_amx(const float* x, int64_t m, const uint16_t* amx, int64_t n, int64
   // Activations: bf16 rows padded to whole chunks, and zero rows up to a whole A tile.
   thread_local ScratchBuffer<uint16_t> xp_buffer;
   uint16_t* xp = xp_buffer.get(static_cast<size_t>(mp * kp));
-  tbb::parallel_for(tbb::blocked_range<int64_t>(0, mp), [&](const tbb::blocked_range<int64_t>& r) {
-    for (int64_t i = r.begin(); i < r.end(); ++i) {
+  auto convert = [&](int64_t i0, int64_t i1) {
+    for (int64_t i = i0; i < i1; ++i) {
       uint16_t* dst = xp + i * kp;
       if (i < m) {
         f32_to_bf16_row(x + i * k, k, dst);
@@ -146,7 +146,13 @@ void linear_amx(const float* x, int64_t m, const uint16_t* amx, int64_t n, int64
         std::fill(dst, dst + kp, uint16_t{0});
       }
     }
-  });
+  };
+  // A decode step's few rows convert faster than another thread wakes up (every GEMV of the step).
+  if (mp * kp < (int64_t{1} << 16))
+    convert(0, mp);
+  else
+    tbb::parallel_for(tbb::blocked_range<int64_t>(0, mp, 16),
+                      [&](const tbb::blocked_range<int64_t>& r) { convert(r.begin(), r.end()); });
   // Tasks: pairs of output blocks × pairs of A tiles (32 rows).
   const int64_t block_pairs = (blocks + 1) / 2, row_pairs = (mp / kTileM + 1) / 2;
   auto task = [&](int64_t bp0, int64_t bp1, int64_t rp0, int64_t rp1) {
