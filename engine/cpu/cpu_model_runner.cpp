@@ -11,6 +11,7 @@
 #include "base/system_memory.h"
 #include "base/trace.h"
 #include "engine/cpu/kv_commit.h"
+#include "engine/cpu/scratch.h"
 #include "engine/step_input_checks.h"
 
 namespace sgl::engine::cpu {
@@ -193,6 +194,7 @@ Status CpuModelRunner::load_weights_shard(const std::string& model_path, bool dr
 void CpuModelRunner::release_idle_memory() {
   logits_buffer_ = std::vector<float>();  // move-assigned: `= {}` would keep the capacity
   model_->release_scratch();
+  cpu::release_kernel_scratch();  // the GEMMs' activation copies in every kernel thread
 }
 
 int64_t CpuModelRunner::available_memory_bytes() const {

@@ -281,8 +281,9 @@ void linear_block(const float* x, int64_t m0, int64_t m1, const W* w, int64_t n0
 void linear_in_lanes(const float* x, int64_t m, const uint16_t* lanes, int64_t n, int64_t k,
                      const float* bias, float* y) {
   const int64_t xs = (k + 1) / 2 * 2;
-  thread_local ScratchBuffer<uint16_t> xb_buffer;  // reused: see engine/cpu/scratch.h
-  uint16_t* xb = xb_buffer.get(static_cast<size_t>(m * xs));
+  thread_local KernelScratch<uint16_t> xb_buffer;  // reused: see engine/cpu/scratch.h
+  auto lease = xb_buffer.get(static_cast<size_t>(m * xs));
+  uint16_t* xb = lease.data;
   auto round_rows = [&](int64_t r0, int64_t r1) {
     for (int64_t r = r0; r < r1; ++r) {
       f32_to_bf16_row(x + r * k, k, xb + r * xs);
@@ -338,8 +339,9 @@ void linear(const float* x, int64_t m, const PackedWeight& w, const float* bias,
   const bool serial = m * n * k < (int64_t{1} << 18);
   if (im.dtype == DType::kBF16 && kHaveBf16Dot) {
     // Round the activations to bf16 once per row (a fixed per-row operation: still M-invariant).
-    thread_local ScratchBuffer<uint16_t> xb_buffer;  // reused: see engine/cpu/scratch.h
-    uint16_t* xb = xb_buffer.get(static_cast<size_t>(m * k));
+    thread_local KernelScratch<uint16_t> xb_buffer;  // reused: see engine/cpu/scratch.h
+    auto lease = xb_buffer.get(static_cast<size_t>(m * k));
+    uint16_t* xb = lease.data;
     if (serial) {
       f32_to_bf16_row(x, m * k, xb);
       for (int64_t m0 = 0; m0 < m; m0 += mb)

@@ -134,8 +134,9 @@ void linear_amx(const float* x, int64_t m, const uint16_t* amx, int64_t n, int64
   const int64_t kp = round_up(k, kTileK), chunks = kp / kTileK, mp = round_up(m, kTileM);
   const int64_t blocks = round_up(n, kTileN) / kTileN;
   // Activations: bf16 rows padded to whole chunks, and zero rows up to a whole A tile.
-  thread_local ScratchBuffer<uint16_t> xp_buffer;
-  uint16_t* xp = xp_buffer.get(static_cast<size_t>(mp * kp));
+  thread_local KernelScratch<uint16_t> xp_buffer;
+  auto lease = xp_buffer.get(static_cast<size_t>(mp * kp));
+  uint16_t* xp = lease.data;
   auto convert = [&](int64_t i0, int64_t i1) {
     for (int64_t i = i0; i < i1; ++i) {
       uint16_t* dst = xp + i * kp;
