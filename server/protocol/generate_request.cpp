@@ -38,11 +38,9 @@ Result<bool> read_prompts(json::Object body, const RequestLimits& limits, std::v
     if (limits.hidden_size <= 0) return invalid("input_embeds is not supported by this model.");
     SGL_ASSIGN_OR_RETURN(InputEmbeds in,
                          read_input_embeds(*embeds, limits.hidden_size, limits.context_length));
-    for (PromptEmbeds& e : in.prompts) {
-      const auto rows = e->size() / static_cast<size_t>(limits.hidden_size);
-      prompts.push_back({true, {}, std::vector<int32_t>(rows, kInputEmbedsPlaceholderId), std::move(e)});
-    }
-    return in.batch;
+    const bool batch = in.batch;
+    append_embeds_prompts(std::move(in), limits.hidden_size, prompts);
+    return batch;
   }
   if (text && ids) return invalid("text and input_ids cannot be provided at the same time");
   if (text) {
@@ -199,6 +197,17 @@ Status read_logprob_options(json::Object body, const RequestLimits& limits, Logp
 
 }  // namespace
 
+void append_embeds_prompts(InputEmbeds in, int64_t hidden_size, std::vector<PromptInput>& prompts) {
+  for (PromptEmbeds& e : in.prompts) {
+    const auto rows = e->size() / static_cast<size_t>(hidden_size);
+    prompts.push_back({true, {}, std::vector<int32_t>(rows, kInputEmbedsPlaceholderId), std::move(e)});
+  }
+}
+
+void attach_prompt_embeds(GenerateRequest& req) {
+  for (auto& it : req.items) it.input_embeds = req.prompts[it.prompt_index].embeds;
+}
+
 Status check_token_ids(const std::vector<int32_t>& ids, const RequestLimits& limits, std::string_view what) {
   for (int32_t id : ids)
     if (id < 0 || id >= limits.vocab_size)
@@ -260,7 +269,8 @@ Result<GenerateRequest> parse_generate_request(std::string_view body, const Requ
   assign_lora_paths(lora_paths, req.items);
   for (auto& it : req.items)
     it.require_reasoning = require_reasoning, it.return_hidden_states = return_hidden_states,
-    it.return_prompt_hidden = return_hidden_states, it.input_embeds = req.prompts[it.prompt_index].embeds;
+    it.return_prompt_hidden = return_hidden_states;
+  attach_prompt_embeds(req);
   SGL_TRY(read_routed_experts(obj, req.items, req.prompts.size()));
   req.list_response = batch || req.items.size() > req.prompts.size();
   SGL_ASSIGN_OR_RETURN(req.session, read_session_params(obj));

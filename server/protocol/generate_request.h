@@ -62,6 +62,11 @@ struct GenerateRequest {
 Result<GenerateRequest> parse_generate_request(std::string_view body, const RequestLimits& limits,
                                                const SamplingParams& defaults = {});
 
+// Embedding prompts (input_embeds) as PromptInputs: placeholder ids, one per row, and the rows.
+void append_embeds_prompts(InputEmbeds in, int64_t hidden_size, std::vector<PromptInput>& prompts);
+// Gives every item its prompt's embeddings (after expand_items).
+void attach_prompt_embeds(GenerateRequest& req);
+
 // Shared by the OpenAI routes: token ids must lie inside the vocabulary.
 Status check_token_ids(const std::vector<int32_t>& ids, const RequestLimits& limits, std::string_view what);
 

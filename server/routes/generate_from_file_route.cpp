@@ -20,18 +20,16 @@ Result<GenerateRequest> parse_upload(const App& app, const net::Request& http) {
   SGL_ASSIGN_OR_RETURN(InputEmbeds in,
                        read_input_embeds(root, app.limits.hidden_size, app.limits.context_length));
   GenerateRequest req;
-  for (PromptEmbeds& e : in.prompts) {
-    const auto rows = e->size() / static_cast<size_t>(app.limits.hidden_size);
-    req.prompts.push_back({true, {}, std::vector<int32_t>(rows, kInputEmbedsPlaceholderId), std::move(e)});
-  }
+  const bool batch = in.batch;
+  append_embeds_prompts(std::move(in), app.limits.hidden_size, req.prompts);
   SamplingParams sampling;  // SGLang's: {"temperature": 0.0, "max_new_tokens": 512}
   sampling.temperature = 0.0;
   sampling.max_new_tokens = 512;
   SGL_ASSIGN_OR_RETURN(
       req.items, expand_items(req.prompts.size(), std::vector<SamplingParams>(req.prompts.size(), sampling),
                               {}, LogprobOptions{}, app.limits));
-  for (auto& it : req.items) it.input_embeds = req.prompts[it.prompt_index].embeds;
-  req.list_response = in.batch;
+  attach_prompt_embeds(req);
+  req.list_response = batch;
   return req;
 }
 
